@@ -1,0 +1,87 @@
+"""The `flexems-optimizer` command."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .problem.errors import ProblemError
+from .scheduler import SolverError, schedule
+from .solve.highs import SolverSettings
+
+EXIT_INPUT_ERROR = 2
+EXIT_SOLVER_FAILURE = 3
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="flexems-optimizer", description=__doc__)
+    parser.add_argument("--version", action="version", version=__version__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    run = commands.add_parser("schedule", help="print the plan for a site problem (JSON)")
+    run.add_argument("problem", help="path of the problem JSON, or - for standard input")
+    run.add_argument("--time-limit", type=float, default=60.0, help="solver time limit (s)")
+    run.add_argument("--summary", action="store_true", help="print a short summary, not JSON")
+    args = parser.parse_args(argv)
+    return _schedule(args.problem, args.time_limit, args.summary)
+
+
+def _schedule(source: str, time_limit_s: float, summary: bool) -> int:
+    try:
+        text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
+    except OSError as error:
+        return _fail({"code": "unreadable_file", "message": str(error), "path": ""}, 2)
+    try:
+        problem = json.loads(text)
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}"
+        return _fail({"code": "invalid_json", "message": f"{error.msg} at {where}", "path": ""}, 2)
+    try:
+        plan = schedule(problem, SolverSettings(time_limit_s=time_limit_s))
+    except ProblemError as error:
+        return _fail(error.as_dict()["error"], EXIT_INPUT_ERROR)
+    except SolverError as error:
+        return _fail(
+            {"code": "solver_failure", "message": str(error), "path": ""}, EXIT_SOLVER_FAILURE
+        )
+    print(_summary(plan) if summary else json.dumps(plan, indent=1))
+    return 0
+
+
+def _fail(error: dict[str, Any], code: int) -> int:
+    print(json.dumps({"error": error}), file=sys.stderr)
+    return code
+
+
+def _summary(plan: dict[str, Any]) -> str:
+    costs = plan["costs"]
+    solver = plan["solver"]
+    lines = [
+        f"status      {plan['status']}  ({len(plan['timestamps'])} steps of {plan['resolution']})",
+        f"energy cost {costs['energy_eur']:.2f} {costs['currency']}"
+        + (
+            f"  (baseline {costs['baseline_energy_eur']:.2f}, saving {costs['savings_eur']:.2f})"
+            if costs.get("baseline_energy_eur") is not None
+            else ""
+        ),
+        f"total cost  {costs['total_eur']:.2f} {costs['currency']}",
+        f"solver      {solver['problem_class']}, build {solver['build_s'] * 1e3:.1f} ms, "
+        f"HiGHS {solver['solve_s'] * 1e3:.1f} ms",
+    ]
+    for name, device in plan["devices"].items():
+        power = device["power_kw"]
+        lines.append(
+            f"{name:<11} power {min(power):+.2f}…{max(power):+.2f} kW, "
+            f"soc {device['soc_kwh'][0]:.2f} → {device['soc_kwh'][-1]:.2f} kWh"
+        )
+    lines += [f"note        {note}" for note in plan.get("notes", [])]
+    if plan["status"] == "infeasible":
+        lines.append(f"infeasible  {plan['message']}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Device kinds: each turns its flex-model into a block of columns and rows."""

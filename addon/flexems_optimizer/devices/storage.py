@@ -1,0 +1,224 @@
+"""The storage block (batteries, EVs, thermal buffers as energy), FlexMeasures' formulation.
+
+Per step j: charging c_j ≥ 0 and discharging d_j ≥ 0 (grid side, kW), device power c_j − d_j.
+Stock at the end of step j:  S_j = a·S_{j−1} + b·Δt·(η_c·c_j − d_j/η_d + gain_j − usage_j)
+with a = ε and b = (ε − 1)/ln ε for a storage efficiency ε per step (a = b = 1 when ε = 1).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from ..problem.model import DEFAULT_SOC_BREACH_PRICE_PER_KWH, FlexContext, Storage
+from ..problem.timegrid import FloatArray, TimeGrid
+from ..solve.builder import IntArray, ModelBuilder
+from ..solve.limits import SoftLimit, soft_upper_limit
+
+
+class Strictness(Enum):
+    AS_GIVEN = "as-given"  # hard and soft as the problem says
+    ALL_SOFT = "all-soft"  # every stock bound soft: to diagnose an infeasible problem
+
+
+@dataclass(frozen=True)
+class SocLimits:
+    """Stock bounds per state, split into hard (column bounds) and soft (priced) parts."""
+
+    hard_lower: FloatArray
+    hard_upper: FloatArray
+    soft_lower: FloatArray  # NaN where no soft bound is tighter than the hard one
+    soft_upper: FloatArray
+    lower_source: tuple[str, ...]
+    upper_source: tuple[str, ...]
+    lower_price_per_kwh: float
+    upper_price_per_kwh: float
+    target_states: IntArray  # states with a soc-target, for marginal values
+
+
+def soc_limits(storage: Storage, context: FlexContext, strictness: Strictness) -> SocLimits:
+    n = storage.soc_minima_kwh.size
+    target_low = np.full(n, np.nan)
+    target_high = np.full(n, np.nan)
+    for target in storage.targets:
+        j = target.state_index
+        target_low[j] = np.fmax(target_low[j], target.value_kwh)
+        target_high[j] = np.fmin(target_high[j], target.value_kwh)
+    all_soft = strictness is Strictness.ALL_SOFT
+    relax = context.relax_constraints or all_soft
+    min_price = context.soc_minima_breach_price_per_kwh
+    max_price = context.soc_maxima_breach_price_per_kwh
+    lower_price = DEFAULT_SOC_BREACH_PRICE_PER_KWH if all_soft else min_price
+    upper_price = DEFAULT_SOC_BREACH_PRICE_PER_KWH if all_soft else max_price
+    low_hard, low_soft, low_source = _combine(
+        {
+            "soc-min": (np.full(n, storage.soc_min_kwh), relax),
+            "soc-minima": (storage.soc_minima_kwh, all_soft or min_price is not None),
+            "soc-targets": (target_low, all_soft or min_price is not None),
+        },
+        np.fmax,
+        -np.inf,
+    )
+    high_hard, high_soft, high_source = _combine(
+        {
+            "soc-max": (np.full(n, storage.soc_max_kwh), relax),
+            "soc-maxima": (storage.soc_maxima_kwh, all_soft or max_price is not None),
+            "soc-targets": (target_high, all_soft or max_price is not None),
+        },
+        np.fmin,
+        np.inf,
+    )
+    low_soft[low_soft <= low_hard] = np.nan
+    high_soft[high_soft >= high_hard] = np.nan
+    return SocLimits(
+        hard_lower=low_hard,
+        hard_upper=high_hard,
+        soft_lower=low_soft,
+        soft_upper=high_soft,
+        lower_source=low_source,
+        upper_source=high_source,
+        lower_price_per_kwh=lower_price or 0.0,
+        upper_price_per_kwh=upper_price or 0.0,
+        target_states=np.unique([t.state_index for t in storage.targets]).astype(np.int64),
+    )
+
+
+def _combine(
+    candidates: dict[str, tuple[FloatArray, bool]], pick: np.ufunc, none: float
+) -> tuple[FloatArray, FloatArray, tuple[str, ...]]:
+    """The tightest hard bound, the tightest soft bound and, per state, the key that sets it."""
+    n = next(iter(candidates.values()))[0].size
+    hard = np.full(n, none)
+    soft = np.full(n, np.nan)
+    source = np.full(n, "", dtype=object)
+    for name, (values, is_soft) in candidates.items():
+        present = ~np.isnan(values)
+        if is_soft:
+            tighter = present & (np.isnan(soft) | (pick(soft, values) == values))
+            soft = np.where(present, pick(soft, values), soft)
+        else:
+            tighter = present & (pick(hard, values) == values)
+            hard = np.where(present, pick(hard, values), hard)
+        source[tighter] = name
+    return hard, soft, tuple(source.tolist())
+
+
+@dataclass(frozen=True)
+class StorageBlock:
+    """Where a storage's columns and rows are, for results, duals and explanations."""
+
+    storage: Storage
+    limits: SocLimits
+    charge: IntArray
+    discharge: IntArray
+    soc: IntArray
+    dynamics: IntArray
+    shortfall_states: IntArray
+    shortfall: IntArray
+    shortfall_rows: IntArray
+    excess_states: IntArray
+    excess: IntArray
+    excess_rows: IntArray
+    soft_charge: SoftLimit | None
+    soft_discharge: SoftLimit | None
+    binary_steps: IntArray
+
+    def power_terms(self) -> list[tuple[IntArray, float]]:
+        """Device power per step as Σ coefficient·column: consumption positive."""
+        return [(self.charge, 1.0), (self.discharge, -1.0)]
+
+
+def stock_coefficients(storage: Storage) -> tuple[float, float]:
+    """(a, b) of the stock recursion for the storage's per-step efficiency ε."""
+    epsilon = storage.storage_efficiency_per_step
+    if epsilon >= 1.0:
+        return 1.0, 1.0
+    return epsilon, (epsilon - 1.0) / math.log(epsilon)
+
+
+def build_storage(
+    builder: ModelBuilder,
+    storage: Storage,
+    context: FlexContext,
+    grid: TimeGrid,
+    *,
+    strictness: Strictness,
+    charge_cost: FloatArray,
+    discharge_cost: FloatArray,
+    binary_steps: IntArray,
+    idle: bool = False,
+) -> StorageBlock:
+    """Add the storage's columns and rows. `idle` fixes its power to zero (baseline)."""
+    n = grid.n_steps
+    dt = grid.step_hours
+    limits = soc_limits(storage, context, strictness)
+    consumption_cap = np.zeros(n) if idle else storage.consumption_capacity_kw
+    production_cap = np.zeros(n) if idle else storage.production_capacity_kw
+    charge = builder.columns(n, upper=consumption_cap, cost=charge_cost)
+    discharge = builder.columns(n, upper=production_cap, cost=discharge_cost)
+    soc = builder.columns(n, lower=limits.hard_lower, upper=limits.hard_upper)
+
+    a, b = stock_coefficients(storage)
+    eta_c, eta_d = storage.charging_efficiency, storage.discharging_efficiency
+    rhs = b * dt * storage.net_gain_kw
+    rhs[0] += a * storage.soc_at_start_kwh
+    dynamics = builder.rows(n, lower=rhs, upper=rhs)
+    builder.coefficients(dynamics, soc, 1.0)
+    builder.coefficients(dynamics[1:], soc[:-1], -a)
+    builder.coefficients(dynamics, charge, -b * dt * eta_c)
+    builder.coefficients(dynamics, discharge, b * dt / eta_d)
+
+    shortfall_states = np.flatnonzero(~np.isnan(limits.soft_lower))
+    shortfall = builder.columns(shortfall_states.size, cost=limits.lower_price_per_kwh)
+    shortfall_rows = builder.rows(shortfall_states.size, lower=limits.soft_lower[shortfall_states])
+    builder.coefficients(shortfall_rows, soc[shortfall_states], 1.0)
+    builder.coefficients(shortfall_rows, shortfall, 1.0)
+
+    excess_states = np.flatnonzero(~np.isnan(limits.soft_upper))
+    excess = builder.columns(excess_states.size, cost=limits.upper_price_per_kwh)
+    excess_rows = builder.rows(excess_states.size, upper=limits.soft_upper[excess_states])
+    builder.coefficients(excess_rows, soc[excess_states], 1.0)
+    builder.coefficients(excess_rows, excess, -1.0)
+
+    soft_charge = soft_discharge = None
+    if not idle and context.device_consumption_breach_price_per_kw is not None:
+        soft_charge = soft_upper_limit(
+            builder, charge, storage.soft_consumption_capacity_kw,
+            context.device_consumption_breach_price_per_kw, dt,
+        )  # fmt: skip
+    if not idle and context.device_production_breach_price_per_kw is not None:
+        soft_discharge = soft_upper_limit(
+            builder, discharge, storage.soft_production_capacity_kw,
+            context.device_production_breach_price_per_kw, dt,
+        )  # fmt: skip
+
+    if binary_steps.size and not idle:
+        # Forbid charging and discharging in the same step where doing both could pay.
+        mode = builder.columns(binary_steps.size, upper=1.0, integer=True)
+        charge_rows = builder.rows(binary_steps.size, upper=0.0)
+        builder.coefficients(charge_rows, charge[binary_steps], 1.0)
+        builder.coefficients(charge_rows, mode, -consumption_cap[binary_steps])
+        discharge_rows = builder.rows(binary_steps.size, upper=production_cap[binary_steps])
+        builder.coefficients(discharge_rows, discharge[binary_steps], 1.0)
+        builder.coefficients(discharge_rows, mode, production_cap[binary_steps])
+
+    return StorageBlock(
+        storage=storage,
+        limits=limits,
+        charge=charge,
+        discharge=discharge,
+        soc=soc,
+        dynamics=dynamics,
+        shortfall_states=shortfall_states,
+        shortfall=shortfall,
+        shortfall_rows=shortfall_rows,
+        excess_states=excess_states,
+        excess=excess,
+        excess_rows=excess_rows,
+        soft_charge=soft_charge,
+        soft_discharge=soft_discharge,
+        binary_steps=binary_steps if not idle else np.empty(0, dtype=np.int64),
+    )

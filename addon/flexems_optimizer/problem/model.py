@@ -1,0 +1,109 @@
+"""The parsed site problem: frozen dataclasses, units in the names, arrays on the time grid.
+
+Array conventions: per-step arrays have one value per step (power, prices); per-state arrays
+have one value per step *end* (index j is the state at the end of step j). NaN means "none".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from .timegrid import FloatArray, TimeGrid
+
+# FlexMeasures' default breach prices when constraints are relaxed.
+DEFAULT_SOC_BREACH_PRICE_PER_KWH = 1000.0
+DEFAULT_CAPACITY_BREACH_PRICE_PER_KW = 10000.0
+
+
+class Objective(StrEnum):
+    COST = "cost"
+    CO2 = "co2"
+    SELF_CONSUMPTION = "self-consumption"
+
+
+@dataclass(frozen=True)
+class SocTarget:
+    """A soc-target as given, and the state (step end) it applies to."""
+
+    state_index: int
+    value_kwh: float
+    source_index: int
+
+
+@dataclass(frozen=True)
+class Storage:
+    """A storage flex-model (battery, EV, thermal buffer as energy)."""
+
+    name: str
+    path: str
+    soc_at_start_kwh: float
+    soc_min_kwh: float
+    soc_max_kwh: float
+    soc_minima_kwh: FloatArray  # per state
+    soc_maxima_kwh: FloatArray  # per state
+    targets: tuple[SocTarget, ...]
+    net_gain_kw: FloatArray  # soc-gain minus soc-usage, per step, in stock terms
+    charging_efficiency: float
+    discharging_efficiency: float
+    storage_efficiency_per_step: float
+    consumption_capacity_kw: FloatArray  # hard, per step (0 where unavailable)
+    production_capacity_kw: FloatArray
+    soft_consumption_capacity_kw: FloatArray  # NaN where none
+    soft_production_capacity_kw: FloatArray
+    prefer_charging_sooner: bool
+
+    @property
+    def is_lossless(self) -> bool:
+        return self.charging_efficiency == 1.0 and self.discharging_efficiency == 1.0
+
+
+type Device = Storage
+
+
+@dataclass(frozen=True)
+class SiteLimit:
+    """A limit on site import (or export), per step: the hard part and the soft part.
+
+    FlexMeasures' semantics: `site-power-capacity` is physical (hard, unless constraints are
+    relaxed); `site-consumption-capacity` / `site-production-capacity` are contractual and soft
+    when a breach price applies. inf means no limit; `*_source` name the key behind each step.
+    """
+
+    hard_kw: FloatArray
+    hard_source: tuple[str, ...]
+    soft_kw: FloatArray
+    soft_source: tuple[str, ...]
+    breach_price_per_kw: float
+
+
+@dataclass(frozen=True)
+class FlexContext:
+    """The site around the devices: prices, limits, inflexible load and production."""
+
+    consumption_price: FloatArray  # currency/kWh per step
+    production_price: FloatArray
+    co2_intensity_kg_per_kwh: FloatArray | None
+    site_consumption: SiteLimit
+    site_production: SiteLimit
+    site_peak_consumption_kw: float
+    site_peak_consumption_price_per_kw: float
+    site_peak_production_kw: float
+    site_peak_production_price_per_kw: float
+    inflexible_consumption_kw: FloatArray
+    inflexible_production_kw: FloatArray
+    soc_minima_breach_price_per_kwh: float | None  # None: soc-minima/targets are hard
+    soc_maxima_breach_price_per_kwh: float | None
+    device_consumption_breach_price_per_kw: float | None  # None: device capacities are hard
+    device_production_breach_price_per_kw: float | None
+    relax_constraints: bool
+
+
+@dataclass(frozen=True)
+class SiteProblem:
+    grid: TimeGrid
+    objective: Objective
+    currency: str
+    flex_context: FlexContext
+    devices: tuple[Device, ...]
+    notes: tuple[str, ...]  # inputs that were valid but had no effect (e.g. a target past the end)

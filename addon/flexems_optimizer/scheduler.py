@@ -1,0 +1,253 @@
+"""`schedule(problem) -> plan`: parse, compile, solve, explain. Pure: no I/O, no global state."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+
+from .devices.storage import SocLimits, Strictness, soc_limits, stock_coefficients
+from .problem.model import SiteProblem, Storage
+from .problem.parse import parse_problem
+from .solve.accounting import (
+    Breach,
+    costs,
+    device_capacity_breaches,
+    energy_cost,
+    site_breaches,
+    soc_breaches,
+)
+from .solve.builder import IntArray
+from .solve.compile import (
+    Binaries,
+    CompiledProblem,
+    Purpose,
+    compile_problem,
+    export_pays_more_steps,
+    site_weights,
+)
+from .solve.diagnose import reasons
+from .solve.explain import explain
+from .solve.highs import Solution, SolverSettings, SolveStatus, solve
+from .solve.results import SiteResult, read_solution, simultaneous_steps
+
+# Binaries are added only at steps where an LP plan burns energy; a few rounds settle it.
+MAX_BINARY_ROUNDS = 3
+
+
+class SolverError(RuntimeError):
+    """HiGHS could not finish (time limit, numerical trouble): not an input error."""
+
+
+def schedule(problem: Mapping[str, Any], settings: SolverSettings | None = None) -> dict[str, Any]:
+    """The plan for a site problem (PROBLEM-FORMAT.md).
+
+    Raises `ProblemError` on invalid input and `SolverError` when the solver gives up; a
+    problem whose constraints cannot all be met returns an `infeasible` plan that says why.
+    """
+    settings = settings or SolverSettings()
+    started = time.perf_counter()
+    parsed = parse_problem(problem)
+    timer = _Timer(started)
+    compiled, solution = _solve_plan(parsed, settings, timer)
+    if solution.status is SolveStatus.INFEASIBLE:
+        return _infeasible_plan(parsed, settings, timer)
+    if solution.status is not SolveStatus.OPTIMAL:
+        raise SolverError(_failure_message(solution.status, settings))
+    result = read_solution(compiled, solution.x)
+    limits = {block.storage.name: block.limits for block in compiled.devices}
+    baseline = _baseline_energy(parsed, settings, timer)
+    breaches = _breaches(parsed, limits, result, include_hard=False)
+    plan = _plan_body(parsed, result, "relaxed" if breaches else "optimal")
+    plan["costs"] = costs(parsed, limits, result, baseline)
+    plan["breaches"] = [_breach_dict(b, parsed) for b in breaches]
+    plan["explanation"] = explain(compiled, solution, parsed.grid)
+    plan["solver"] = timer.report(solution)
+    return plan
+
+
+class _Timer:
+    """Splits wall time into build (parse, compile, read back) and HiGHS time."""
+
+    def __init__(self, started: float) -> None:
+        self.started = started
+        self.solve_s = 0.0
+        self.solves = 0
+        self.binaries = 0
+
+    def solved(self, solution: Solution, compiled: CompiledProblem) -> Solution:
+        self.solve_s += solution.solve_s
+        self.solves += 1
+        self.binaries = max(self.binaries, int(compiled.lp.integer_columns.size))
+        return solution
+
+    def report(self, final: Solution) -> dict[str, Any]:
+        total = time.perf_counter() - self.started
+        return {
+            "name": "highs",
+            "problem_class": "milp" if final.is_mip else "lp",
+            "binaries": self.binaries,
+            "solves": self.solves,
+            "build_s": round(total - self.solve_s, 6),
+            "solve_s": round(self.solve_s, 6),
+            "total_s": round(total, 6),
+            "mip_gap": 0.0 if not final.is_mip else round(final.mip_gap, 9),
+        }
+
+
+def _solve_plan(
+    parsed: SiteProblem, settings: SolverSettings, timer: _Timer
+) -> tuple[CompiledProblem, Solution]:
+    """Solve as an LP; where a lossy device charges and discharges at once, add binaries there."""
+    site_binaries = export_pays_more_steps(site_weights(parsed))
+    device_binaries: dict[str, IntArray] = {}
+    for round_number in range(MAX_BINARY_ROUNDS + 1):
+        compiled = compile_problem(parsed, Purpose.PLAN, Binaries(device_binaries, site_binaries))
+        solution = timer.solved(solve(compiled.lp, settings), compiled)
+        if solution.status is not SolveStatus.OPTIMAL:
+            return compiled, solution
+        burning = simultaneous_steps(read_solution(compiled, solution.x))
+        if not burning:
+            return compiled, solution
+        n = parsed.grid.n_steps
+        for name, steps in burning.items():
+            known = device_binaries.get(name, np.empty(0, dtype=np.int64))
+            # Last round: every step, so the answer is exact whatever the LP does.
+            new = np.arange(n) if round_number == MAX_BINARY_ROUNDS - 1 else steps
+            device_binaries[name] = np.union1d(known, new).astype(np.int64)
+    return compiled, solution
+
+
+def _failure_message(status: SolveStatus, settings: SolverSettings) -> str:
+    if status is SolveStatus.TIME_LIMIT:
+        return f"the solver reached its time limit of {settings.time_limit_s:g} s"
+    return f"the solver stopped with status {status.value}"
+
+
+def _breaches(
+    parsed: SiteProblem, limits: dict[str, SocLimits], result: SiteResult, *, include_hard: bool
+) -> list[Breach]:
+    context = parsed.flex_context
+    found = site_breaches(context.site_consumption, result.import_kw, "consumption", include_hard)
+    found += site_breaches(context.site_production, result.export_kw, "production", include_hard)
+    for device in result.devices:
+        found += soc_breaches(device.name, limits[device.name], device.soc_kwh)
+    return found + device_capacity_breaches(parsed, result)
+
+
+def _breach_dict(breach: Breach, parsed: SiteProblem) -> dict[str, Any]:
+    is_state = breach.unit == "kWh"
+    entry: dict[str, Any] = {"constraint": breach.constraint}
+    if breach.device is not None:
+        entry["device"] = breach.device
+    entry.update(
+        {
+            "at": parsed.grid.iso_at_boundary(breach.state_or_step + (1 if is_state else 0)),
+            "amount": round(breach.amount, 9),
+            "unit": breach.unit,
+            "limit": round(breach.limit, 9),
+            "value": round(breach.value, 9),
+        }
+    )
+    return entry
+
+
+def _plan_body(parsed: SiteProblem, result: SiteResult, status: str) -> dict[str, Any]:
+    grid = parsed.grid
+    return {
+        "status": status,
+        "start": grid.iso_at_boundary(0),
+        "end": grid.iso_at_boundary(grid.n_steps),
+        "resolution": _iso_duration(grid.step.total_seconds()),
+        "objective": parsed.objective.value,
+        "timestamps": grid.timestamps_iso(),
+        "devices": {
+            device.name: {
+                "power_kw": _rounded(device.power_kw),
+                "soc_kwh": _rounded(device.soc_kwh),
+            }
+            for device in result.devices
+        },
+        "site": {
+            "net_power_kw": _rounded(result.net_kw),
+            "import_kw": _rounded(result.import_kw),
+            "export_kw": _rounded(result.export_kw),
+        },
+        "notes": list(parsed.notes),
+    }
+
+
+def _infeasible_plan(
+    parsed: SiteProblem, settings: SolverSettings, timer: _Timer
+) -> dict[str, Any]:
+    """Name what cannot be met, and offer the closest plan that breaches as little as possible."""
+    compiled = compile_problem(
+        parsed, Purpose.DIAGNOSE, Binaries(site=export_pays_more_steps(site_weights(parsed)))
+    )
+    solution = timer.solved(solve(compiled.lp, settings, duals=False), compiled)
+    if solution.status is not SolveStatus.OPTIMAL:
+        raise SolverError(_failure_message(solution.status, settings))
+    result = read_solution(compiled, solution.x)
+    limits = {block.storage.name: block.limits for block in compiled.devices}
+    breaches = _breaches(parsed, limits, result, include_hard=True)
+    found = reasons(breaches, parsed.grid)
+    plan = _plan_body(parsed, result, "infeasible")
+    plan["message"] = (
+        "; ".join(reason["message"] for reason in found) or "no plan meets every constraint"
+    )
+    plan["infeasible"] = found
+    plan["fallback"] = "relaxed"  # the series are the least-breaching plan
+    plan["costs"] = costs(parsed, limits, result, None)
+    plan["breaches"] = [_breach_dict(b, parsed) for b in breaches]
+    plan["explanation"] = {"binding": [], "soc_targets": [], "site_capacity": {}}
+    plan["solver"] = timer.report(solution)
+    return plan
+
+
+def _idle_is_enough(storage: Storage, limits: SocLimits) -> bool:
+    """Does the device meet all its stock bounds without any power? Then its baseline is idle."""
+    a, b = stock_coefficients(storage)
+    n = storage.net_gain_kw.size
+    soc = np.empty(n)
+    level = storage.soc_at_start_kwh
+    step_gain = b * storage.net_gain_kw
+    for j in range(n) if (a != 1.0) else ():
+        level = a * level + step_gain[j]
+        soc[j] = level
+    if a == 1.0:
+        soc = storage.soc_at_start_kwh + np.cumsum(step_gain)
+    low = np.fmax(limits.hard_lower, np.nan_to_num(limits.soft_lower, nan=-np.inf))
+    high = np.fmin(limits.hard_upper, np.nan_to_num(limits.soft_upper, nan=np.inf))
+    return bool(np.all(soc >= low - 1e-9) and np.all(soc <= high + 1e-9))
+
+
+def _baseline_energy(parsed: SiteProblem, settings: SolverSettings, timer: _Timer) -> float | None:
+    """Energy cost without flexibility: devices only do what their constraints demand, ASAP."""
+    context = parsed.flex_context
+    idle = frozenset(
+        storage.name
+        for storage in parsed.devices
+        if _idle_is_enough(storage, soc_limits(storage, context, Strictness.AS_GIVEN))
+    )
+    inflexible = context.inflexible_consumption_kw - context.inflexible_production_kw
+    if len(idle) == len(parsed.devices):
+        return energy_cost(parsed.grid, context, inflexible)
+    compiled = compile_problem(parsed, Purpose.BASELINE, Binaries(), idle_devices=idle)
+    solution = timer.solved(solve(compiled.lp, settings, duals=False), compiled)
+    if solution.status is not SolveStatus.OPTIMAL:
+        return None
+    return energy_cost(parsed.grid, context, read_solution(compiled, solution.x).net_kw)
+
+
+def _rounded(values: np.ndarray[Any, np.dtype[np.float64]]) -> list[float]:
+    return [round(v, 6) + 0.0 for v in values.tolist()]
+
+
+def _iso_duration(seconds: float) -> str:
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    text = "PT" + (f"{hours}H" if hours else "") + (f"{minutes}M" if minutes else "")
+    return text + (f"{secs}S" if secs or text == "PT" else "")

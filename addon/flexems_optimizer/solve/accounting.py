@@ -1,0 +1,153 @@
+"""Costs and breaches recomputed from the reported powers and stocks, never from the solver."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..devices.storage import SocLimits
+from ..problem.model import FlexContext, SiteLimit, SiteProblem
+from ..problem.timegrid import FloatArray, TimeGrid
+from .results import SiteResult
+
+BREACH_TOLERANCE = 1e-6
+
+
+@dataclass(frozen=True)
+class Breach:
+    constraint: str
+    device: str | None
+    state_or_step: int
+    limit: float
+    value: float
+    unit: str
+
+    @property
+    def amount(self) -> float:
+        return abs(self.value - self.limit)
+
+
+def energy_cost(grid: TimeGrid, context: FlexContext, net_kw: FloatArray) -> float:
+    """Δt·(consumption-price·import − production-price·export), summed."""
+    imports, exports = np.maximum(net_kw, 0.0), np.maximum(-net_kw, 0.0)
+    return float(
+        grid.step_hours * (context.consumption_price @ imports - context.production_price @ exports)
+    )
+
+
+def peak_cost(context: FlexContext, result: SiteResult) -> float:
+    consumption = context.site_peak_consumption_price_per_kw * max(
+        0.0, float(result.import_kw.max(initial=0.0)) - context.site_peak_consumption_kw
+    )
+    production = context.site_peak_production_price_per_kw * max(
+        0.0, float(result.export_kw.max(initial=0.0)) - context.site_peak_production_kw
+    )
+    return consumption + production
+
+
+def site_breaches(
+    limit: SiteLimit, flow_kw: FloatArray, constraint_side: str, include_hard: bool
+) -> list[Breach]:
+    """Steps where site import (or export) exceeds its soft limit (or hard, when diagnosing)."""
+    bound = np.fmin(limit.soft_kw, limit.hard_kw) if include_hard else limit.soft_kw
+    source = [
+        limit.hard_source[i] if include_hard and limit.hard_kw[i] < limit.soft_kw[i] else s
+        for i, s in enumerate(limit.soft_source)
+    ]
+    over = np.flatnonzero(flow_kw > bound + BREACH_TOLERANCE)
+    return [
+        Breach(source[i] or f"site-{constraint_side}-capacity", None, int(i),
+               float(bound[i]), float(flow_kw[i]), "kW")
+        for i in over
+    ]  # fmt: skip
+
+
+def soc_breaches(name: str, limits: SocLimits, soc_kwh: FloatArray) -> list[Breach]:
+    breaches = []
+    for state in np.flatnonzero(soc_kwh < limits.soft_lower - BREACH_TOLERANCE):
+        breaches.append(
+            Breach(limits.lower_source[state], name, int(state),
+                   float(limits.soft_lower[state]), float(soc_kwh[state]), "kWh")
+        )  # fmt: skip
+    for state in np.flatnonzero(soc_kwh > limits.soft_upper + BREACH_TOLERANCE):
+        breaches.append(
+            Breach(limits.upper_source[state], name, int(state),
+                   float(limits.soft_upper[state]), float(soc_kwh[state]), "kWh")
+        )  # fmt: skip
+    return breaches
+
+
+def breach_cost(problem: SiteProblem, limits: dict[str, SocLimits], result: SiteResult) -> float:
+    """What the breaches of soft constraints cost at their breach prices."""
+    dt = problem.grid.step_hours
+    context = problem.flex_context
+    total = 0.0
+    for limit, flow in (
+        (context.site_consumption, result.import_kw),
+        (context.site_production, result.export_kw),
+    ):
+        over = np.maximum(np.nan_to_num(flow - limit.soft_kw, nan=0.0, neginf=0.0), 0.0)
+        total += limit.breach_price_per_kw * (dt * float(over.sum()) + float(over.max(initial=0)))
+    for device, storage in zip(result.devices, problem.devices, strict=True):
+        soc = limits[device.name]
+        below = np.maximum(np.nan_to_num(soc.soft_lower - device.soc_kwh, nan=0.0), 0.0)
+        above = np.maximum(np.nan_to_num(device.soc_kwh - soc.soft_upper, nan=0.0), 0.0)
+        total += soc.lower_price_per_kwh * float(below.sum())
+        total += soc.upper_price_per_kwh * float(above.sum())
+        for price, soft_kw, flow in (
+            (context.device_consumption_breach_price_per_kw,
+             storage.soft_consumption_capacity_kw, device.charge_kw),
+            (context.device_production_breach_price_per_kw,
+             storage.soft_production_capacity_kw, device.discharge_kw),
+        ):  # fmt: skip
+            if price is None:
+                continue
+            over = np.maximum(np.nan_to_num(flow - soft_kw, nan=0.0), 0.0)
+            total += price * (dt * float(over.sum()) + float(over.max(initial=0)))
+    return total
+
+
+def device_capacity_breaches(problem: SiteProblem, result: SiteResult) -> list[Breach]:
+    found = []
+    for device, storage in zip(result.devices, problem.devices, strict=True):
+        for key, soft_kw, flow in (
+            ("consumption-capacity", storage.soft_consumption_capacity_kw, device.charge_kw),
+            ("production-capacity", storage.soft_production_capacity_kw, device.discharge_kw),
+        ):
+            for step in np.flatnonzero(flow > soft_kw + BREACH_TOLERANCE):
+                found.append(
+                    Breach(
+                        key, device.name, int(step), float(soft_kw[step]), float(flow[step]), "kW"
+                    )
+                )
+    return found
+
+
+def costs(
+    problem: SiteProblem,
+    limits: dict[str, SocLimits],
+    result: SiteResult,
+    baseline_energy_eur: float | None,
+) -> dict[str, Any]:
+    energy = energy_cost(problem.grid, problem.flex_context, result.net_kw)
+    peak = peak_cost(problem.flex_context, result)
+    breach = breach_cost(problem, limits, result)
+    report: dict[str, Any] = {
+        "energy_eur": round(energy, 9),
+        "peak_eur": round(peak, 9),
+        "breach_eur": round(breach, 9),
+        "total_eur": round(energy + peak + breach, 9),
+        "baseline_energy_eur": None
+        if baseline_energy_eur is None
+        else round(baseline_energy_eur, 9),
+        "savings_eur": None
+        if baseline_energy_eur is None
+        else round(baseline_energy_eur - energy, 9),
+        "currency": problem.currency,
+    }
+    intensity = problem.flex_context.co2_intensity_kg_per_kwh
+    if intensity is not None:
+        report["co2_kg"] = round(float(problem.grid.step_hours * intensity @ result.net_kw), 9)
+    return report

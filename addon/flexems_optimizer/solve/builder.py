@@ -1,0 +1,132 @@
+"""Column/row allocation and sparse assembly: the one place that does index bookkeeping.
+
+Blocks ask for ranges of columns and rows and add coefficient triplets as numpy arrays; `build`
+turns them into one column-wise sparse matrix for a single `passModel` call.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from ..problem.timegrid import FloatArray
+
+IntArray = npt.NDArray[np.int64]
+INF = np.inf
+
+
+@dataclass(frozen=True)
+class LinearProgram:
+    """min cost·x  s.t.  row_lower ≤ A·x ≤ row_upper,  col_lower ≤ x ≤ col_upper (A column-wise)."""
+
+    cost: FloatArray
+    col_lower: FloatArray
+    col_upper: FloatArray
+    row_lower: FloatArray
+    row_upper: FloatArray
+    a_start: npt.NDArray[np.int32]
+    a_index: npt.NDArray[np.int32]
+    a_value: FloatArray
+    integer_columns: IntArray
+
+    @property
+    def n_cols(self) -> int:
+        return int(self.cost.size)
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.row_lower.size)
+
+
+class ModelBuilder:
+    """Collects columns, rows and coefficients as arrays; nothing per variable in Python."""
+
+    def __init__(self) -> None:
+        self._cols: list[tuple[FloatArray, FloatArray, FloatArray]] = []
+        self._rows: list[tuple[FloatArray, FloatArray]] = []
+        self._entries: list[tuple[IntArray, IntArray, FloatArray]] = []
+        self._integers: list[IntArray] = []
+        self.n_cols = 0
+        self.n_rows = 0
+
+    def columns(
+        self,
+        count: int,
+        *,
+        lower: float | FloatArray = 0.0,
+        upper: float | FloatArray = INF,
+        cost: float | FloatArray = 0.0,
+        integer: bool = False,
+    ) -> IntArray:
+        """Allocate `count` columns; returns their indices."""
+        indices = np.arange(self.n_cols, self.n_cols + count, dtype=np.int64)
+        self._cols.append(
+            (
+                np.broadcast_to(np.asarray(lower, dtype=np.float64), (count,)),
+                np.broadcast_to(np.asarray(upper, dtype=np.float64), (count,)),
+                np.broadcast_to(np.asarray(cost, dtype=np.float64), (count,)),
+            )
+        )
+        if integer:
+            self._integers.append(indices)
+        self.n_cols += count
+        return indices
+
+    def rows(
+        self, count: int, *, lower: float | FloatArray = -INF, upper: float | FloatArray = INF
+    ) -> IntArray:
+        """Allocate `count` rows; returns their indices."""
+        indices = np.arange(self.n_rows, self.n_rows + count, dtype=np.int64)
+        self._rows.append(
+            (
+                np.broadcast_to(np.asarray(lower, dtype=np.float64), (count,)),
+                np.broadcast_to(np.asarray(upper, dtype=np.float64), (count,)),
+            )
+        )
+        self.n_rows += count
+        return indices
+
+    def coefficients(self, rows: IntArray, cols: IntArray, values: float | FloatArray) -> None:
+        """Add A[rows[i], cols[i]] = values[i] (arrays of equal length, or a scalar value)."""
+        rows_b, cols_b = np.broadcast_arrays(rows, cols)
+        self._entries.append(
+            (
+                rows_b.ravel(),
+                cols_b.ravel(),
+                np.broadcast_to(np.asarray(values, dtype=np.float64), rows_b.shape).ravel(),
+            )
+        )
+
+    def build(self) -> LinearProgram:
+        col_lower, col_upper, cost = (
+            np.concatenate([c[k] for c in self._cols]) if self._cols else np.empty(0)
+            for k in range(3)
+        )
+        row_lower, row_upper = (
+            np.concatenate([r[k] for r in self._rows]) if self._rows else np.empty(0)
+            for k in range(2)
+        )
+        if self._entries:
+            rows = np.concatenate([e[0] for e in self._entries])
+            cols = np.concatenate([e[1] for e in self._entries])
+            values = np.concatenate([e[2] for e in self._entries])
+        else:
+            rows = cols = np.empty(0, dtype=np.int64)
+            values = np.empty(0)
+        order = np.argsort(cols, kind="stable")
+        a_start = np.zeros(self.n_cols + 1, dtype=np.int32)
+        np.cumsum(np.bincount(cols, minlength=self.n_cols), out=a_start[1:])
+        integers = np.concatenate(self._integers) if self._integers else np.empty(0, dtype=np.int64)
+        return LinearProgram(
+            cost=cost,
+            col_lower=col_lower,
+            col_upper=col_upper,
+            row_lower=row_lower,
+            row_upper=row_upper,
+            a_start=a_start,
+            a_index=rows[order].astype(np.int32),
+            a_value=values[order],
+            integer_columns=integers,
+        )

@@ -1,0 +1,65 @@
+"""Reusable pieces of a formulation: soft upper limits with breach prices, and priced peaks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..problem.timegrid import FloatArray
+from .builder import IntArray, ModelBuilder
+
+
+@dataclass(frozen=True)
+class SoftLimit:
+    """x[t] ≤ limit[t] + breach[t] at `steps`; the largest breach is `worst`.
+
+    FlexMeasures charges a capacity breach price (per kW) both on every step's breach (as a
+    price per kWh of breach energy) and once on the largest breach over the horizon.
+    """
+
+    steps: IntArray
+    breach: IntArray
+    worst: int
+    rows: IntArray
+
+
+def soft_upper_limit(
+    builder: ModelBuilder,
+    cols: IntArray,
+    limit_kw: FloatArray,
+    price_per_kw: float,
+    step_hours: float,
+) -> SoftLimit | None:
+    steps = np.flatnonzero(np.isfinite(limit_kw))
+    if steps.size == 0:
+        return None
+    breach = builder.columns(steps.size, cost=price_per_kw * step_hours)
+    worst = int(builder.columns(1, cost=price_per_kw)[0])
+    rows = builder.rows(steps.size, upper=limit_kw[steps])
+    builder.coefficients(rows, cols[steps], 1.0)
+    builder.coefficients(rows, breach, -1.0)
+    worst_rows = builder.rows(steps.size, upper=0.0)
+    builder.coefficients(worst_rows, breach, 1.0)
+    builder.coefficients(worst_rows, np.full(steps.size, worst), -1.0)
+    return SoftLimit(steps=steps, breach=breach, worst=worst, rows=rows)
+
+
+@dataclass(frozen=True)
+class PeakExcess:
+    """excess ≥ x[t] − already_reached for every t, priced once per kW."""
+
+    column: int
+    rows: IntArray
+
+
+def peak_excess(
+    builder: ModelBuilder, cols: IntArray, already_reached_kw: float, price_per_kw: float
+) -> PeakExcess | None:
+    if price_per_kw <= 0:
+        return None
+    column = int(builder.columns(1, cost=price_per_kw)[0])
+    rows = builder.rows(cols.size, upper=already_reached_kw)
+    builder.coefficients(rows, cols, 1.0)
+    builder.coefficients(rows, np.full(cols.size, column), -1.0)
+    return PeakExcess(column=column, rows=rows)

@@ -1,0 +1,114 @@
+"""The site block: grid import/export, the power balance, site limits and peaks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..problem.model import FlexContext
+from ..problem.timegrid import FloatArray, TimeGrid
+from .builder import IntArray, ModelBuilder
+from .limits import PeakExcess, SoftLimit, peak_excess, soft_upper_limit
+
+
+@dataclass(frozen=True)
+class SiteWeights:
+    """Objective weight per kWh imported and per kWh exported (a credit), per step."""
+
+    import_per_kwh: FloatArray
+    export_per_kwh: FloatArray
+
+
+@dataclass(frozen=True)
+class SiteBlock:
+    imports: IntArray
+    exports: IntArray
+    balance: IntArray
+    soft_consumption: SoftLimit | None
+    soft_production: SoftLimit | None
+    peak_consumption: PeakExcess | None
+    peak_production: PeakExcess | None
+    binary_steps: IntArray
+
+
+def build_site(
+    builder: ModelBuilder,
+    context: FlexContext,
+    grid: TimeGrid,
+    power_terms: list[tuple[IntArray, float]],
+    weights: SiteWeights,
+    *,
+    device_consumption_kw: FloatArray,
+    device_production_kw: FloatArray,
+    soften_hard_limits: bool,
+    price_peaks: bool,
+    binary_steps: IntArray,
+) -> SiteBlock:
+    """Balance per step: import − export − Σ device power = inflexible consumption − production.
+
+    `device_*_kw` bound what the devices can draw or feed in per step (for big-M only).
+    `soften_hard_limits` turns hard site limits soft too (to diagnose an infeasible problem).
+    """
+    n = grid.n_steps
+    dt = grid.step_hours
+    consumption, production = context.site_consumption, context.site_production
+    hard_in = np.full(n, np.inf) if soften_hard_limits else consumption.hard_kw
+    hard_out = np.full(n, np.inf) if soften_hard_limits else production.hard_kw
+    imports = builder.columns(n, upper=hard_in, cost=weights.import_per_kwh * dt)
+    exports = builder.columns(n, upper=hard_out, cost=-weights.export_per_kwh * dt)
+    rhs = context.inflexible_consumption_kw - context.inflexible_production_kw
+    balance = builder.rows(n, lower=rhs, upper=rhs)
+    builder.coefficients(balance, imports, 1.0)
+    builder.coefficients(balance, exports, -1.0)
+    for cols, coefficient in power_terms:
+        builder.coefficients(balance, cols, -coefficient)
+
+    soft_in_kw = consumption.soft_kw
+    soft_out_kw = production.soft_kw
+    if soften_hard_limits:
+        soft_in_kw = np.fmin(soft_in_kw, consumption.hard_kw)
+        soft_out_kw = np.fmin(soft_out_kw, production.hard_kw)
+    soft_consumption = soft_upper_limit(
+        builder, imports, soft_in_kw, consumption.breach_price_per_kw, dt
+    )
+    soft_production = soft_upper_limit(
+        builder, exports, soft_out_kw, production.breach_price_per_kw, dt
+    )
+    peak_consumption = peak_production = None
+    if price_peaks:
+        peak_consumption = peak_excess(
+            builder, imports, context.site_peak_consumption_kw,
+            context.site_peak_consumption_price_per_kw,
+        )  # fmt: skip
+        peak_production = peak_excess(
+            builder, exports, context.site_peak_production_kw,
+            context.site_peak_production_price_per_kw,
+        )  # fmt: skip
+
+    if binary_steps.size:
+        # Export credit above import price: forbid importing and exporting in the same step.
+        max_in = np.fmin(hard_in, device_consumption_kw + context.inflexible_consumption_kw)[
+            binary_steps
+        ]
+        max_out = np.fmin(hard_out, device_production_kw + context.inflexible_production_kw)[
+            binary_steps
+        ]
+        direction = builder.columns(binary_steps.size, upper=1.0, integer=True)
+        in_rows = builder.rows(binary_steps.size, upper=0.0)
+        builder.coefficients(in_rows, imports[binary_steps], 1.0)
+        builder.coefficients(in_rows, direction, -max_in)
+        out_rows = builder.rows(binary_steps.size, upper=max_out)
+        builder.coefficients(out_rows, exports[binary_steps], 1.0)
+        builder.coefficients(out_rows, direction, max_out)
+
+    return SiteBlock(
+        imports=imports,
+        exports=exports,
+        balance=balance,
+        soft_consumption=soft_consumption,
+        soft_production=soft_production,
+        peak_consumption=peak_consumption,
+        peak_production=peak_production,
+        binary_steps=binary_steps,
+    )
