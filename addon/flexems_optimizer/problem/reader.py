@@ -227,5 +227,12 @@ class Reader:
         step_s = self.grid.step.total_seconds()
         with np.errstate(invalid="ignore", divide="ignore"):
             average = np.diff(integral_at) / step_s
+        # A step inside one segment takes its value exactly (no round-off from the integral):
+        # the usual case of a series at the plan's resolution or coarser.
+        containing = np.searchsorted(starts, boundaries[:-1] + _COVERAGE_SLACK_S, side="right") - 1
+        inside = (containing >= 0) & (
+            ends[np.maximum(containing, 0)] >= boundaries[1:] - _COVERAGE_SLACK_S
+        )
+        average[inside] = values[containing[inside]]
         average[covered < step_s - _COVERAGE_SLACK_S * 10] = np.nan
         return average

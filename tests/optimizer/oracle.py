@@ -1,0 +1,137 @@
+"""An independent formulation of the site problem, written from the spec for scipy's milp.
+
+Deliberately naive: one dense-ish row at a time, binaries on every step of every device
+(FlexMeasures' full MILP), no lazy tricks. Only the parsed inputs are shared with the optimizer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from flexems_optimizer.problem.model import SiteProblem
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import lil_matrix
+
+INF = math.inf
+
+
+@dataclass
+class _Model:
+    cost: list[float] = field(default_factory=list)
+    lower: list[float] = field(default_factory=list)
+    upper: list[float] = field(default_factory=list)
+    integer: list[int] = field(default_factory=list)
+    rows: list[tuple[dict[int, float], float, float]] = field(default_factory=list)
+
+    def var(
+        self, lower: float = 0.0, upper: float = INF, cost: float = 0.0, integer: bool = False
+    ) -> int:
+        self.cost.append(cost)
+        self.lower.append(lower)
+        self.upper.append(upper)
+        self.integer.append(1 if integer else 0)
+        return len(self.cost) - 1
+
+    def row(self, terms: dict[int, float], lower: float = -INF, upper: float = INF) -> None:
+        self.rows.append((terms, lower, upper))
+
+
+def optimal_cost(problem: SiteProblem) -> float:
+    """The minimal total cost (energy + peak + breach) in EUR."""
+    grid, ctx = problem.grid, problem.flex_context
+    n, dt = grid.n_steps, grid.step_hours
+    m = _Model()
+    device_power: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    for storage in problem.devices:
+        eps = storage.storage_efficiency_per_step
+        a = eps
+        b = 1.0 if eps == 1.0 else (eps - 1.0) / math.log(eps)
+        soc_price_low = ctx.soc_minima_breach_price_per_kwh
+        soc_price_high = ctx.soc_maxima_breach_price_per_kwh
+        assert soc_price_low is not None and soc_price_high is not None  # relaxed problems only
+        previous: int | None = None
+        for t in range(n):
+            c = m.var(0, storage.consumption_capacity_kw[t])
+            d = m.var(0, storage.production_capacity_kw[t])
+            s = m.var(-INF, INF)
+            z = m.var(0, 1, integer=True)
+            m.row({c: 1, z: -storage.consumption_capacity_kw[t]}, upper=0)
+            m.row(
+                {d: 1, z: storage.production_capacity_kw[t]},
+                upper=storage.production_capacity_kw[t],
+            )
+            terms = {
+                s: 1.0,
+                c: -b * dt * storage.charging_efficiency,
+                d: b * dt / storage.discharging_efficiency,
+            }
+            rhs = b * dt * storage.net_gain_kw[t]
+            if previous is None:
+                rhs += a * storage.soc_at_start_kwh
+            else:
+                terms[previous] = -a
+            m.row(terms, rhs, rhs)
+            low = [storage.soc_min_kwh, storage.soc_minima_kwh[t]]
+            high = [storage.soc_max_kwh, storage.soc_maxima_kwh[t]]
+            for target in storage.targets:
+                if target.state_index == t:
+                    low.append(target.value_kwh)
+                    high.append(target.value_kwh)
+            low_bound = max(v for v in low if not math.isnan(v))
+            high_bound = min(v for v in high if not math.isnan(v))
+            short = m.var(cost=soc_price_low)
+            over = m.var(cost=soc_price_high)
+            m.row({s: 1, short: 1}, lower=low_bound)
+            m.row({s: 1, over: -1}, upper=high_bound)
+            device_power[t] += [(c, 1.0), (d, -1.0)]
+            previous = s
+
+    weights_in, weights_out = ctx.consumption_price, ctx.production_price
+    limits = (ctx.site_consumption, ctx.site_production)
+    worst = [m.var(cost=limits[0].breach_price_per_kw), m.var(cost=limits[1].breach_price_per_kw)]
+    peaks = [
+        m.var(cost=ctx.site_peak_consumption_price_per_kw),
+        m.var(cost=ctx.site_peak_production_price_per_kw),
+    ]
+    already = [ctx.site_peak_consumption_kw, ctx.site_peak_production_kw]
+    big = 1e4
+    for t in range(n):
+        imp = m.var(0, INF, weights_in[t] * dt)
+        exp = m.var(0, INF, -weights_out[t] * dt)
+        if weights_out[t] > weights_in[t]:
+            y = m.var(0, 1, integer=True)
+            m.row({imp: 1, y: -big}, upper=0)
+            m.row({exp: 1, y: big}, upper=big)
+        terms = {imp: 1.0, exp: -1.0}
+        for col, sign in device_power[t]:
+            terms[col] = terms.get(col, 0.0) - sign
+        rhs = ctx.inflexible_consumption_kw[t] - ctx.inflexible_production_kw[t]
+        m.row(terms, rhs, rhs)
+        for side, flow in enumerate((imp, exp)):
+            limit = limits[side]
+            hard = limit.hard_kw[t]
+            if math.isfinite(hard):
+                m.row({flow: 1}, upper=hard)
+            if math.isfinite(limit.soft_kw[t]):
+                breach = m.var(cost=limit.breach_price_per_kw * dt)
+                m.row({flow: 1, breach: -1}, upper=limit.soft_kw[t])
+                m.row({breach: 1, worst[side]: -1}, upper=0)
+            m.row({flow: 1, peaks[side]: -1}, upper=already[side])
+
+    a_matrix = lil_matrix((len(m.rows), len(m.cost)))
+    for i, (terms, _, _) in enumerate(m.rows):
+        for col, value in terms.items():
+            a_matrix[i, col] = value
+    result = milp(
+        np.array(m.cost),
+        constraints=LinearConstraint(
+            a_matrix.tocsr(), [r[1] for r in m.rows], [r[2] for r in m.rows]
+        ),
+        integrality=np.array(m.integer),
+        bounds=Bounds(m.lower, m.upper),
+        options={"mip_rel_gap": 1e-9, "presolve": True},
+    )
+    assert result.status == 0, result.message
+    return float(result.fun)

@@ -1,0 +1,196 @@
+"""Properties of plans for random feasible problems, and agreement with an independent MILP."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import numpy as np
+import pytest
+from flexems_optimizer import schedule
+from flexems_optimizer.problem.parse import parse_problem
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from .oracle import optimal_cost
+
+START = "2026-06-01T00:00:00+00:00"
+RESOLUTIONS = {"PT15M": 0.25, "PT30M": 0.5, "PT1H": 1.0}
+
+
+def rounded(values: st.SearchStrategy[float]) -> st.SearchStrategy[float]:
+    return values.map(lambda v: round(v, 3))
+
+
+@st.composite
+def site_problems(draw: st.DrawFn) -> dict[str, Any]:
+    n = draw(st.integers(2, 12))
+    resolution = draw(st.sampled_from(list(RESOLUTIONS)))
+    step_h = RESOLUTIONS[resolution]
+
+    def series(low: float, high: float) -> dict[str, Any]:
+        values = draw(st.lists(rounded(st.floats(low, high)), min_size=n, max_size=n))
+        return {"start": START, "resolution": resolution, "values": values}
+
+    buy = series(-0.1, 0.5)
+    context: dict[str, Any] = {"consumption-price": buy}
+    sell = draw(st.sampled_from(["same", "lower", "series"]))
+    if sell == "lower":
+        context["production-price"] = {
+            **buy,
+            "values": [round(v * 0.5 - 0.02, 3) for v in buy["values"]],
+        }
+    elif sell == "series":
+        context["production-price"] = series(-0.1, 0.6)  # sometimes above the buy price
+    if draw(st.booleans()):
+        context["inflexible-consumption"] = series(0, 5)
+    if draw(st.booleans()):
+        context["inflexible-production"] = series(0, 6)
+    if draw(st.booleans()):
+        context["site-power-capacity"] = draw(rounded(st.floats(3, 20)))
+    if draw(st.booleans()):
+        context["site-consumption-capacity"] = draw(rounded(st.floats(1, 10)))
+        context["site-consumption-breach-price"] = draw(rounded(st.floats(0, 50)))
+    if draw(st.booleans()):
+        context["site-production-capacity"] = draw(rounded(st.floats(1, 10)))
+    if draw(st.booleans()):
+        context["site-peak-consumption"] = draw(rounded(st.floats(0, 4)))
+        context["site-peak-consumption-price"] = draw(rounded(st.floats(0, 5)))
+    if draw(st.booleans()):
+        context["site-peak-production-price"] = draw(rounded(st.floats(0, 5)))
+    if draw(st.booleans()):
+        context["soc-minima-breach-price"] = draw(rounded(st.floats(0.5, 100)))
+    devices = []
+    for i in range(draw(st.integers(1, 2))):
+        soc_max = draw(rounded(st.floats(1, 20)))
+        soc_min = draw(rounded(st.floats(0, soc_max / 3)))
+        device: dict[str, Any] = {
+            "name": f"storage{i}",
+            "soc-at-start": draw(rounded(st.floats(0, soc_max))),
+            "soc-min": soc_min,
+            "soc-max": soc_max,
+            "prefer-charging-sooner": False,  # tie-breaks would shift the optimum by ~1e-6
+        }
+        if draw(st.booleans()):
+            device["power-capacity"] = draw(rounded(st.floats(0.5, 10)))
+        else:
+            device["consumption-capacity"] = draw(rounded(st.floats(0.5, 10)))
+            device["production-capacity"] = draw(rounded(st.floats(0, 10)))
+        efficiency = draw(st.sampled_from(["none", "roundtrip", "split"]))
+        if efficiency == "roundtrip":
+            device["roundtrip-efficiency"] = draw(rounded(st.floats(0.6, 1)))
+        elif efficiency == "split":
+            device["charging-efficiency"] = draw(rounded(st.floats(0.8, 1)))
+            device["discharging-efficiency"] = draw(rounded(st.floats(0.8, 1)))
+        if draw(st.booleans()):
+            device["storage-efficiency"] = draw(rounded(st.floats(0.9, 1)))
+        if draw(st.booleans()):
+            device["soc-usage"] = series(0, 2)
+        if draw(st.booleans()):
+            state = draw(st.integers(1, n))
+            moment = np.datetime64("2026-06-01T00:00") + np.timedelta64(
+                int(state * step_h * 60), "m"
+            )
+            device["soc-targets"] = [
+                {
+                    "datetime": f"{moment}:00+00:00",
+                    "value": draw(rounded(st.floats(soc_min, soc_max))),
+                }
+            ]
+        if draw(st.booleans()):
+            device["soc-minima"] = draw(rounded(st.floats(soc_min, soc_max)))
+        if draw(st.booleans()):
+            first = draw(st.integers(0, n - 1))
+            device["availability"] = [
+                {"start": START, "duration": f"PT{int((first + 1) * step_h * 60)}M"}
+            ]
+        devices.append(device)
+    return {
+        "start": START,
+        "duration": f"PT{int(n * step_h * 60)}M",
+        "resolution": resolution,
+        "flex-context": context,
+        "flex-model": devices,
+    }
+
+
+def recomputed_costs(body: dict[str, Any], plan: dict[str, Any]) -> dict[str, float]:
+    """Costs from the reported powers and stocks, by the spec's definitions."""
+    parsed = parse_problem(body)
+    ctx, dt = parsed.flex_context, parsed.grid.step_hours
+    imports = np.array(plan["site"]["import_kw"])
+    exports = np.array(plan["site"]["export_kw"])
+    energy = dt * float(ctx.consumption_price @ imports - ctx.production_price @ exports)
+    peak = ctx.site_peak_consumption_price_per_kw * max(
+        0.0, imports.max() - ctx.site_peak_consumption_kw
+    )
+    peak += ctx.site_peak_production_price_per_kw * max(
+        0.0, exports.max() - ctx.site_peak_production_kw
+    )
+    breach = 0.0
+    for limit, flow in ((ctx.site_consumption, imports), (ctx.site_production, exports)):
+        over = np.maximum(np.nan_to_num(flow - limit.soft_kw, neginf=0.0), 0.0)
+        breach += limit.breach_price_per_kw * (dt * over.sum() + over.max())
+    for storage in parsed.devices:
+        soc = np.array(plan["devices"][storage.name]["soc_kwh"])
+        low = np.fmax(storage.soc_min_kwh, storage.soc_minima_kwh)
+        high = np.fmin(storage.soc_max_kwh, storage.soc_maxima_kwh)
+        for target in storage.targets:
+            low[target.state_index] = max(low[target.state_index], target.value_kwh)
+            high[target.state_index] = min(high[target.state_index], target.value_kwh)
+        breach += ctx.soc_minima_breach_price_per_kwh * np.maximum(low - soc, 0).sum()
+        breach += ctx.soc_maxima_breach_price_per_kwh * np.maximum(soc - high, 0).sum()
+    return {"energy": energy, "peak": peak, "breach": breach}
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(site_problems())
+def test_plans_are_physical_and_optimal(body: dict[str, Any]) -> None:
+    plan = schedule(body)
+    parsed = parse_problem(body)
+    ctx, dt = parsed.flex_context, parsed.grid.step_hours
+    assert plan["status"] in {"optimal", "relaxed"}
+    event(f"{plan['solver']['problem_class']}, {plan['status']}")
+    tol = 2e-5
+
+    # Energy balance every step.
+    net = np.array(plan["site"]["net_power_kw"])
+    devices_kw = sum(
+        (np.array(d["power_kw"]) for d in plan["devices"].values()), start=np.zeros(net.size)
+    )
+    assert net == pytest.approx(
+        devices_kw + ctx.inflexible_consumption_kw - ctx.inflexible_production_kw, abs=tol
+    )
+    assert net == pytest.approx(
+        np.array(plan["site"]["import_kw"]) - plan["site"]["export_kw"], abs=tol
+    )
+
+    for storage in parsed.devices:
+        power = np.array(plan["devices"][storage.name]["power_kw"])
+        soc = np.array(plan["devices"][storage.name]["soc_kwh"])
+        # Every power bound respected (zero outside availability).
+        assert np.all(power <= storage.consumption_capacity_kw + tol)
+        assert np.all(-power <= storage.production_capacity_kw + tol)
+        # The SoC recursion holds with charge/discharge taken from the net power.
+        eps = storage.storage_efficiency_per_step
+        a, b = (1.0, 1.0) if eps == 1 else (eps, (eps - 1) / math.log(eps))
+        flow = (
+            storage.charging_efficiency * np.maximum(power, 0)
+            - np.maximum(-power, 0) / storage.discharging_efficiency
+            + storage.net_gain_kw
+        )
+        previous = np.concatenate(([storage.soc_at_start_kwh], soc[:-1]))
+        assert soc == pytest.approx(a * previous + b * dt * flow, abs=1e-4)
+
+    # Reported costs equal costs recomputed from reported powers.
+    costs = plan["costs"]
+    again = recomputed_costs(body, plan)
+    for key in ("energy", "peak", "breach"):
+        assert costs[f"{key}_eur"] == pytest.approx(again[key], rel=1e-4, abs=1e-3), key
+    assert costs["total_eur"] == pytest.approx(
+        costs["energy_eur"] + costs["peak_eur"] + costs["breach_eur"]
+    )
+
+    # The objective equals an independent MILP's optimum.
+    oracle = optimal_cost(parsed)
+    assert costs["total_eur"] == pytest.approx(oracle, rel=1e-6, abs=1e-6)
