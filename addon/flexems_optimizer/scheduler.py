@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from .devices.storage import SocLimits, Strictness, soc_limits, stock_coefficients
+from .devices.storage import SocLimits, Strictness, idle_trajectory, soc_limits
 from .problem.model import SiteProblem, Storage
 from .problem.parse import parse_problem
 from .solve.accounting import (
@@ -208,16 +208,7 @@ def _infeasible_plan(
 
 def _idle_is_enough(storage: Storage, limits: SocLimits) -> bool:
     """Does the device meet all its stock bounds without any power? Then its baseline is idle."""
-    a, b = stock_coefficients(storage)
-    n = storage.net_gain_kw.size
-    soc = np.empty(n)
-    level = storage.soc_at_start_kwh
-    step_gain = b * storage.net_gain_kw
-    for j in range(n) if (a != 1.0) else ():
-        level = a * level + step_gain[j]
-        soc[j] = level
-    if a == 1.0:
-        soc = storage.soc_at_start_kwh + np.cumsum(step_gain)
+    soc = idle_trajectory(storage)
     low = np.fmax(limits.hard_lower, np.nan_to_num(limits.soft_lower, nan=-np.inf))
     high = np.fmin(limits.hard_upper, np.nan_to_num(limits.soft_upper, nan=np.inf))
     return bool(np.all(soc >= low - 1e-9) and np.all(soc <= high + 1e-9))
@@ -242,7 +233,9 @@ def _baseline_energy(parsed: SiteProblem, settings: SolverSettings, timer: _Time
 
 
 def _rounded(values: np.ndarray[Any, np.dtype[np.float64]]) -> list[float]:
-    return [round(v, 6) + 0.0 for v in values.tolist()]
+    """Micro-kW/kWh precision; + 0.0 turns -0.0 into 0.0."""
+    rounded: list[float] = (np.round(values, 6) + 0.0).tolist()
+    return rounded
 
 
 def _iso_duration(seconds: float) -> str:

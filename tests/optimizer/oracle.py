@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from flexems_optimizer.problem.model import SiteProblem
+from flexems_optimizer.problem.model import SiteProblem, Storage
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import lil_matrix
 
@@ -38,6 +38,16 @@ class _Model:
         self.rows.append((terms, lower, upper))
 
 
+def keeps_within_physical_bounds_when_idle(storage: Storage, a: float, b: float, dt: float) -> bool:
+    """The spec: soc-min/soc-max are hard unless the idle device would leave them."""
+    level = storage.soc_at_start_kwh
+    levels = [level]
+    for gain in storage.net_gain_kw:
+        level = a * level + b * dt * gain
+        levels.append(level)
+    return all(storage.soc_min_kwh - 1e-9 <= v <= storage.soc_max_kwh + 1e-9 for v in levels)
+
+
 def optimal_cost(problem: SiteProblem) -> float:
     """The minimal total cost (energy + peak + breach) in EUR."""
     grid, ctx = problem.grid, problem.flex_context
@@ -51,6 +61,7 @@ def optimal_cost(problem: SiteProblem) -> float:
         soc_price_low = ctx.soc_minima_breach_price_per_kwh
         soc_price_high = ctx.soc_maxima_breach_price_per_kwh
         assert soc_price_low is not None and soc_price_high is not None  # relaxed problems only
+        physical_hard = keeps_within_physical_bounds_when_idle(storage, a, b, dt)
         previous: int | None = None
         for t in range(n):
             c = m.var(0, storage.consumption_capacity_kw[t])
@@ -73,8 +84,13 @@ def optimal_cost(problem: SiteProblem) -> float:
             else:
                 terms[previous] = -a
             m.row(terms, rhs, rhs)
-            low = [storage.soc_min_kwh, storage.soc_minima_kwh[t]]
-            high = [storage.soc_max_kwh, storage.soc_maxima_kwh[t]]
+            if physical_hard:
+                m.lower[s], m.upper[s] = storage.soc_min_kwh, storage.soc_max_kwh
+                low, high = [-INF], [INF]
+            else:
+                low, high = [storage.soc_min_kwh], [storage.soc_max_kwh]
+            low.append(storage.soc_minima_kwh[t])
+            high.append(storage.soc_maxima_kwh[t])
             for target in storage.targets:
                 if target.state_index == t:
                     low.append(target.value_kwh)

@@ -263,13 +263,19 @@ def test_pv_surplus_is_stored_rather_than_sold_cheaply() -> None:
 
 
 @pytest.mark.parametrize(
-    ("start", "end", "steps"),
+    ("start", "end", "seven_local", "steps", "target_state"),
     [
-        ("2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00", 23),
-        ("2026-10-25T00:00:00+02:00", "2026-10-26T00:00:00+01:00", 25),
+        # Spring forward at 02:00: 07:00 is at +02:00, 6 hours after midnight (+01:00).
+        ("2026-03-29T00:00:00+01:00", "2026-03-30T00:00:00+02:00", "2026-03-29T07:00:00+02:00",
+         23, 5),
+        # Fall back at 03:00: 07:00 is at +01:00, 8 hours after midnight (+02:00).
+        ("2026-10-25T00:00:00+02:00", "2026-10-26T00:00:00+01:00", "2026-10-25T07:00:00+01:00",
+         25, 7),
     ],
-)
-def test_dst_days_have_23_and_25_hourly_steps(start: str, end: str, steps: int) -> None:
+)  # fmt: skip
+def test_dst_days_have_23_and_25_hourly_steps(
+    start: str, end: str, seven_local: str, steps: int, target_state: int
+) -> None:
     prices = [{"start": start, "end": end, "value": 0.2}]
     plan = schedule(
         {
@@ -280,15 +286,13 @@ def test_dst_days_have_23_and_25_hourly_steps(start: str, end: str, steps: int) 
             "flex-model": [
                 battery(
                     soc_at_start=0, soc_max=10, power_capacity=1,
-                    # 07:00 local time is the 7th boundary in either case: DST shifts at 02/03:00.
-                    soc_targets=[{"datetime": start.replace("T00:00", "T07:00"), "value": 1}],
+                    soc_targets=[{"datetime": seven_local, "value": 1}],
                 )
             ],
         }
     )  # fmt: skip
     assert len(plan["timestamps"]) == steps
     assert plan["timestamps"][0].endswith("Z")
-    target_state = 7 - (1 if steps == 23 else -1) - 1
     assert soc(plan)[target_state] == pytest.approx(1)
     # Prefer charging sooner: the 1 kWh is charged in the first step of the day.
     assert power(plan)[0] == pytest.approx(1)

@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pytest
 from flexems_optimizer import schedule
+from flexems_optimizer.devices.storage import keeps_physical_bounds_alone
 from flexems_optimizer.problem.parse import parse_problem
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
@@ -133,13 +134,21 @@ def recomputed_costs(body: dict[str, Any], plan: dict[str, Any]) -> dict[str, fl
         breach += limit.breach_price_per_kw * (dt * over.sum() + over.max())
     for storage in parsed.devices:
         soc = np.array(plan["devices"][storage.name]["soc_kwh"])
-        low = np.fmax(storage.soc_min_kwh, storage.soc_minima_kwh)
-        high = np.fmin(storage.soc_max_kwh, storage.soc_maxima_kwh)
+        # soc-min/soc-max are hard (never breached) when the idle device keeps them.
+        physical_soft = not keeps_physical_bounds_alone(storage)
+        low = storage.soc_minima_kwh.copy()
+        high = storage.soc_maxima_kwh.copy()
+        if physical_soft:
+            low = np.fmax(storage.soc_min_kwh, low)
+            high = np.fmin(storage.soc_max_kwh, high)
+        else:
+            assert np.all(soc >= storage.soc_min_kwh - 1e-6)
+            assert np.all(soc <= storage.soc_max_kwh + 1e-6)
         for target in storage.targets:
-            low[target.state_index] = max(low[target.state_index], target.value_kwh)
-            high[target.state_index] = min(high[target.state_index], target.value_kwh)
-        breach += ctx.soc_minima_breach_price_per_kwh * np.maximum(low - soc, 0).sum()
-        breach += ctx.soc_maxima_breach_price_per_kwh * np.maximum(soc - high, 0).sum()
+            low[target.state_index] = np.fmax(low[target.state_index], target.value_kwh)
+            high[target.state_index] = np.fmin(high[target.state_index], target.value_kwh)
+        breach += ctx.soc_minima_breach_price_per_kwh * np.nansum(np.maximum(low - soc, 0))
+        breach += ctx.soc_maxima_breach_price_per_kwh * np.nansum(np.maximum(soc - high, 0))
     return {"energy": energy, "peak": peak, "breach": breach}
 
 

@@ -39,7 +39,45 @@ class SocLimits:
     target_states: IntArray  # states with a soc-target, for marginal values
 
 
+def idle_trajectory(storage: Storage) -> FloatArray:
+    """The stock per state if the device does nothing: usage, gain and losses alone."""
+    a, b = stock_coefficients(storage)
+    step_change = b * storage.net_gain_kw
+    if a == 1.0:
+        return storage.soc_at_start_kwh + np.cumsum(step_change)
+    powers = a ** np.arange(1, step_change.size + 1, dtype=np.float64)
+    if powers[-1] > 1e-100:
+        # S_j = a^(j+1)·S_0 + Σ_k a^(j−k)·Δ_k, without a Python loop.
+        trajectory: FloatArray = powers * (
+            storage.soc_at_start_kwh + np.cumsum(step_change / powers)
+        )
+        return trajectory
+    # Strong losses over a long horizon: a^j underflows, so step through.
+    trajectory = np.empty(step_change.size)
+    level = storage.soc_at_start_kwh
+    for j, change in enumerate(step_change.tolist()):
+        level = a * level + change
+        trajectory[j] = level
+    return trajectory
+
+
+def keeps_physical_bounds_alone(storage: Storage) -> bool:
+    """Can the device stay within soc-min and soc-max without help? (Then they can be hard.)"""
+    idle = idle_trajectory(storage)
+    return bool(
+        storage.soc_min_kwh - 1e-9 <= storage.soc_at_start_kwh <= storage.soc_max_kwh + 1e-9
+        and np.all(idle >= storage.soc_min_kwh - 1e-9)
+        and np.all(idle <= storage.soc_max_kwh + 1e-9)
+    )
+
+
 def soc_limits(storage: Storage, context: FlexContext, strictness: Strictness) -> SocLimits:
+    """Split the stock bounds into hard and soft parts.
+
+    soc-min and soc-max are physical limits and stay hard, as in FlexMeasures, unless the device
+    cannot keep them by itself (it starts outside them, or usage, gain or losses push it out);
+    then relax-constraints makes them soft too, so that a relaxed plan always exists.
+    """
     n = storage.soc_minima_kwh.size
     target_low = np.full(n, np.nan)
     target_high = np.full(n, np.nan)
@@ -48,7 +86,7 @@ def soc_limits(storage: Storage, context: FlexContext, strictness: Strictness) -
         target_low[j] = np.fmax(target_low[j], target.value_kwh)
         target_high[j] = np.fmin(target_high[j], target.value_kwh)
     all_soft = strictness is Strictness.ALL_SOFT
-    relax = context.relax_constraints or all_soft
+    relax = all_soft or (context.relax_constraints and not keeps_physical_bounds_alone(storage))
     min_price = context.soc_minima_breach_price_per_kwh
     max_price = context.soc_maxima_breach_price_per_kwh
     lower_price = DEFAULT_SOC_BREACH_PRICE_PER_KWH if all_soft else min_price
@@ -80,8 +118,12 @@ def soc_limits(storage: Storage, context: FlexContext, strictness: Strictness) -
         soft_upper=high_soft,
         lower_source=low_source,
         upper_source=high_source,
-        lower_price_per_kwh=lower_price or 0.0,
-        upper_price_per_kwh=upper_price or 0.0,
+        lower_price_per_kwh=DEFAULT_SOC_BREACH_PRICE_PER_KWH
+        if lower_price is None
+        else lower_price,
+        upper_price_per_kwh=DEFAULT_SOC_BREACH_PRICE_PER_KWH
+        if upper_price is None
+        else upper_price,
         target_states=np.unique([t.state_index for t in storage.targets]).astype(np.int64),
     )
 

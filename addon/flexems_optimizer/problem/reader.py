@@ -23,6 +23,7 @@ from .timegrid import FloatArray, TimeGrid
 from .timing import iso_utc, parse_datetime, parse_duration
 
 _COVERAGE_SLACK_S = 1e-6
+_PLAIN_NUMBERS = (int, float, type(None))
 
 
 @dataclass
@@ -140,19 +141,36 @@ class Reader:
         if unit is not None and not isinstance(unit, str):
             raise ProblemError("invalid_unit", "'unit' must be a string", join_path(path, "unit"))
         per_interval_h = resolution_s / 3600.0 if energy_per_interval else 0.0
-        values = np.full(len(values_raw), np.nan)
-        for i, item in enumerate(values_raw):
-            if item is None:
-                continue
-            item_path = join_path(join_path(path, "values"), i)
-            quantity = item
+        if all(type(item) in _PLAIN_NUMBERS for item in values_raw):
+            # The common case (long price and forecast lists): convert the unit once.
+            values = np.array(values_raw, dtype=np.float64)
+            bad = np.flatnonzero(np.isinf(values))
+            if bad.size:
+                raise ProblemError(
+                    "invalid_quantity",
+                    "the value must be a finite number",
+                    join_path(join_path(path, "values"), int(bad[0])),
+                )
             if unit is not None:
-                if isinstance(item, bool) or not isinstance(item, int | float):
-                    raise ProblemError(
-                        "invalid_quantity", "with 'unit' given, values must be numbers", item_path
-                    )
-                quantity = f"{item} {unit}"
-            values[i] = self._value(quantity, dimension, item_path, per_interval_h)
+                values *= self._value(
+                    f"1 {unit}", dimension, join_path(path, "unit"), per_interval_h
+                )
+        else:
+            values = np.full(len(values_raw), np.nan)
+            for i, item in enumerate(values_raw):
+                if item is None:
+                    continue
+                item_path = join_path(join_path(path, "values"), i)
+                quantity = item
+                if unit is not None:
+                    if isinstance(item, bool) or not isinstance(item, int | float):
+                        raise ProblemError(
+                            "invalid_quantity",
+                            "with 'unit' given, values must be numbers",
+                            item_path,
+                        )
+                    quantity = f"{item} {unit}"
+                values[i] = self._value(quantity, dimension, item_path, per_interval_h)
         starts = start + resolution_s * np.arange(len(values), dtype=np.float64)
         keep = ~np.isnan(values)
         return starts[keep], starts[keep] + resolution_s, values[keep]

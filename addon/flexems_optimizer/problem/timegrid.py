@@ -37,8 +37,13 @@ class TimeGrid:
         return start + self.step.total_seconds() * np.arange(self.n_steps + 1, dtype=np.float64)
 
     def timestamps_iso(self) -> list[str]:
-        """The start of each step in UTC, as the plan reports them."""
-        return [iso_utc(t) for t in self.boundaries_s[:-1]]
+        """The start of each step in UTC, as the plan reports them (like `iso_utc`)."""
+        moments = np.round(self.boundaries_s[:-1] * 1e6).astype("datetime64[us]")
+        if self.step.total_seconds() % 1 == 0:
+            texts: list[str] = (np.datetime_as_string(moments, unit="s") + "Z").tolist()
+        else:
+            texts = (np.datetime_as_string(moments, unit="us") + "Z").tolist()
+        return texts
 
     def iso_at_boundary(self, index: int) -> str:
         """Boundary `index` (0 = plan start, n = plan end) in UTC."""

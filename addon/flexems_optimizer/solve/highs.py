@@ -60,6 +60,10 @@ def solve(model: LinearProgram, settings: SolverSettings, *, duals: bool = True)
     highs.setOptionValue("mip_rel_gap", settings.mip_rel_gap)
     highs.setOptionValue("threads", 1)
     is_mip = model.integer_columns.size > 0
+    if not is_mip:
+        # The storage LPs are banded and already tight; measured 20-30% faster without presolve
+        # (bench/optimizer.py), while MILPs gain from it.
+        highs.setOptionValue("presolve", "off")
     highs.passModel(_to_highs_lp(model))
     highs.run()
     status = _STATUS.get(highs.getModelStatus(), SolveStatus.ERROR)

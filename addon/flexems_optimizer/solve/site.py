@@ -64,11 +64,17 @@ def build_site(
     for cols, coefficient in power_terms:
         builder.coefficients(balance, cols, -coefficient)
 
+    # What the site could draw or feed in at most: limits above it can never bind, so they
+    # get no rows (most homes: a 17 kW connection against a 5 kW battery).
+    most_in = device_consumption_kw + context.inflexible_consumption_kw
+    most_out = device_production_kw + context.inflexible_production_kw
     soft_in_kw = consumption.soft_kw
     soft_out_kw = production.soft_kw
     if soften_hard_limits:
         soft_in_kw = np.fmin(soft_in_kw, consumption.hard_kw)
         soft_out_kw = np.fmin(soft_out_kw, production.hard_kw)
+    soft_in_kw = np.where(most_in <= soft_in_kw, np.inf, soft_in_kw)
+    soft_out_kw = np.where(most_out <= soft_out_kw, np.inf, soft_out_kw)
     soft_consumption = soft_upper_limit(
         builder, imports, soft_in_kw, consumption.breach_price_per_kw, dt
     )
@@ -88,12 +94,8 @@ def build_site(
 
     if binary_steps.size:
         # Export credit above import price: forbid importing and exporting in the same step.
-        max_in = np.fmin(hard_in, device_consumption_kw + context.inflexible_consumption_kw)[
-            binary_steps
-        ]
-        max_out = np.fmin(hard_out, device_production_kw + context.inflexible_production_kw)[
-            binary_steps
-        ]
+        max_in = np.fmin(hard_in, most_in)[binary_steps]
+        max_out = np.fmin(hard_out, most_out)[binary_steps]
         direction = builder.columns(binary_steps.size, upper=1.0, integer=True)
         in_rows = builder.rows(binary_steps.size, upper=0.0)
         builder.coefficients(in_rows, imports[binary_steps], 1.0)
