@@ -10,9 +10,10 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
-from flexems_optimizer.problem.model import SiteProblem, Storage
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import lil_matrix
+
+from flexems_optimizer.problem.model import SiteProblem, Storage
 
 INF = math.inf
 

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from flexems_optimizer import ProblemError, schedule
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from flexems_optimizer import ProblemError, schedule
 
 from .problems import battery, hourly, problem
 

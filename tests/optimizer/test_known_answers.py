@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pytest
+
 from flexems_optimizer import schedule
 
 from .problems import START, battery, hourly, problem

@@ -7,11 +7,12 @@ from typing import Any
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
 from flexems_optimizer import schedule
 from flexems_optimizer.devices.storage import keeps_physical_bounds_alone
 from flexems_optimizer.problem.parse import parse_problem
-from hypothesis import HealthCheck, event, given, settings
-from hypothesis import strategies as st
 
 from .oracle import optimal_cost
 
