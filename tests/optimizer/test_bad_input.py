@@ -99,6 +99,10 @@ CASES: list[tuple[str, list[Any], Any, str, str]] = [
     ("availability", ["flex-model", 0, "availability"], [{"start": "2026-06-01T02:00:00Z"}],
      "missing_field", "flex-model[0].availability[0]"),
     ("soc-unit", ["flex-model", 0, "soc-unit"], "Ah", "invalid_unit", "flex-model[0].soc-unit"),
+    ("absurd quantity", ["flex-model", 0, "soc-max"], 1e25, "out_of_range",
+     "flex-model[0].soc-max"),
+    ("absurd series value", ["flex-context", "inflexible-consumption", "values", 0], 1e12,
+     "out_of_range", "flex-context.inflexible-consumption.values[0]"),
 ]  # fmt: skip
 
 

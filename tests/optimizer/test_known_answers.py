@@ -398,3 +398,47 @@ def test_mixed_units_and_series_forms_give_the_same_plan() -> None:
         "unit": "EUR/MWh",
     }
     assert power(schedule(variant)) == pytest.approx(power(schedule(base)), abs=1e-9)
+
+
+def test_marginal_values_of_a_milp_come_from_its_lp_with_binaries_fixed() -> None:
+    # At −0.1 EUR/kWh an LP would charge and discharge at once to consume more than the 1 kWh
+    # the battery can hold, so binaries are needed: a MILP. The target holds 0.5 kWh back after
+    # step 1; each kWh more kept would be sold at 0.5 instead of 0.3 (0.9 of it reaching the
+    # grid), saving 0.18 EUR: the target's marginal value is −0.18 EUR/kWh.
+    plan = schedule(
+        problem(
+            3,
+            prices=[-0.1, 0.3, 0.5],
+            devices=[
+                battery(
+                    soc_at_start=0, soc_max=1, power_capacity=2, roundtrip_efficiency="81%",
+                    soc_targets=[{"datetime": "2026-06-01T02:00:00+00:00", "value": 0.5}],
+                )
+            ],
+        )
+    )  # fmt: skip
+    assert plan["solver"]["problem_class"] == "milp"
+    assert soc(plan) == pytest.approx([1, 0.5, 0], abs=1e-6)
+    assert power(plan) == pytest.approx([1 / 0.9, -0.45, -0.45], abs=1e-6)
+    (target,) = plan["explanation"]["soc_targets"]
+    assert target["marginal_value_eur_per_kwh"] == pytest.approx(-0.18, abs=1e-6)
+
+
+def test_self_consumption_objective_minimises_imports_whatever_the_price() -> None:
+    plan = schedule(
+        {
+            "start": START,
+            "duration": "PT3H",
+            "resolution": "PT1H",
+            "objective": "self-consumption",
+            "flex-context": {
+                "consumption-price": hourly([0.1, 0.1, 0.5]),
+                "inflexible-consumption": hourly([0, 0, 2]),
+                "inflexible-production": hourly([2, 0, 0]),
+            },
+            "flex-model": [battery(soc_at_start=0, soc_max=5, power_capacity=2)],
+        }
+    )
+    # Store the PV surplus and use it in the evening: nothing imported.
+    assert plan["site"]["import_kw"] == pytest.approx([0, 0, 0], abs=1e-6)
+    assert power(plan) == pytest.approx([2, 0, -2], abs=1e-6)

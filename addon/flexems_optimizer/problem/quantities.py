@@ -13,6 +13,10 @@ from enum import Enum
 
 from .errors import ProblemError
 
+# Beyond this (10 GW, 10 GWh, 10 M per kWh) a value is a typo, and it would ruin the solver's
+# numerics; refuse it at the boundary.
+MAX_MAGNITUDE = 1e7
+
 _NUMBER_AND_UNIT = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 _CURRENCY = re.compile(r"^[A-Z]{3}$")
 
@@ -59,6 +63,7 @@ def parse_quantity(raw: object, dimension: Dimension, path: str) -> Quantity:
     if isinstance(raw, int | float):
         value = float(raw)
         _require_finite(value, path)
+        require_realistic(value, path)
         return Quantity(value)
     match = _NUMBER_AND_UNIT.match(raw)
     if match is None:
@@ -70,7 +75,18 @@ def parse_quantity(raw: object, dimension: Dimension, path: str) -> Quantity:
     value = float(match.group(1))
     _require_finite(value, path)
     unit = match.group(2)
-    return _convert(value, unit, dimension, raw, path)
+    quantity = _convert(value, unit, dimension, raw, path)
+    require_realistic(quantity.value, path)
+    return quantity
+
+
+def require_realistic(value: float, path: str) -> None:
+    if abs(value) > MAX_MAGNITUDE:
+        raise ProblemError(
+            "out_of_range",
+            f"{value:.6g} is beyond the realistic range (±{MAX_MAGNITUDE:g} in kW, kWh or per kWh)",
+            path,
+        )
 
 
 def _require_finite(value: float, path: str) -> None:

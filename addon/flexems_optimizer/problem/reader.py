@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .errors import ProblemError, join_path
-from .quantities import Dimension, parse_quantity
+from .quantities import MAX_MAGNITUDE, Dimension, parse_quantity
 from .timegrid import FloatArray, TimeGrid
 from .timing import iso_utc, parse_datetime, parse_duration
 
@@ -144,11 +144,11 @@ class Reader:
         if all(type(item) in _PLAIN_NUMBERS for item in values_raw):
             # The common case (long price and forecast lists): convert the unit once.
             values = np.array(values_raw, dtype=np.float64)
-            bad = np.flatnonzero(np.isinf(values))
+            bad = np.flatnonzero(~(np.abs(values) <= MAX_MAGNITUDE) & ~np.isnan(values))
             if bad.size:
                 raise ProblemError(
-                    "invalid_quantity",
-                    "the value must be a finite number",
+                    "out_of_range" if np.isfinite(values[bad[0]]) else "invalid_quantity",
+                    f"the value must be a finite number within ±{MAX_MAGNITUDE:g}",
                     join_path(join_path(path, "values"), int(bad[0])),
                 )
             if unit is not None:

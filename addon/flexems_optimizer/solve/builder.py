@@ -99,7 +99,8 @@ class ModelBuilder:
             )
         )
 
-    def build(self) -> LinearProgram:
+    def build(self, cost_scale: float = 1.0) -> LinearProgram:
+        """The assembled program, with every cost multiplied by `cost_scale`."""
         col_lower, col_upper, cost = (
             np.concatenate([c[k] for c in self._cols]) if self._cols else np.empty(0)
             for k in range(3)
@@ -120,7 +121,7 @@ class ModelBuilder:
         np.cumsum(np.bincount(cols, minlength=self.n_cols), out=a_start[1:])
         integers = np.concatenate(self._integers) if self._integers else np.empty(0, dtype=np.int64)
         return LinearProgram(
-            cost=cost,
+            cost=cost * cost_scale,
             col_lower=col_lower,
             col_upper=col_upper,
             row_lower=row_lower,

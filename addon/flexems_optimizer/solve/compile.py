@@ -126,19 +126,8 @@ def compile_problem(
         price_peaks=purpose is not Purpose.BASELINE,
         binary_steps=binaries.site if purpose is not Purpose.BASELINE else NO_STEPS,
     )
-    lp = builder.build()
     scale = 1.0 / reference
-    lp = LinearProgram(
-        cost=lp.cost * scale,
-        col_lower=lp.col_lower,
-        col_upper=lp.col_upper,
-        row_lower=lp.row_lower,
-        row_upper=lp.row_upper,
-        a_start=lp.a_start,
-        a_index=lp.a_index,
-        a_value=lp.a_value,
-        integer_columns=lp.integer_columns,
-    )
+    lp = builder.build(cost_scale=scale)
     return CompiledProblem(
         lp=lp, objective_scale=scale, site=site, devices=tuple(devices), weights=weights
     )
