@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -25,8 +27,54 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("problem", help="path of the problem JSON, or - for standard input")
     run.add_argument("--time-limit", type=float, default=60.0, help="solver time limit (s)")
     run.add_argument("--summary", action="store_true", help="print a short summary, not JSON")
+    serve = commands.add_parser(
+        "serve", help="run the optimizer service (options also from FLEXEMS_* variables)"
+    )
+    env = os.environ.get
+    serve.add_argument("--host", default=env("FLEXEMS_HOST", "127.0.0.1"))
+    serve.add_argument("--port", type=int, default=int(env("FLEXEMS_PORT", "8099")))
+    serve.add_argument("--data-dir", type=Path, default=Path(env("FLEXEMS_DATA_DIR", "data")))
+    serve.add_argument("--token", default=env("FLEXEMS_TOKEN", ""), help="bearer token for /api/")
+    serve.add_argument("--token-file", type=Path, default=env("FLEXEMS_TOKEN_FILE"))
+    serve.add_argument("--workers", type=int, default=int(env("FLEXEMS_WORKERS", "2")))
+    serve.add_argument(
+        "--max-pending", type=int, default=int(env("FLEXEMS_MAX_PENDING", "64")),
+        help="jobs queued or running before new ones get 429",
+    )  # fmt: skip
+    serve.add_argument(
+        "--solve-time-limit", type=float, default=float(env("FLEXEMS_SOLVE_TIME_LIMIT", "60"))
+    )
+    serve.add_argument(
+        "--job-retention-days", type=float, default=float(env("FLEXEMS_JOB_RETENTION_DAYS", "7"))
+    )
+    serve.add_argument("--log-level", default=env("FLEXEMS_LOG_LEVEL", "info"))
     args = parser.parse_args(argv)
+    if args.command == "serve":
+        return _serve(args)
     return _schedule(args.problem, args.time_limit, args.summary)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from .api.app import ServiceConfig, create_app
+
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    token = args.token
+    if args.token_file:
+        token = Path(args.token_file).read_text(encoding="utf-8").strip()
+    config = ServiceConfig(
+        data_dir=args.data_dir,
+        token=token,
+        workers=max(1, args.workers),
+        max_pending=max(1, args.max_pending),
+        solve_time_limit_s=args.solve_time_limit,
+        job_retention_days=args.job_retention_days,
+    )
+    web.run_app(create_app(config), host=args.host, port=args.port, print=None)
+    return 0
 
 
 def _schedule(source: str, time_limit_s: float, summary: bool) -> int:

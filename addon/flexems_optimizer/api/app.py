@@ -1,0 +1,105 @@
+"""The aiohttp application: configuration, start-up, shutdown and route tables."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import highspy
+from aiohttp import web
+
+from .. import __version__
+from ..jobs import JobQueue, QueueSettings
+from ..store import JobStore
+from .auth import TOKEN_KEY, auth_middleware
+from .errors import error_middleware
+from .schedules import QUEUE_KEY
+from .schedules import routes as schedule_routes
+
+LOGGER = logging.getLogger(__name__)
+API_VERSION = "v1"
+PURGE_INTERVAL_S = 3600.0
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    data_dir: Path
+    token: str = ""
+    workers: int = 2
+    max_pending: int = 64
+    solve_time_limit_s: float = 60.0
+    job_retention_days: float = 7.0
+    max_body_bytes: int = 8 * 1024 * 1024
+
+    @property
+    def database(self) -> Path:
+        return self.data_dir / "flexems.sqlite"
+
+
+CONFIG_KEY = web.AppKey("config", ServiceConfig)
+meta_routes = web.RouteTableDef()
+
+
+@meta_routes.get("/api/v1/health")
+async def health(request: web.Request) -> web.Response:
+    queue = request.app[QUEUE_KEY]
+    return web.json_response(
+        {"status": "ok", "workers": queue.settings.workers, "pending": queue.pending}
+    )
+
+
+@meta_routes.get("/api/v1/version")
+async def version(request: web.Request) -> web.Response:
+    return web.json_response(
+        {"version": __version__, "api": API_VERSION, "highs": highspy.Highs().version()}  # type: ignore[no-untyped-call]
+    )
+
+
+def create_app(config: ServiceConfig) -> web.Application:
+    app = web.Application(
+        middlewares=[error_middleware, auth_middleware], client_max_size=config.max_body_bytes
+    )
+    app[CONFIG_KEY] = config
+    app[TOKEN_KEY] = config.token
+    app.add_routes(meta_routes)
+    app.add_routes(schedule_routes)
+    app.cleanup_ctx.append(_job_queue)
+    return app
+
+
+async def _job_queue(app: web.Application) -> AsyncIterator[None]:
+    config = app[CONFIG_KEY]
+    store = JobStore(config.database)
+    lost = store.fail_unfinished("the optimizer restarted before this job finished", time.time())
+    if lost:
+        LOGGER.warning("marked %d unfinished job(s) of the previous run as failed", lost)
+    queue = JobQueue(
+        store,
+        QueueSettings(
+            workers=config.workers,
+            max_pending=config.max_pending,
+            solve_time_limit_s=config.solve_time_limit_s,
+        ),
+    )
+    await queue.warm_up()
+    app[QUEUE_KEY] = queue
+    purge = asyncio.create_task(_purge_old_jobs(store, config.job_retention_days * 86400))
+    yield
+    purge.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await purge
+    await queue.close()
+    store.close()
+
+
+async def _purge_old_jobs(store: JobStore, retention_s: float) -> None:
+    while True:
+        removed = store.purge_before(time.time() - retention_s)
+        if removed:
+            LOGGER.info("removed %d job(s) older than the retention time", removed)
+        await asyncio.sleep(PURGE_INTERVAL_S)

@@ -1,0 +1,38 @@
+"""Every error answer is `{"error": {"code", "message", "path"}}` with a fitting status."""
+
+from __future__ import annotations
+
+import logging
+
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from ..problem.errors import ProblemError
+
+LOGGER = logging.getLogger(__name__)
+
+
+def error_response(
+    status: int, code: str, message: str, path: str = "", headers: dict[str, str] | None = None
+) -> web.Response:
+    return web.json_response(
+        {"error": {"code": code, "message": message, "path": path}}, status=status, headers=headers
+    )
+
+
+@web.middleware
+async def error_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ProblemError as error:
+        return error_response(422, error.code, error.message, error.path)
+    except web.HTTPRequestEntityTooLarge as error:
+        return error_response(413, "body_too_large", error.text or "the body is too large")
+    except web.HTTPException as error:
+        if error.status < 400:
+            raise
+        code = error.reason.lower().replace(" ", "_")
+        return error_response(error.status, code, error.text or error.reason)
+    except Exception:
+        LOGGER.exception("unexpected error in %s %s", request.method, request.path)
+        return error_response(500, "internal_error", "the server failed; see its log")

@@ -1,0 +1,103 @@
+"""/api/v1/schedules: trigger a plan, poll it, cancel it, list the latest."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+from aiohttp import web
+
+from ..jobs import JobQueue, QueueFullError
+from ..problem.parse import parse_problem
+from ..store import JobRecord
+from .errors import error_response
+
+QUEUE_KEY = web.AppKey("queue", JobQueue)
+DEFAULT_WAIT_S = 5.0
+MAX_WAIT_S = 60.0
+routes = web.RouteTableDef()
+
+
+def job_body(record: JobRecord) -> dict[str, Any]:
+    body = record.metadata()
+    if record.plan is not None:
+        body["plan"] = record.plan
+    return body
+
+
+def _location(request: web.Request, job_id: str) -> str:
+    return str(request.app.router["schedule"].url_for(job_id=job_id))
+
+
+def _wait_seconds(request: web.Request) -> float:
+    raw = request.query.get("wait", str(DEFAULT_WAIT_S))
+    try:
+        wait = float(raw)
+    except ValueError:
+        raise web.HTTPBadRequest(text=f"wait must be a number of seconds, got {raw!r}") from None
+    if not 0 <= wait <= MAX_WAIT_S:
+        raise web.HTTPBadRequest(text=f"wait must be between 0 and {MAX_WAIT_S:g} seconds")
+    return wait
+
+
+@routes.post("/api/v1/schedules")
+async def create_schedule(request: web.Request) -> web.Response:
+    wait = _wait_seconds(request)
+    text = await request.text()
+    try:
+        problem = json.loads(text)
+    except json.JSONDecodeError as error:
+        return error_response(
+            400, "invalid_json", f"{error.msg} at line {error.lineno}, column {error.colno}"
+        )
+    # Validate before queueing, off the event loop: bad input is a 422 now, not a failed job.
+    await asyncio.get_running_loop().run_in_executor(None, parse_problem, problem)
+    queue = request.app[QUEUE_KEY]
+    try:
+        job_id = queue.submit(problem)
+    except QueueFullError as error:
+        return error_response(
+            429, "queue_full", f"{queue.pending} jobs are pending; try again shortly",
+            headers={"Retry-After": str(error.retry_after_s)},
+        )  # fmt: skip
+    await queue.wait(job_id, wait)
+    record = queue.store.get(job_id)
+    assert record is not None
+    headers = {"Location": _location(request, job_id)}
+    status = 200 if record.status.is_final else 202
+    return web.json_response(job_body(record), status=status, headers=headers)
+
+
+@routes.get("/api/v1/schedules/{job_id}", name="schedule")
+async def get_schedule(request: web.Request) -> web.Response:
+    record = request.app[QUEUE_KEY].store.get(request.match_info["job_id"])
+    if record is None:
+        return error_response(404, "unknown_job", "no job with this id", "job_id")
+    return web.json_response(job_body(record))
+
+
+@routes.delete("/api/v1/schedules/{job_id}")
+async def cancel_schedule(request: web.Request) -> web.Response:
+    queue = request.app[QUEUE_KEY]
+    job_id = request.match_info["job_id"]
+    record = queue.store.get(job_id)
+    if record is None:
+        return error_response(404, "unknown_job", "no job with this id", "job_id")
+    if record.status.is_final:
+        return error_response(
+            409, "job_ended", f"the job has already ended ({record.status.value})", "job_id"
+        )
+    queue.cancel(job_id)
+    cancelled = queue.store.get(job_id)
+    assert cancelled is not None
+    return web.json_response(job_body(cancelled))
+
+
+@routes.get("/api/v1/schedules")
+async def list_schedules(request: web.Request) -> web.Response:
+    raw = request.query.get("limit", "20")
+    if not raw.isdigit() or not 1 <= int(raw) <= 500:
+        return error_response(400, "invalid_limit", "limit must be a whole number from 1 to 500")
+    records = request.app[QUEUE_KEY].store.latest(int(raw))
+    return web.json_response({"jobs": [record.metadata() for record in records]})

@@ -1,0 +1,179 @@
+"""Jobs and their plans in one SQLite file (WAL), so a restart loses nothing."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY,
+    status TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    summary TEXT,
+    plan TEXT,
+    error TEXT
+);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at DESC);
+"""
+
+
+class JobStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    FINISHED = "finished"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+    @property
+    def is_final(self) -> bool:
+        return self in (JobStatus.FINISHED, JobStatus.FAILED, JobStatus.CANCELLED)
+
+
+@dataclass(frozen=True)
+class JobRecord:
+    id: str
+    status: JobStatus
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    summary: dict[str, Any] | None
+    plan: dict[str, Any] | None
+    error: dict[str, Any] | None
+
+    def metadata(self) -> dict[str, Any]:
+        """What a job listing shows: no plan."""
+        duration = (
+            self.finished_at - self.started_at
+            if self.finished_at is not None and self.started_at is not None
+            else None
+        )
+        return {
+            "id": self.id,
+            "status": self.status.value,
+            "created_at": _iso(self.created_at),
+            "started_at": _iso(self.started_at),
+            "finished_at": _iso(self.finished_at),
+            "duration_s": None if duration is None else round(duration, 6),
+            "summary": self.summary,
+            "error": self.error,
+        }
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch % 1 * 1000):03d}Z"
+
+
+class JobStore:
+    """A small synchronous store: every call is one short transaction (well under a millisecond)."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def add(self, job_id: str, created_at: float) -> None:
+        self._db.execute(
+            "INSERT INTO jobs (id, status, created_at) VALUES (?, ?, ?)",
+            (job_id, JobStatus.QUEUED.value, created_at),
+        )
+
+    def mark_running(self, job_id: str, started_at: float) -> bool:
+        """Queued → running; False if the job is no longer queued (cancelled meanwhile)."""
+        cursor = self._db.execute(
+            "UPDATE jobs SET status = ?, started_at = ? WHERE id = ? AND status = ?",
+            (JobStatus.RUNNING.value, started_at, job_id, JobStatus.QUEUED.value),
+        )
+        return cursor.rowcount == 1
+
+    def finish(
+        self,
+        job_id: str,
+        status: JobStatus,
+        finished_at: float,
+        *,
+        plan: dict[str, Any] | None = None,
+        summary: dict[str, Any] | None = None,
+        error: dict[str, Any] | None = None,
+    ) -> bool:
+        """Record the outcome unless the job already has one (e.g. it was cancelled)."""
+        cursor = self._db.execute(
+            "UPDATE jobs SET status = ?, finished_at = ?, plan = ?, summary = ?, error = ? "
+            "WHERE id = ? AND status IN (?, ?)",
+            (
+                status.value,
+                finished_at,
+                None if plan is None else json.dumps(plan, separators=(",", ":")),
+                None if summary is None else json.dumps(summary),
+                None if error is None else json.dumps(error),
+                job_id,
+                JobStatus.QUEUED.value,
+                JobStatus.RUNNING.value,
+            ),
+        )
+        return cursor.rowcount == 1
+
+    def get(self, job_id: str) -> JobRecord | None:
+        row = self._db.execute(
+            "SELECT id, status, created_at, started_at, finished_at, summary, plan, error "
+            "FROM jobs WHERE id = ?",
+            (job_id,),
+        ).fetchone()
+        return None if row is None else _record(row)
+
+    def latest(self, limit: int) -> list[JobRecord]:
+        rows = self._db.execute(
+            "SELECT id, status, created_at, started_at, finished_at, summary, NULL, error "
+            "FROM jobs ORDER BY created_at DESC LIMIT ?",
+            (limit,),
+        ).fetchall()
+        return [_record(row) for row in rows]
+
+    def fail_unfinished(self, reason: str, now: float) -> int:
+        """At start-up: jobs a previous server left queued or running can never finish."""
+        cursor = self._db.execute(
+            "UPDATE jobs SET status = ?, finished_at = ?, error = ? WHERE status IN (?, ?)",
+            (
+                JobStatus.FAILED.value,
+                now,
+                json.dumps({"code": "server_restarted", "message": reason, "path": ""}),
+                JobStatus.QUEUED.value,
+                JobStatus.RUNNING.value,
+            ),
+        )
+        return cursor.rowcount
+
+    def purge_before(self, cutoff: float) -> int:
+        """Drop finished jobs created before `cutoff` (job retention)."""
+        cursor = self._db.execute(
+            "DELETE FROM jobs WHERE created_at < ? AND status IN (?, ?, ?)",
+            (cutoff, JobStatus.FINISHED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value),
+        )
+        return cursor.rowcount
+
+
+def _record(row: tuple[Any, ...]) -> JobRecord:
+    return JobRecord(
+        id=row[0],
+        status=JobStatus(row[1]),
+        created_at=row[2],
+        started_at=row[3],
+        finished_at=row[4],
+        summary=None if row[5] is None else json.loads(row[5]),
+        plan=None if row[6] is None else json.loads(row[6]),
+        error=None if row[7] is None else json.loads(row[7]),
+    )

@@ -1,0 +1,97 @@
+"""The real optimizer service in a subprocess on a loopback port, and a small HTTP client."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+TOKEN = "test-token"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+class Server:
+    def __init__(self, data_dir: Path, *options: str, token: str = TOKEN) -> None:
+        self.port = free_port()
+        self.token = token
+        self.base = f"http://127.0.0.1:{self.port}"
+        arguments = ["--port", str(self.port), "--data-dir", str(data_dir), *options]
+        if token:
+            arguments += ["--token", token]
+        # A file, not a pipe: an unread pipe fills up and blocks the server's logging.
+        data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = data_dir / f"server-{self.port}.log"
+        with self.log_path.open("w") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "flexems_optimizer.cli", "serve", *arguments],
+                stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            )  # fmt: skip
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"the server exited: {self.log_path.read_text()}")
+            try:
+                if self.request("GET", "/api/v1/health").status == 200:
+                    return
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError("the server did not answer within 30 s")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        raw: bytes | None = None,
+        token: str | None = None,
+        timeout: float = 60,
+    ) -> Reply:
+        data = raw if raw is not None else (None if body is None else json.dumps(body).encode())
+        request = urllib.request.Request(self.base + path, data=data, method=method)
+        bearer = self.token if token is None else token
+        if bearer:
+            request.add_header("Authorization", f"Bearer {bearer}")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return Reply(response.status, dict(response.headers), _json(response.read()))
+        except urllib.error.HTTPError as error:
+            return Reply(error.code, dict(error.headers), _json(error.read()))
+
+    def stop(self, *, hard: bool = False) -> str:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL if hard else signal.SIGINT)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        return self.log_path.read_text()
+
+
+def _json(data: bytes) -> Any:
+    try:
+        return json.loads(data)
+    except ValueError:
+        return data.decode(errors="replace")
