@@ -18,6 +18,7 @@ from ..jobs import JobQueue, QueueSettings
 from ..store import JobStore
 from .auth import TOKEN_KEY, auth_middleware
 from .errors import error_middleware
+from .pages import routes as page_routes
 from .schedules import QUEUE_KEY
 from .schedules import routes as schedule_routes
 
@@ -68,6 +69,7 @@ def create_app(config: ServiceConfig) -> web.Application:
     app[TOKEN_KEY] = config.token
     app.add_routes(meta_routes)
     app.add_routes(schedule_routes)
+    app.add_routes(page_routes)
     app.cleanup_ctx.append(_job_queue)
     return app
 

@@ -1,4 +1,4 @@
-"""Bearer-token auth for /api/, open health endpoint, trusted Home Assistant ingress proxy."""
+"""Bearer-token auth on everything but health and the API docs; HA's ingress proxy is trusted."""
 
 from __future__ import annotations
 
@@ -10,19 +10,14 @@ from aiohttp.typedefs import Handler
 from .errors import error_response
 
 INGRESS_PROXY = "172.30.32.2"  # the Supervisor's ingress proxy: it authenticated the user
-OPEN_PATHS = frozenset({"/api/v1/health"})
+OPEN_PATHS = frozenset({"/api/v1/health", "/api/v1/openapi.json", "/docs"})
 TOKEN_KEY = web.AppKey("token", str)
 
 
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = request.app[TOKEN_KEY]
-    if (
-        token
-        and request.path.startswith("/api/")
-        and request.path not in OPEN_PATHS
-        and request.remote != INGRESS_PROXY
-    ):
+    if token and request.path not in OPEN_PATHS and request.remote != INGRESS_PROXY:
         given = request.headers.get("Authorization", "")
         scheme, _, value = given.partition(" ")
         if not given:

@@ -1,0 +1,318 @@
+"""The OpenAPI 3.1 document of API v1 (tested against the real routes and real responses)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import __version__
+
+_ERROR_REF = {"$ref": "#/components/schemas/Error"}
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
+
+
+def _json(description: str, schema: str, **extra: Any) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }
+    body.update(extra)
+    return body
+
+
+_LOCATION = {"Location": {"description": "the job's URL", "schema": {"type": "string"}}}
+_JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
+_AUTH_ERRORS = {"401": _error("missing or invalid bearer token")}
+
+_SCHEMAS: dict[str, Any] = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["code", "message", "path"],
+                "properties": {
+                    "code": {"type": "string", "examples": ["invalid_quantity"]},
+                    "message": {"type": "string"},
+                    "path": {
+                        "type": "string",
+                        "description": "JSON path of the field, e.g. flex-model[0].soc-max",
+                    },
+                },
+            }
+        },
+    },
+    "Problem": {
+        "type": "object",
+        "description": "A site problem: see PROBLEM-FORMAT.md and the README's 'The problem'.",
+        "required": ["start"],
+        "properties": {
+            "start": {"type": "string", "format": "date-time"},
+            "end": {"type": "string", "format": "date-time"},
+            "duration": {"type": "string", "examples": ["P1D"]},
+            "resolution": {"type": "string", "default": "PT15M"},
+            "objective": {"enum": ["cost", "co2", "self-consumption"], "default": "cost"},
+            "flex-context": {"type": "object"},
+            "flex-model": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["name"],
+                    "properties": {
+                        "name": {"type": "string"},
+                        "type": {"enum": ["storage"], "default": "storage"},
+                    },
+                },
+            },
+        },
+    },
+    "Plan": {
+        "type": "object",
+        "required": ["status", "start", "end", "resolution", "timestamps", "devices", "site",
+                     "costs", "breaches", "explanation", "solver"],
+        "properties": {
+            "status": {"enum": ["optimal", "relaxed", "infeasible"]},
+            "start": {"type": "string"},
+            "end": {"type": "string"},
+            "resolution": {"type": "string"},
+            "objective": {"type": "string"},
+            "timestamps": {"type": "array", "items": {"type": "string"}},
+            "devices": {
+                "type": "object",
+                "additionalProperties": {
+                    "type": "object",
+                    "required": ["power_kw", "soc_kwh"],
+                    "properties": {
+                        "power_kw": {"type": "array", "items": {"type": "number"}},
+                        "soc_kwh": {"type": "array", "items": {"type": "number"}},
+                    },
+                },
+            },
+            "site": {
+                "type": "object",
+                "required": ["net_power_kw", "import_kw", "export_kw"],
+                "additionalProperties": {"type": "array", "items": {"type": "number"}},
+            },
+            "costs": {
+                "type": "object",
+                "required": ["energy_eur", "peak_eur", "breach_eur", "total_eur"],
+                "properties": {
+                    "energy_eur": {"type": "number"},
+                    "peak_eur": {"type": "number"},
+                    "breach_eur": {"type": "number"},
+                    "total_eur": {"type": "number"},
+                    "baseline_energy_eur": {"type": ["number", "null"]},
+                    "savings_eur": {"type": ["number", "null"]},
+                    "currency": {"type": "string"},
+                    "co2_kg": {"type": "number"},
+                },
+            },
+            "breaches": {"type": "array", "items": {"type": "object"}},
+            "explanation": {"type": "object"},
+            "notes": {"type": "array", "items": {"type": "string"}},
+            "infeasible": {"type": "array", "items": {"type": "object"}},
+            "message": {"type": "string"},
+            "fallback": {"const": "relaxed"},
+            "solver": {"type": "object"},
+        },
+    },
+    "JobSummary": {
+        "type": ["object", "null"],
+        "properties": {
+            "status": {"type": "string"},
+            "steps": {"type": "integer"},
+            "total_eur": {"type": "number"},
+            "net_power_kw": {"type": "array", "items": {"type": "number"}},
+        },
+    },
+    "JobMetadata": {
+        "type": "object",
+        "required": ["id", "status", "created_at", "started_at", "finished_at", "duration_s",
+                     "summary", "error"],
+        "properties": {
+            "id": {"type": "string"},
+            "status": {"enum": ["queued", "running", "finished", "failed", "cancelled"]},
+            "created_at": {"type": "string"},
+            "started_at": {"type": ["string", "null"]},
+            "finished_at": {"type": ["string", "null"]},
+            "duration_s": {"type": ["number", "null"]},
+            "summary": {"$ref": "#/components/schemas/JobSummary"},
+            "error": {"oneOf": [{"type": "null"},
+                                {"$ref": "#/components/schemas/Error/properties/error"}]},
+        },
+    },
+    "Job": {
+        "allOf": [
+            {"$ref": "#/components/schemas/JobMetadata"},
+            {"type": "object", "properties": {"plan": {"$ref": "#/components/schemas/Plan"}}},
+        ]
+    },
+    "JobList": {
+        "type": "object",
+        "required": ["jobs"],
+        "properties": {
+            "jobs": {"type": "array", "items": {"$ref": "#/components/schemas/JobMetadata"}}
+        },
+    },
+    "Health": {
+        "type": "object",
+        "required": ["status", "workers", "pending"],
+        "properties": {
+            "status": {"const": "ok"},
+            "workers": {"type": "integer"},
+            "pending": {"type": "integer"},
+        },
+    },
+    "Version": {
+        "type": "object",
+        "required": ["version", "api", "highs"],
+        "properties": {
+            "version": {"type": "string"},
+            "api": {"const": "v1"},
+            "highs": {"type": "string"},
+        },
+    },
+}  # fmt: skip
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "flexems optimizer",
+            "version": __version__,
+            "description": "Optimal schedules for home energy flexibility (FlexMeasures-style "
+            "flex-model and flex-context). Every error is {error: {code, message, path}}.",
+        },
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/v1/schedules": {
+                "post": {
+                    "summary": "Plan a site problem: inline if ready within `wait`, else a job",
+                    "operationId": "createSchedule",
+                    "parameters": [
+                        {
+                            "name": "wait",
+                            "in": "query",
+                            "required": False,
+                            "description": "seconds to wait for the plan (0–60, default 5)",
+                            "schema": {"type": "number", "minimum": 0, "maximum": 60},
+                        },
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                        },
+                    },
+                    "responses": {
+                        "200": _json(
+                            "the job has ended (see its status)", "Job", headers=_LOCATION
+                        ),
+                        "202": _json(
+                            "queued or running: poll the Location", "Job", headers=_LOCATION
+                        ),
+                        "400": _error("malformed JSON or parameter"),
+                        **_AUTH_ERRORS,
+                        "413": _error("body too large"),
+                        "422": _error("invalid problem: code, message and path of the field"),
+                        "429": _error("queue full; see Retry-After"),
+                    },
+                },
+                "get": {
+                    "summary": "The latest jobs (metadata, newest first)",
+                    "operationId": "listSchedules",
+                    "parameters": [
+                        {
+                            "name": "limit",
+                            "in": "query",
+                            "required": False,
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 500,
+                                "default": 20,
+                            },
+                        },
+                    ],
+                    "responses": {
+                        "200": _json("jobs", "JobList"),
+                        "400": _error("invalid limit"),
+                        **_AUTH_ERRORS,
+                    },
+                },
+            },
+            "/api/v1/schedules/{job_id}": {
+                "get": {
+                    "summary": "A job: its status, and its plan once finished",
+                    "operationId": "getSchedule",
+                    "parameters": [_JOB_ID],
+                    "responses": {
+                        "200": _json("the job", "Job"),
+                        **_AUTH_ERRORS,
+                        "404": _error("unknown job"),
+                    },
+                },
+                "delete": {
+                    "summary": "Cancel a job that has not ended",
+                    "operationId": "cancelSchedule",
+                    "parameters": [_JOB_ID],
+                    "responses": {
+                        "200": _json("the cancelled job", "Job"),
+                        **_AUTH_ERRORS,
+                        "404": _error("unknown job"),
+                        "409": _error("the job has already ended"),
+                    },
+                },
+            },
+            "/api/v1/health": {
+                "get": {
+                    "summary": "Liveness (no auth)",
+                    "operationId": "health",
+                    "security": [],
+                    "responses": {"200": _json("alive", "Health")},
+                }
+            },
+            "/api/v1/version": {
+                "get": {
+                    "summary": "Versions of the service, API and HiGHS",
+                    "operationId": "version",
+                    "responses": {"200": _json("versions", "Version"), **_AUTH_ERRORS},
+                }
+            },
+            "/": {
+                "get": {
+                    "summary": "Status page: latest jobs and the last plan (HTML)",
+                    "operationId": "statusPage",
+                    "responses": {
+                        "200": {"description": "HTML", "content": {"text/html": {}}},
+                        **_AUTH_ERRORS,
+                    },
+                }
+            },
+            "/docs": {
+                "get": {
+                    "summary": "This API as a page (HTML)",
+                    "operationId": "docsPage",
+                    "security": [],
+                    "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}},
+                }
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "operationId": "openapi",
+                    "security": [],
+                    "responses": {"200": {"description": "OpenAPI 3.1 document"}},
+                }
+            },
+        },
+        "components": {
+            "schemas": _SCHEMAS,
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        },
+    }

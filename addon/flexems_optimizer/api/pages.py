@@ -1,0 +1,166 @@
+"""Server-rendered pages: `/` (status of the latest jobs) and `/docs` (the API, from OpenAPI).
+
+No build step and no scripts: plain HTML and an inline SVG, so they work under HA ingress,
+whose base path arrives in the `X-Ingress-Path` header.
+"""
+
+from __future__ import annotations
+
+import json
+from html import escape
+
+from aiohttp import web
+
+from .. import __version__
+from ..store import JobRecord
+from .openapi import openapi_document
+from .schedules import QUEUE_KEY
+
+routes = web.RouteTableDef()
+
+_STYLE = """
+body{font:15px/1.45 system-ui,sans-serif;margin:2rem auto;max-width:64rem;padding:0 1rem}
+body{color:#1c2430}
+h1{font-size:1.5rem;margin:0 0 .2rem}h2{font-size:1.15rem;margin:1.8rem 0 .6rem}
+.muted{color:#667085}table{border-collapse:collapse;width:100%}
+th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #e4e7ec;vertical-align:top}
+th{font-weight:600;color:#475467}td.num{text-align:right;font-variant-numeric:tabular-nums}
+.status{padding:.1rem .45rem;border-radius:.6rem;font-size:.85em}
+.finished{background:#dcfae6}.failed{background:#fee4e2}.running,.queued{background:#fef0c7}
+.cancelled{background:#eaecf0}code,pre{font:13px ui-monospace,monospace}
+pre{background:#f6f8fa;padding:.8rem;overflow:auto;border-radius:.4rem}
+svg{background:#fcfcfd;border:1px solid #e4e7ec;border-radius:.4rem}
+.method{font-weight:700;text-transform:uppercase;margin-right:.4rem}
+"""
+
+
+def _page(title: str, body: str) -> web.Response:
+    html = (
+        f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
+        f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
+        f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>{body}</body></html>"
+    )
+    return web.Response(text=html, content_type="text/html")
+
+
+def _base(request: web.Request) -> str:
+    """The path prefix the browser sees (HA ingress adds one)."""
+    return request.headers.get("X-Ingress-Path", "").rstrip("/")
+
+
+def net_power_chart(values: list[float], width: int = 640, height: int = 140) -> str:
+    """Bars of planned net power: import up (blue), export down (green), zero line."""
+    if not values:
+        return ""
+    top = max(*values, 0.0)
+    bottom = min(*values, 0.0)
+    span = (top - bottom) or 1.0
+    zero_y = height * top / span
+    bar = width / len(values)
+    bars = []
+    for i, value in enumerate(values):
+        size = abs(value) / span * height
+        y = zero_y - size if value > 0 else zero_y
+        colour = "#2e90fa" if value > 0 else "#32d583"
+        bars.append(
+            f"<rect x='{i * bar:.2f}' y='{y:.2f}' width='{max(bar - 0.4, 0.6):.2f}' "
+            f"height='{size:.2f}' fill='{colour}'/>"
+        )
+    return (
+        f"<svg role='img' aria-label='planned net power' width='{width}' height='{height}' "
+        f"viewBox='0 0 {width} {height}'>{''.join(bars)}"
+        f"<line x1='0' x2='{width}' y1='{zero_y:.2f}' y2='{zero_y:.2f}' stroke='#98a2b3'/>"
+        f"<text x='4' y='12' font-size='11' fill='#475467'>{top:.1f} kW</text>"
+        f"<text x='4' y='{height - 4}' font-size='11' fill='#475467'>{bottom:.1f} kW</text></svg>"
+    )
+
+
+def _job_row(record: JobRecord) -> str:
+    meta = record.metadata()
+    summary = record.summary or {}
+    if summary:
+        devices = escape(", ".join(summary.get("devices", [])))
+        plan = (
+            f"{summary.get('status')}, {summary.get('steps')} steps of "
+            f"{escape(str(summary.get('resolution')))}, {devices}"
+        )
+        cost = f"{summary.get('total_eur', 0):.2f} {escape(str(summary.get('currency', 'EUR')))}"
+        saving = summary.get("savings_eur")
+        cost += "" if saving is None else f" (saves {saving:.2f})"
+    else:
+        plan = escape(record.error["message"]) if record.error else ""
+        cost = ""
+    duration = "" if meta["duration_s"] is None else f"{meta['duration_s'] * 1000:.0f} ms"
+    return (
+        f"<tr><td><code>{escape(record.id)}</code></td><td>{escape(meta['created_at'] or '')}</td>"
+        f"<td class='num'>{duration}</td>"
+        f"<td><span class='status {record.status.value}'>{record.status.value}</span></td>"
+        f"<td>{plan}</td><td class='num'>{cost}</td></tr>"
+    )
+
+
+@routes.get("/")
+async def status_page(request: web.Request) -> web.Response:
+    queue = request.app[QUEUE_KEY]
+    records = queue.store.latest(20)
+    base = _base(request)
+    last_plan = next((r for r in records if r.summary), None)
+    chart = ""
+    if last_plan is not None and last_plan.summary is not None:
+        chart = (
+            f"<h2>Last plan: net power at the grid connection</h2>"
+            f"<p class='muted'>job <code>{escape(last_plan.id)}</code>, from "
+            f"{escape(str(last_plan.summary.get('start')))}; up is import, down is export</p>"
+            + net_power_chart(last_plan.summary.get("net_power_kw", []))
+        )
+    rows = "".join(_job_row(r) for r in records) or (
+        "<tr><td colspan='6' class='muted'>No jobs yet: POST a problem to "
+        "<code>/api/v1/schedules</code>.</td></tr>"
+    )
+    body = (
+        f"<h1>flexems optimizer</h1><p class='muted'>version {__version__} · "
+        f"{queue.settings.workers} workers · {queue.pending} jobs pending · "
+        f"<a href='{base}/docs'>API docs</a> · <a href='{base}/api/v1/openapi.json'>OpenAPI</a></p>"
+        f"{chart}<h2>Latest jobs</h2><table><thead><tr><th>job</th><th>created (UTC)</th>"
+        f"<th>duration</th><th>status</th><th>plan</th><th>total cost</th></tr></thead>"
+        f"<tbody>{rows}</tbody></table>"
+    )
+    return _page("flexems optimizer", body)
+
+
+@routes.get("/docs")
+async def docs_page(request: web.Request) -> web.Response:
+    document = openapi_document()
+    sections = []
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            parameters = "".join(
+                f"<li><code>{escape(p['name'])}</code> ({p['in']}): "
+                f"{escape(p.get('description', json.dumps(p['schema'])))}</li>"
+                for p in operation.get("parameters", [])
+            )
+            responses = "".join(
+                f"<tr><td class='num'>{code}</td><td>{escape(answer['description'])}</td></tr>"
+                for code, answer in operation["responses"].items()
+            )
+            auth = "no auth" if operation.get("security") == [] else "bearer token"
+            sections.append(
+                f"<h2><span class='method'>{method}</span><code>{escape(path)}</code></h2>"
+                f"<p>{escape(operation['summary'])} <span class='muted'>({auth})</span></p>"
+                + (f"<ul>{parameters}</ul>" if parameters else "")
+                + f"<table><tbody>{responses}</tbody></table>"
+            )
+    schemas = escape(json.dumps(document["components"]["schemas"], indent=2))
+    body = (
+        f"<h1>flexems optimizer API {escape(document['info']['version'])}</h1>"
+        f"<p>{escape(document['info']['description'])}</p>"
+        f"<p><a href='{_base(request)}/api/v1/openapi.json'>openapi.json</a></p>"
+        + "".join(sections)
+        + f"<h2>Schemas</h2><pre>{schemas}</pre>"
+    )
+    return _page("flexems optimizer API", body)
+
+
+@routes.get("/api/v1/openapi.json")
+async def openapi_json(request: web.Request) -> web.Response:
+    return web.json_response(openapi_document())

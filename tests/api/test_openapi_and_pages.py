@@ -1,0 +1,79 @@
+"""The OpenAPI document matches the real routes and responses; the pages render."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from openapi_spec_validator import validate
+
+from flexems_optimizer.api.app import ServiceConfig, create_app
+
+from .server import Server
+from .test_service import small_problem
+
+
+def test_the_document_is_valid_openapi_3_1(server: Server) -> None:
+    reply = server.request("GET", "/api/v1/openapi.json", token="")
+    assert reply.status == 200
+    validate(reply.body)
+    assert reply.body["openapi"] == "3.1.0"
+
+
+def test_the_document_lists_exactly_the_real_routes(tmp_path: Path, server: Server) -> None:
+    app = create_app(ServiceConfig(data_dir=tmp_path))
+    real = {
+        (route.resource.canonical, route.method.lower())
+        for route in app.router.routes()
+        if route.method != "HEAD" and route.resource is not None
+    }
+    document = server.request("GET", "/api/v1/openapi.json").body
+    documented = {(path, method) for path, ops in document["paths"].items() for method in ops}
+    assert documented == real
+
+
+def _validator(document: dict[str, Any], schema: str) -> jsonschema.Draft202012Validator:
+    """A validator for one component schema, resolving refs inside the document."""
+    root = {**document, "$ref": f"#/components/schemas/{schema}"}
+    return jsonschema.Draft202012Validator(root)
+
+
+def test_real_responses_match_their_schemas(server: Server) -> None:
+    document = server.request("GET", "/api/v1/openapi.json").body
+    job = server.request("POST", "/api/v1/schedules", small_problem())
+    _validator(document, "Job").validate(job.body)
+    _validator(document, "Plan").validate(job.body["plan"])
+    _validator(document, "JobList").validate(server.request("GET", "/api/v1/schedules").body)
+    _validator(document, "Health").validate(server.request("GET", "/api/v1/health").body)
+    _validator(document, "Version").validate(server.request("GET", "/api/v1/version").body)
+    error = server.request("GET", "/api/v1/schedules/unknown")
+    _validator(document, "Error").validate(error.body)
+    with pytest.raises(jsonschema.ValidationError):
+        _validator(document, "Job").validate({"id": "x"})
+
+
+def test_the_status_page_shows_the_latest_jobs_and_a_chart(server: Server) -> None:
+    job = server.request("POST", "/api/v1/schedules", small_problem()).body
+    page = server.request("GET", "/")
+    assert page.status == 200
+    html = page.body
+    assert "<h1>flexems optimizer</h1>" in html
+    assert job["id"] in html
+    assert "finished" in html and "4 steps of PT1H" in html
+    assert html.count("<rect") == 4  # one bar per step of the last plan
+    assert server.request("GET", "/", token="").status == 401
+
+
+def test_pages_link_under_the_ingress_path(server: Server) -> None:
+    import urllib.request
+
+    request = urllib.request.Request(
+        server.base + "/docs", headers={"X-Ingress-Path": "/api/hassio_ingress/abc123"}
+    )
+    with urllib.request.urlopen(request) as response:
+        html = response.read().decode()
+    assert "href='/api/hassio_ingress/abc123/api/v1/openapi.json'" in html
+    assert re.search(r"<span class='method'>post</span><code>/api/v1/schedules</code>", html)
