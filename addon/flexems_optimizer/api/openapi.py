@@ -231,6 +231,7 @@ def openapi_document() -> dict[str, Any]:
                             "name": "limit",
                             "in": "query",
                             "required": False,
+                            "description": "how many jobs (1–500, default 20)",
                             "schema": {
                                 "type": "integer",
                                 "minimum": 1,

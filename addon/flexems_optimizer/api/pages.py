@@ -27,7 +27,8 @@ th,td{text-align:left;padding:.35rem .6rem;border-bottom:1px solid #e4e7ec;verti
 th{font-weight:600;color:#475467}td.num{text-align:right;font-variant-numeric:tabular-nums}
 .status{padding:.1rem .45rem;border-radius:.6rem;font-size:.85em}
 .finished{background:#dcfae6}.failed{background:#fee4e2}.running,.queued{background:#fef0c7}
-.cancelled{background:#eaecf0}code,pre{font:13px ui-monospace,monospace}
+.cancelled{background:#eaecf0}.infeasible,.relaxed{background:#fee4e2}
+code,pre{font:13px ui-monospace,monospace}
 pre{background:#f6f8fa;padding:.8rem;overflow:auto;border-radius:.4rem}
 svg{background:#fcfcfd;border:1px solid #e4e7ec;border-radius:.4rem}
 .method{font-weight:700;text-transform:uppercase;margin-right:.4rem}
@@ -52,26 +53,31 @@ def net_power_chart(values: list[float], width: int = 640, height: int = 140) ->
     """Bars of planned net power: import up (blue), export down (green), zero line."""
     if not values:
         return ""
+    axis = 56  # room for the kW labels left of the bars
+    pad = 6
     top = max(*values, 0.0)
     bottom = min(*values, 0.0)
     span = (top - bottom) or 1.0
-    zero_y = height * top / span
-    bar = width / len(values)
+    scale = (height - 2 * pad) / span
+    zero_y = pad + top * scale
+    bar = (width - axis) / len(values)
     bars = []
     for i, value in enumerate(values):
-        size = abs(value) / span * height
+        size = abs(value) * scale
         y = zero_y - size if value > 0 else zero_y
         colour = "#2e90fa" if value > 0 else "#32d583"
         bars.append(
-            f"<rect x='{i * bar:.2f}' y='{y:.2f}' width='{max(bar - 0.4, 0.6):.2f}' "
+            f"<rect x='{axis + i * bar:.2f}' y='{y:.2f}' width='{max(bar - 0.4, 0.6):.2f}' "
             f"height='{size:.2f}' fill='{colour}'/>"
         )
+    label = "font-size='11' fill='#475467' text-anchor='end'"
     return (
         f"<svg role='img' aria-label='planned net power' width='{width}' height='{height}' "
         f"viewBox='0 0 {width} {height}'>{''.join(bars)}"
-        f"<line x1='0' x2='{width}' y1='{zero_y:.2f}' y2='{zero_y:.2f}' stroke='#98a2b3'/>"
-        f"<text x='4' y='12' font-size='11' fill='#475467'>{top:.1f} kW</text>"
-        f"<text x='4' y='{height - 4}' font-size='11' fill='#475467'>{bottom:.1f} kW</text></svg>"
+        f"<line x1='{axis}' x2='{width}' y1='{zero_y:.2f}' y2='{zero_y:.2f}' stroke='#98a2b3'/>"
+        f"<text x='{axis - 6}' y='{pad + 9}' {label}>{top:.1f} kW</text>"
+        f"<text x='{axis - 6}' y='{zero_y + 4:.2f}' {label}>0</text>"
+        f"<text x='{axis - 6}' y='{height - pad}' {label}>{bottom:.1f} kW</text></svg>"
     )
 
 
@@ -80,13 +86,21 @@ def _job_row(record: JobRecord) -> str:
     summary = record.summary or {}
     if summary:
         devices = escape(", ".join(summary.get("devices", [])))
+        plan_status = escape(str(summary.get("status")))
+        if plan_status != "optimal":
+            # Breaches or an infeasible problem deserve a look, not a green tick.
+            plan_status = f"<span class='status {plan_status}'>{plan_status}</span>"
         plan = (
-            f"{summary.get('status')}, {summary.get('steps')} steps of "
+            f"{plan_status}, {summary.get('steps')} steps of "
             f"{escape(str(summary.get('resolution')))}, {devices}"
         )
-        cost = f"{summary.get('total_eur', 0):.2f} {escape(str(summary.get('currency', 'EUR')))}"
-        saving = summary.get("savings_eur")
-        cost += "" if saving is None else f" (saves {saving:.2f})"
+        if summary.get("status") == "infeasible":
+            cost = "—"  # the fallback's cost is mostly breach penalties: not a price to show
+        else:
+            currency = escape(str(summary.get("currency", "EUR")))
+            cost = f"{summary.get('total_eur', 0):.2f} {currency}"
+            saving = summary.get("savings_eur")
+            cost += "" if saving is None else f" (saves {saving:.2f})"
     else:
         plan = escape(record.error["message"]) if record.error else ""
         cost = ""
