@@ -9,15 +9,16 @@ from typing import Any
 import numpy as np
 
 from .devices.storage import SocLimits, Strictness, idle_trajectory, soc_limits
-from .problem.model import SiteProblem, Storage
+from .problem.model import HeatPump, Process, ProcessPolicy, SiteProblem, Storage
 from .problem.parse import parse_problem
+from .problem.timegrid import TimeGrid
 from .solve.accounting import (
     Breach,
     costs,
     device_capacity_breaches,
     energy_cost,
     site_breaches,
-    soc_breaches,
+    state_breaches,
 )
 from .solve.builder import IntArray
 from .solve.compile import (
@@ -31,7 +32,7 @@ from .solve.compile import (
 from .solve.diagnose import reasons
 from .solve.explain import explain
 from .solve.highs import Solution, SolverSettings, SolveStatus, solve
-from .solve.results import SiteResult, read_solution, simultaneous_steps
+from .solve.results import DeviceResult, SiteResult, read_solution, simultaneous_steps
 
 # Binaries are added only at steps where an LP plan burns energy; a few rounds settle it.
 MAX_BINARY_ROUNDS = 3
@@ -133,12 +134,15 @@ def _breaches(
     found = site_breaches(context.site_consumption, result.import_kw, "consumption", include_hard)
     found += site_breaches(context.site_production, result.export_kw, "production", include_hard)
     for device in result.devices:
-        found += soc_breaches(device.name, limits[device.name], device.soc_kwh)
+        if device.state is not None:
+            found += state_breaches(
+                device.name, limits[device.name], device.state, device.state_unit
+            )
     return found + device_capacity_breaches(parsed, result)
 
 
 def _breach_dict(breach: Breach, parsed: SiteProblem) -> dict[str, Any]:
-    is_state = breach.unit == "kWh"
+    is_state = breach.is_state
     entry: dict[str, Any] = {"constraint": breach.constraint}
     if breach.device is not None:
         entry["device"] = breach.device
@@ -163,13 +167,7 @@ def _plan_body(parsed: SiteProblem, result: SiteResult, status: str) -> dict[str
         "resolution": _iso_duration(grid.step.total_seconds()),
         "objective": parsed.objective.value,
         "timestamps": grid.timestamps_iso(),
-        "devices": {
-            device.name: {
-                "power_kw": _rounded(device.power_kw),
-                "soc_kwh": _rounded(device.soc_kwh),
-            }
-            for device in result.devices
-        },
+        "devices": {device.name: _device_body(device, grid) for device in result.devices},
         "site": {
             "net_power_kw": _rounded(result.net_kw),
             "import_kw": _rounded(result.import_kw),
@@ -177,6 +175,23 @@ def _plan_body(parsed: SiteProblem, result: SiteResult, status: str) -> dict[str
         },
         "notes": list(parsed.notes),
     }
+
+
+def _device_body(device: DeviceResult, grid: TimeGrid) -> dict[str, Any]:
+    """What the plan says of one device, by kind."""
+    body: dict[str, Any] = {"type": device.kind}
+    if device.kind != "heat-storage":
+        body["power_kw"] = _rounded(device.power_kw)
+    if device.state is not None:
+        key = "temperature_c" if device.state_unit == "K" else "soc_kwh"
+        body[key] = _rounded(device.state)
+    for key, values in device.series.items():
+        body[key] = _rounded(values)
+    if "start_step" in device.facts:
+        body["start"] = grid.iso_at_boundary(device.facts["start_step"])
+    if "steps" in device.facts:
+        body["run_steps"] = [grid.iso_at_boundary(step) for step in device.facts["steps"]]
+    return body
 
 
 def _infeasible_plan(
@@ -215,21 +230,45 @@ def _idle_is_enough(storage: Storage, limits: SocLimits) -> bool:
 
 
 def _baseline_energy(parsed: SiteProblem, settings: SolverSettings, timer: _Timer) -> float | None:
-    """Energy cost without flexibility: devices only do what their constraints demand, ASAP."""
+    """Energy cost without flexibility: devices only do what their constraints demand, ASAP,
+    and processes run at their earliest allowed time."""
     context = parsed.flex_context
-    idle = frozenset(
-        storage.name
-        for storage in parsed.devices
-        if _idle_is_enough(storage, soc_limits(storage, context, Strictness.AS_GIVEN))
-    )
-    inflexible = context.inflexible_consumption_kw - context.inflexible_production_kw
-    if len(idle) == len(parsed.devices):
-        return energy_cost(parsed.grid, context, inflexible)
-    compiled = compile_problem(parsed, Purpose.BASELINE, Binaries(), idle_devices=idle)
+    idle = {
+        device.name
+        for device in parsed.devices
+        if isinstance(device, Storage)
+        and _idle_is_enough(device, soc_limits(device, context, Strictness.AS_GIVEN))
+    }
+    # A heat pump whose sink needs nothing stays off too.
+    idle |= {d.name for d in parsed.devices if isinstance(d, HeatPump) and d.heats in idle}
+    if all(d.name in idle for d in parsed.devices if not isinstance(d, Process)):
+        n = parsed.grid.n_steps
+        processes = [
+            DeviceResult(d.name, "process", earliest_run_kw(d, n))
+            for d in parsed.devices
+            if isinstance(d, Process)
+        ]
+        net = sum((p.power_kw for p in processes), start=np.zeros(n))
+        net += context.inflexible_consumption_kw - context.inflexible_production_kw
+        return energy_cost(parsed, net, tuple(processes))
+    compiled = compile_problem(parsed, Purpose.BASELINE, Binaries(), idle_devices=frozenset(idle))
     solution = timer.solved(solve(compiled.lp, settings, duals=False), compiled)
     if solution.status is not SolveStatus.OPTIMAL:
         return None
-    return energy_cost(parsed.grid, context, read_solution(compiled, solution.x).net_kw)
+    result = read_solution(compiled, solution.x)
+    return energy_cost(parsed, result.net_kw, result.devices)
+
+
+def earliest_run_kw(process: Process, n_steps: int) -> np.ndarray[Any, np.dtype[np.float64]]:
+    """A process's power when it runs as early as allowed (INFLEXIBLE placement)."""
+    power = np.zeros(n_steps)
+    length = process.profile_kw.size
+    if process.policy is ProcessPolicy.BREAKABLE:
+        power[np.flatnonzero(process.allowed_steps)[:length]] = process.profile_kw
+    else:
+        start = int(process.allowed_starts[0])
+        power[start : start + length] = process.profile_kw
+    return power
 
 
 def _rounded(values: np.ndarray[Any, np.dtype[np.float64]]) -> list[float]:

@@ -15,7 +15,7 @@ import numpy as np
 
 from ..problem.model import DEFAULT_SOC_BREACH_PRICE_PER_KWH, FlexContext, Storage
 from ..problem.timegrid import FloatArray, TimeGrid
-from ..solve.builder import IntArray, ModelBuilder
+from ..solve.builder import IntArray, ModelBuilder, PowerTerms
 from ..solve.limits import SoftLimit, soft_upper_limit
 
 
@@ -37,6 +37,16 @@ class SocLimits:
     lower_price_per_kwh: float
     upper_price_per_kwh: float
     target_states: IntArray  # states with a soc-target, for marginal values
+
+
+# A heat sink in °C says in its own words which bound a state has.
+_TEMPERATURE_NAMES = {
+    "soc-min": "temperature-min",
+    "soc-max": "temperature-max",
+    "soc-minima": "comfort-min",
+    "soc-maxima": "comfort-max",
+    "soc-targets": "temperature-targets",
+}
 
 
 def idle_trajectory(storage: Storage) -> FloatArray:
@@ -89,6 +99,10 @@ def soc_limits(storage: Storage, context: FlexContext, strictness: Strictness) -
     relax = all_soft or (context.relax_constraints and not keeps_physical_bounds_alone(storage))
     min_price = context.soc_minima_breach_price_per_kwh
     max_price = context.soc_maxima_breach_price_per_kwh
+    if storage.lower_breach_price is not None:
+        min_price = storage.lower_breach_price
+    if storage.upper_breach_price is not None:
+        max_price = storage.upper_breach_price
     lower_price = DEFAULT_SOC_BREACH_PRICE_PER_KWH if all_soft else min_price
     upper_price = DEFAULT_SOC_BREACH_PRICE_PER_KWH if all_soft else max_price
     low_hard, low_soft, low_source = _combine(
@@ -111,6 +125,9 @@ def soc_limits(storage: Storage, context: FlexContext, strictness: Strictness) -
     )
     low_soft[low_soft <= low_hard] = np.nan
     high_soft[high_soft >= high_hard] = np.nan
+    if storage.state_unit == "K":
+        low_source = tuple(_TEMPERATURE_NAMES.get(s, s) for s in low_source)
+        high_source = tuple(_TEMPERATURE_NAMES.get(s, s) for s in high_source)
     return SocLimits(
         hard_lower=low_hard,
         hard_upper=high_hard,
@@ -168,9 +185,16 @@ class StorageBlock:
     soft_discharge: SoftLimit | None
     binary_steps: IntArray
 
-    def power_terms(self) -> list[tuple[IntArray, float]]:
-        """Device power per step as Σ coefficient·column: consumption positive."""
-        return [(self.charge, 1.0), (self.discharge, -1.0)]
+    heat_inflow_per_kw: float  # state rise over a step per kW of heat received in it
+
+    def power_terms(self) -> PowerTerms:
+        """Grid power per step: charging minus discharging (consumption positive)."""
+        steps = np.arange(self.charge.size, dtype=np.int64)
+        return PowerTerms(
+            np.concatenate((steps, steps)),
+            np.concatenate((self.charge, self.discharge)),
+            np.concatenate((np.ones(steps.size), -np.ones(steps.size))),
+        )
 
 
 def stock_coefficients(storage: Storage) -> tuple[float, float]:
@@ -263,4 +287,5 @@ def build_storage(
         soft_charge=soft_charge,
         soft_discharge=soft_discharge,
         binary_steps=binary_steps if not idle else np.empty(0, dtype=np.int64),
+        heat_inflow_per_kw=b * dt * storage.heat_input_per_kw,
     )

@@ -9,6 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+import numpy as np
+import numpy.typing as npt
+
 from .timegrid import FloatArray, TimeGrid
 
 # FlexMeasures' default breach prices when constraints are relaxed.
@@ -33,7 +36,13 @@ class SocTarget:
 
 @dataclass(frozen=True)
 class Storage:
-    """A storage flex-model (battery, EV, thermal buffer as energy)."""
+    """A storage flex-model (battery, EV), or a heat sink charged only by heat pumps.
+
+    A heat sink's state may be heat content (kWh) or temperature (°C, `state_unit` "K" for
+    differences): a first-order thermal model C·dT/dt = Q + gains − UA·(T − T_ambient) has the
+    same exact discretisation as the stock, with ε = e^(−UA·Δt/C), `net_gain_kw` holding
+    (gains − usage + UA·T_ambient)/C in K/h and `heat_input_per_kw` = 1/C.
+    """
 
     name: str
     path: str
@@ -52,13 +61,59 @@ class Storage:
     soft_consumption_capacity_kw: FloatArray  # NaN where none
     soft_production_capacity_kw: FloatArray
     prefer_charging_sooner: bool
+    own_price: FloatArray | None = None  # its own tariff (currency/kWh), else the site's
+    is_heat_sink: bool = False
+    state_unit: str = "kWh"  # "kWh" (heat content, stock) or "K" (temperature in °C)
+    heat_input_per_kw: float = 1.0  # state change per hour per kW of heat received
+    # Breach prices per unit of state per state (e.g. a comfort price × Δt), when the device
+    # sets its own instead of the flex-context's soc breach prices.
+    lower_breach_price: float | None = None
+    upper_breach_price: float | None = None
 
     @property
     def is_lossless(self) -> bool:
         return self.charging_efficiency == 1.0 and self.discharging_efficiency == 1.0
 
 
-type Device = Storage
+@dataclass(frozen=True)
+class HeatPump:
+    """An electric heat source (heat pump, or a heating element with COP 1) feeding a heat sink."""
+
+    name: str
+    path: str
+    heats: str
+    power_capacity_kw: FloatArray
+    min_power_kw: float | None  # when running, at least this (on/off: the capacity)
+    cop: FloatArray
+    prefer_running_sooner: bool
+    own_price: FloatArray | None = None
+
+    @property
+    def needs_binaries(self) -> bool:
+        return self.min_power_kw is not None and self.min_power_kw > 0
+
+
+class ProcessPolicy(StrEnum):
+    INFLEXIBLE = "INFLEXIBLE"
+    SHIFTABLE = "SHIFTABLE"
+    BREAKABLE = "BREAKABLE"
+
+
+@dataclass(frozen=True)
+class Process:
+    """A process (washing machine, dishwasher) that runs a power profile once."""
+
+    name: str
+    path: str
+    profile_kw: FloatArray  # power per step of the run
+    policy: ProcessPolicy
+    allowed_steps: npt.NDArray[np.bool_]  # per step: may run then
+    allowed_starts: npt.NDArray[np.int64]  # step indices where the whole run fits
+    maximize: bool  # optimization-sense MAX: prefer the most expensive steps
+    own_price: FloatArray | None = None
+
+
+type Device = Storage | HeatPump | Process
 
 
 @dataclass(frozen=True)

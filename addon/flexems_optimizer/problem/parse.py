@@ -2,28 +2,31 @@
 
 from __future__ import annotations
 
-import difflib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
+from . import fields
 from .errors import ProblemError, join_path
+from .heating import check_heat_links, parse_heat_pump, parse_heat_storage
 from .model import (
     DEFAULT_CAPACITY_BREACH_PRICE_PER_KW,
     DEFAULT_SOC_BREACH_PRICE_PER_KWH,
+    Device,
     FlexContext,
     Objective,
     SiteLimit,
     SiteProblem,
-    SocTarget,
     Storage,
 )
+from .processes import parse_process
 from .quantities import Dimension
 from .reader import Reader
+from .stock import own_price, parse_stock
 from .timegrid import FloatArray, TimeGrid
-from .timing import iso_utc, parse_datetime, parse_duration
+from .timing import parse_datetime, parse_duration
 
 MAX_STEPS = 50_000  # a year at 15 minutes fits; a year at 1 minute is refused as absurd
 
@@ -43,20 +46,20 @@ _STORAGE_KEYS = {
     "soc-maxima", "soc-targets", "soc-gain", "soc-usage", "charging-efficiency",
     "discharging-efficiency", "roundtrip-efficiency", "storage-efficiency",
     "storage-efficiency-resolution", "power-capacity", "consumption-capacity",
-    "production-capacity", "prefer-charging-sooner", "availability",
+    "production-capacity", "prefer-charging-sooner", "availability", "consumption-price",
 }  # fmt: skip
-DEVICE_TYPES = ("storage",)
+DEVICE_TYPES = ("storage", "heat-storage", "heat-pump", "process")
 
 
 def parse_problem(raw: object) -> SiteProblem:
     """Validate a site problem; raises `ProblemError` naming the first invalid field."""
-    problem = _mapping(raw, "")
-    _reject_unknown(problem, _TOP_KEYS, "")
+    problem = fields.mapping(raw, "")
+    fields.reject_unknown(problem, _TOP_KEYS, "")
     grid = _parse_grid(problem)
     reader = Reader(grid)
     notes: list[str] = []
     objective = _parse_objective(problem.get("objective", "cost"))
-    context_raw = _mapping(problem.get("flex-context", {}), "flex-context")
+    context_raw = fields.mapping(problem.get("flex-context", {}), "flex-context")
     context = _parse_flex_context(context_raw, reader, objective)
     devices = _parse_flex_model(problem.get("flex-model", []), reader, context, notes)
     return SiteProblem(
@@ -67,22 +70,6 @@ def parse_problem(raw: object) -> SiteProblem:
         devices=tuple(devices),
         notes=tuple(notes),
     )
-
-
-def _mapping(raw: object, path: str) -> Mapping[str, Any]:
-    if not isinstance(raw, Mapping):
-        raise ProblemError("invalid_type", f"expected an object, got {type(raw).__name__}", path)
-    return raw
-
-
-def _reject_unknown(mapping: Mapping[str, Any], known: set[str], path: str) -> None:
-    for key in mapping:
-        if key not in known:
-            close = difflib.get_close_matches(str(key), sorted(known), n=1)
-            hint = f"; did you mean {close[0]!r}?" if close else ""
-            raise ProblemError(
-                "unknown_field", f"unknown field {key!r}{hint}", join_path(path, key)
-            )
 
 
 def _parse_grid(problem: Mapping[str, Any]) -> TimeGrid:
@@ -141,31 +128,6 @@ def _parse_objective(raw: object) -> Objective:
         ) from None
 
 
-def _boolean(mapping: Mapping[str, Any], key: str, default: bool, path: str) -> bool:
-    value = mapping.get(key, default)
-    if not isinstance(value, bool):
-        raise ProblemError("invalid_type", "expected true or false", join_path(path, key))
-    return value
-
-
-def _non_negative(values: FloatArray, path: str, what: str) -> FloatArray:
-    negative = np.flatnonzero(values < 0)
-    if negative.size:
-        raise ProblemError("negative_value", f"{what} must not be negative", path)
-    return values
-
-
-def _series_or_inf(
-    reader: Reader, mapping: Mapping[str, Any], key: str, dimension: Dimension, path: str
-) -> FloatArray:
-    """An optional limit series: inf where not given."""
-    if mapping.get(key) is None:
-        return np.full(reader.grid.n_steps, np.inf)
-    values = reader.series(mapping[key], dimension, join_path(path, key), required=False)
-    _non_negative(np.nan_to_num(values), join_path(path, key), key)
-    return np.where(np.isnan(values), np.inf, values)
-
-
 def _summed_flows(reader: Reader, raw: object, path: str) -> FloatArray:
     """`inflexible-consumption`/`-production`: one series or a list of series, summed (kW ≥ 0)."""
     total = np.zeros(reader.grid.n_steps)
@@ -178,7 +140,7 @@ def _summed_flows(reader: Reader, raw: object, path: str) -> FloatArray:
     for i, item in enumerate(series_list):
         item_path = join_path(path, i) if series_list is raw else path
         values = reader.series(item, Dimension.POWER, item_path, energy_per_interval=True)
-        total += _non_negative(values, item_path, "inflexible power (kW, always ≥ 0)")
+        total += fields.non_negative(values, item_path, "inflexible power (kW, always ≥ 0)")
     return total
 
 
@@ -186,7 +148,7 @@ def _parse_flex_context(
     context: Mapping[str, Any], reader: Reader, objective: Objective
 ) -> FlexContext:
     path = "flex-context"
-    _reject_unknown(context, _CONTEXT_KEYS, path)
+    fields.reject_unknown(context, _CONTEXT_KEYS, path)
     n = reader.grid.n_steps
     if "consumption-price" in context:
         consumption_price = reader.series(
@@ -219,7 +181,7 @@ def _parse_flex_context(
             "a co2 objective needs a 'co2-intensity'",
             join_path(path, "co2-intensity"),
         )
-    relax = _boolean(context, "relax-constraints", True, path)
+    relax = fields.boolean(context, "relax-constraints", True, path)
 
     def price(key: str, dimension: Dimension) -> float | None:
         value = reader.optional_quantity(context, key, dimension, path)
@@ -230,8 +192,10 @@ def _parse_flex_context(
         return value
 
     def site_limit(side: str) -> SiteLimit:
-        power = _series_or_inf(reader, context, "site-power-capacity", Dimension.POWER, path)
-        contract = _series_or_inf(reader, context, f"site-{side}-capacity", Dimension.POWER, path)
+        power = fields.series_or_inf(reader, context, "site-power-capacity", Dimension.POWER, path)
+        contract = fields.series_or_inf(
+            reader, context, f"site-{side}-capacity", Dimension.POWER, path
+        )
         breach_price = price(f"site-{side}-breach-price", Dimension.POWER_PRICE)
         contract_soft = relax or breach_price is not None
         hard_parts = {"site-power-capacity": power if not relax else np.full(n, np.inf)}
@@ -308,7 +272,7 @@ def _tightest(parts: Mapping[str, FloatArray], n: int) -> tuple[FloatArray, tupl
 
 def _parse_flex_model(
     raw: object, reader: Reader, context: FlexContext, notes: list[str]
-) -> list[Storage]:
+) -> list[Device]:
     entries: list[tuple[str, Any]]
     if isinstance(raw, Mapping):
         entries = [("flex-model", raw)]
@@ -316,10 +280,10 @@ def _parse_flex_model(
         entries = [(join_path("flex-model", i), entry) for i, entry in enumerate(raw)]
     else:
         raise ProblemError("invalid_type", "expected a list of flex-model entries", "flex-model")
-    devices: list[Storage] = []
+    devices: list[Device] = []
     seen: dict[str, str] = {}
     for path, entry in entries:
-        mapping = _mapping(entry, path)
+        mapping = fields.mapping(entry, path)
         name = mapping.get("name")
         if not isinstance(name, str) or not name.strip():
             raise ProblemError(
@@ -339,7 +303,15 @@ def _parse_flex_model(
                 f"unknown device type {device_type!r}; known types: {', '.join(DEVICE_TYPES)}",
                 join_path(path, "type"),
             )
-        devices.append(_parse_storage(mapping, name, path, reader, context, notes))
+        if device_type == "storage":
+            devices.append(_parse_storage(mapping, name, path, reader, context, notes))
+        elif device_type == "heat-storage":
+            devices.append(parse_heat_storage(mapping, name, path, reader, notes))
+        elif device_type == "heat-pump":
+            devices.append(parse_heat_pump(mapping, name, path, reader))
+        else:
+            devices.append(parse_process(mapping, name, path, reader))
+    check_heat_links(devices)
     return devices
 
 
@@ -351,65 +323,15 @@ def _parse_storage(
     context: FlexContext,
     notes: list[str],
 ) -> Storage:
-    _reject_unknown(entry, _STORAGE_KEYS, path)
+    fields.reject_unknown(entry, _STORAGE_KEYS, path)
     grid = reader.grid
     n = grid.n_steps
-    soc_unit = entry.get("soc-unit", "kWh")
-    if soc_unit not in ("kWh", "MWh"):
-        raise ProblemError(
-            "invalid_unit", "soc-unit must be 'kWh' or 'MWh'", join_path(path, "soc-unit")
-        )
-    soc_factor = 1000.0 if soc_unit == "MWh" else 1.0
-
-    def energy(raw: object, key_path: str) -> float:
-        if isinstance(raw, int | float) and not isinstance(raw, bool):
-            raw = float(raw) * soc_factor
-        return reader.quantity(raw, Dimension.ENERGY, key_path)
-
-    def required_energy(key: str) -> float:
-        if entry.get(key) is None:
-            raise ProblemError("missing_field", f"a storage needs {key!r}", join_path(path, key))
-        return energy(entry[key], join_path(path, key))
-
-    soc_at_start = required_energy("soc-at-start")
-    soc_min = energy(entry["soc-min"], join_path(path, "soc-min")) if "soc-min" in entry else 0.0
-    soc_max = required_energy("soc-max")
-    if soc_min > soc_max:
-        raise ProblemError(
-            "inconsistent_bounds",
-            f"soc-min {soc_min:g} kWh is above soc-max {soc_max:g} kWh",
-            join_path(path, "soc-min"),
-        )
-    if soc_min < 0:
-        raise ProblemError(
-            "negative_value", "soc-min must not be negative", join_path(path, "soc-min")
-        )
-
-    minima = _soc_profile(entry, "soc-minima", path, reader, energy, notes, name)
-    maxima = _soc_profile(entry, "soc-maxima", path, reader, energy, notes, name)
-    targets = _soc_targets(entry, path, reader, energy, notes, name)
-    for target in targets:
-        target_path = join_path(join_path(path, "soc-targets"), target.source_index)
-        _within(target.value_kwh, soc_min, soc_max, "soc-target", target_path)
-    _check_profile(minima, soc_min, soc_max, "soc-minima", join_path(path, "soc-minima"), grid)
-    _check_profile(maxima, soc_min, soc_max, "soc-maxima", join_path(path, "soc-maxima"), grid)
-    clash = np.flatnonzero(minima > maxima)
-    if clash.size:
-        raise ProblemError(
-            "inconsistent_bounds",
-            f"soc-minima is above soc-maxima at {grid.iso_at_boundary(int(clash[0]) + 1)}",
-            join_path(path, "soc-minima"),
-        )
-
-    gain = _flow_series(entry, "soc-gain", path, reader)
-    usage = _flow_series(entry, "soc-usage", path, reader)
-
+    stock = parse_stock(entry, name, path, reader, notes, "a storage")
     charging, discharging = _efficiencies(entry, path, reader)
-    storage_efficiency = _storage_efficiency(entry, path, reader)
 
-    power = _series_or_inf(reader, entry, "power-capacity", Dimension.POWER, path)
-    consumption = _series_or_inf(reader, entry, "consumption-capacity", Dimension.POWER, path)
-    production = _series_or_inf(reader, entry, "production-capacity", Dimension.POWER, path)
+    power = fields.series_or_inf(reader, entry, "power-capacity", Dimension.POWER, path)
+    consumption = fields.series_or_inf(reader, entry, "consumption-capacity", Dimension.POWER, path)
+    production = fields.series_or_inf(reader, entry, "production-capacity", Dimension.POWER, path)
     if not (
         np.isfinite(power).all()
         or (np.isfinite(consumption).all() and np.isfinite(production).all())
@@ -433,169 +355,29 @@ def _parse_storage(
     return Storage(
         name=name,
         path=path,
-        soc_at_start_kwh=soc_at_start,
-        soc_min_kwh=soc_min,
-        soc_max_kwh=soc_max,
-        soc_minima_kwh=minima,
-        soc_maxima_kwh=maxima,
-        targets=tuple(targets),
-        net_gain_kw=gain - usage,
+        soc_at_start_kwh=stock.soc_at_start_kwh,
+        soc_min_kwh=stock.soc_min_kwh,
+        soc_max_kwh=stock.soc_max_kwh,
+        soc_minima_kwh=stock.soc_minima_kwh,
+        soc_maxima_kwh=stock.soc_maxima_kwh,
+        targets=stock.targets,
+        net_gain_kw=stock.net_gain_kw,
         charging_efficiency=charging,
         discharging_efficiency=discharging,
-        storage_efficiency_per_step=storage_efficiency,
+        storage_efficiency_per_step=stock.storage_efficiency_per_step,
         consumption_capacity_kw=np.where(available, np.minimum(consumption, power), 0.0),
         production_capacity_kw=np.where(available, np.minimum(production, power), 0.0),
         soft_consumption_capacity_kw=np.where(available, soft_consumption, np.nan),
         soft_production_capacity_kw=np.where(available, soft_production, np.nan),
-        prefer_charging_sooner=_boolean(entry, "prefer-charging-sooner", True, path),
+        prefer_charging_sooner=fields.boolean(entry, "prefer-charging-sooner", True, path),
+        own_price=own_price(entry, path, reader),
     )
 
 
-def _within(value: float, low: float, high: float, what: str, path: str) -> None:
-    if value < low - 1e-9:
-        raise ProblemError(
-            "inconsistent_bounds", f"{what} {value:g} kWh is below soc-min {low:g} kWh", path
-        )
-    if value > high + 1e-9:
-        raise ProblemError(
-            "inconsistent_bounds", f"{what} {value:g} kWh is above soc-max {high:g} kWh", path
-        )
-
-
-def _check_profile(
-    profile: FloatArray, low: float, high: float, what: str, path: str, grid: TimeGrid
-) -> None:
-    outside = np.flatnonzero((profile < low - 1e-9) | (profile > high + 1e-9))
-    if outside.size:
-        j = int(outside[0])
-        raise ProblemError(
-            "inconsistent_bounds",
-            f"{what} {profile[j]:g} kWh at {grid.iso_at_boundary(j + 1)} is outside "
-            f"[soc-min {low:g}, soc-max {high:g}] kWh",
-            path,
-        )
-
-
-def _state_index(reader: Reader, moment_s: float) -> int | None:
-    """The state a soc constraint at `moment_s` applies to: the last step end at or before it.
-
-    A moment inside the first step applies to the end of the first step (the earliest state a
-    plan can change); moments before the start or after the end have no state (None).
-    """
-    grid = reader.grid
-    offset = (moment_s - grid.boundaries_s[0]) / grid.step.total_seconds()
-    if offset < -1e-9 or offset > grid.n_steps + 1e-9:
-        return None
-    return max(1, math.floor(float(offset) + 1e-9)) - 1
-
-
-def _soc_targets(
-    entry: Mapping[str, Any], path: str, reader: Reader, energy: Any, notes: list[str], name: str
-) -> list[SocTarget]:
-    raw = entry.get("soc-targets")
-    if raw is None:
-        return []
-    key_path = join_path(path, "soc-targets")
-    if not isinstance(raw, list):
-        raise ProblemError("invalid_type", "expected a list of {datetime, value}", key_path)
-    targets: list[SocTarget] = []
-    for i, item in enumerate(raw):
-        item_path = join_path(key_path, i)
-        item_map = _mapping(item, item_path)
-        if "value" not in item_map:
-            raise ProblemError("missing_field", "a soc-target needs a 'value'", item_path)
-        value = energy(item_map["value"], join_path(item_path, "value"))
-        for moment_s in _moments(item_map, item_path, reader):
-            state = _state_index(reader, moment_s)
-            if state is None:
-                notes.append(
-                    f"{name}: soc-target at {iso_utc(moment_s)} is outside the plan and was ignored"
-                )
-                continue
-            targets.append(SocTarget(state_index=state, value_kwh=value, source_index=i))
-    return targets
-
-
-def _moments(item: Mapping[str, Any], path: str, reader: Reader) -> Iterable[float]:
-    """The state times an entry covers: one `datetime`, or every step end in [start, end]."""
-    if "datetime" in item:
-        yield parse_datetime(item["datetime"], join_path(path, "datetime")).timestamp()
-        return
-    start, end = reader.event_span(item, path)
-    boundaries = reader.grid.boundaries_s[1:]
-    yield from boundaries[(boundaries >= start - 1e-6) & (boundaries <= end + 1e-6)].tolist()
-
-
-def _soc_profile(
-    entry: Mapping[str, Any],
-    key: str,
-    path: str,
-    reader: Reader,
-    energy: Any,
-    notes: list[str],
-    name: str,
-) -> FloatArray:
-    """soc-minima / soc-maxima as a per-state array (NaN where unconstrained)."""
-    n = reader.grid.n_steps
-    profile = np.full(n, np.nan)
-    raw = entry.get(key)
-    if raw is None:
-        return profile
-    key_path = join_path(path, key)
-    if not isinstance(raw, list):
-        # A constant applies to every state.
-        profile[:] = energy(raw, key_path)
-        return profile
-    pick = np.fmax if key == "soc-minima" else np.fmin
-    for i, item in enumerate(raw):
-        item_path = join_path(key_path, i)
-        item_map = _mapping(item, item_path)
-        if "value" not in item_map:
-            raise ProblemError("missing_field", f"a {key} entry needs a 'value'", item_path)
-        value = energy(item_map["value"], join_path(item_path, "value"))
-        hit = False
-        for moment_s in _moments(item_map, item_path, reader):
-            state = _state_index(reader, moment_s)
-            if state is not None:
-                profile[state] = pick(profile[state], value)
-                hit = True
-        if not hit:
-            notes.append(f"{name}: {key}[{i}] is outside the plan and was ignored")
-    return profile
-
-
-def _flow_series(entry: Mapping[str, Any], key: str, path: str, reader: Reader) -> FloatArray:
-    raw = entry.get(key)
-    if raw is None:
-        return np.zeros(reader.grid.n_steps)
-    if (
-        isinstance(raw, list)
-        and raw
-        and not all(isinstance(x, Mapping) and "value" in x for x in raw)
-    ):
-        # FlexMeasures allows a list of series: they add up.
-        total = np.zeros(reader.grid.n_steps)
-        for i, item in enumerate(raw):
-            total += reader.series(
-                item, Dimension.POWER, join_path(join_path(path, key), i), energy_per_interval=True
-            )
-        return total
-    return reader.series(raw, Dimension.POWER, join_path(path, key), energy_per_interval=True)
-
-
-def _fraction(reader: Reader, entry: Mapping[str, Any], key: str, path: str) -> float | None:
-    value = reader.optional_quantity(entry, key, Dimension.FRACTION, path)
-    if value is not None and not 0.0 < value <= 1.0:
-        raise ProblemError(
-            "out_of_range", f"{key} must be in (0, 100%], got {value:.6g}", join_path(path, key)
-        )
-    return value
-
-
 def _efficiencies(entry: Mapping[str, Any], path: str, reader: Reader) -> tuple[float, float]:
-    roundtrip = _fraction(reader, entry, "roundtrip-efficiency", path)
-    charging = _fraction(reader, entry, "charging-efficiency", path)
-    discharging = _fraction(reader, entry, "discharging-efficiency", path)
+    roundtrip = fields.fraction(reader, entry, "roundtrip-efficiency", path)
+    charging = fields.fraction(reader, entry, "charging-efficiency", path)
+    discharging = fields.fraction(reader, entry, "discharging-efficiency", path)
     if roundtrip is not None:
         if charging is not None or discharging is not None:
             raise ProblemError(
@@ -605,19 +387,6 @@ def _efficiencies(entry: Mapping[str, Any], path: str, reader: Reader) -> tuple[
             )
         charging = discharging = math.sqrt(roundtrip)
     return (charging or 1.0), (discharging or 1.0)
-
-
-def _storage_efficiency(entry: Mapping[str, Any], path: str, reader: Reader) -> float:
-    """Retention per plan step, given per `storage-efficiency-resolution` (default: a plan step)."""
-    retention = _fraction(reader, entry, "storage-efficiency", path)
-    if retention is None:
-        return 1.0
-    if "storage-efficiency-resolution" not in entry:
-        return retention
-    reference = parse_duration(
-        entry["storage-efficiency-resolution"], join_path(path, "storage-efficiency-resolution")
-    )
-    return float(retention ** (reader.grid.step / reference))
 
 
 def _availability(entry: Mapping[str, Any], path: str, reader: Reader) -> FloatArray:

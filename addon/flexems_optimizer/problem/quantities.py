@@ -30,6 +30,10 @@ class Dimension(Enum):
     POWER_PRICE = "EUR/kW"
     CO2_INTENSITY = "kg/kWh"
     FRACTION = "fraction"
+    TEMPERATURE = "°C"
+    HEAT_CAPACITY = "kWh/K"
+    CONDUCTANCE = "kW/K"
+    RATIO = "ratio"  # a plain number such as a COP
 
 
 _POWER_UNITS = {"W": 1e-3, "kW": 1.0, "MW": 1e3, "GW": 1e6}
@@ -102,6 +106,10 @@ def _example(dimension: Dimension) -> str:
         Dimension.POWER_PRICE: '"100 EUR/kW"',
         Dimension.CO2_INTENSITY: '"0.3 kg/kWh"',
         Dimension.FRACTION: '"90%"',
+        Dimension.TEMPERATURE: '"55 °C"',
+        Dimension.HEAT_CAPACITY: '"0.23 kWh/K"',
+        Dimension.CONDUCTANCE: '"0.15 kW/K"',
+        Dimension.RATIO: "3.5",
     }[dimension]
 
 
@@ -117,6 +125,16 @@ def _convert(value: float, unit: str, dimension: Dimension, raw: str, path: str)
     elif dimension is Dimension.ENERGY:
         if unit in _ENERGY_UNITS:
             return Quantity(value * _ENERGY_UNITS[unit])
+    elif dimension is Dimension.TEMPERATURE:
+        if unit in ("°C", "C", "degC"):
+            return Quantity(value)
+        if unit == "K":
+            return Quantity(value - 273.15)
+    elif dimension in (Dimension.HEAT_CAPACITY, Dimension.CONDUCTANCE):
+        per_units = _ENERGY_UNITS if dimension is Dimension.HEAT_CAPACITY else _POWER_UNITS
+        amount, _, per = unit.partition("/")
+        if amount in per_units and per == "K":
+            return Quantity(value * per_units[amount])
     elif dimension is Dimension.CO2_INTENSITY:
         mass, _, energy = unit.partition("/")
         if mass in _MASS_UNITS and energy in _ENERGY_UNITS:

@@ -1,4 +1,4 @@
-"""Costs and breaches recomputed from the reported powers and stocks, never from the solver."""
+"""Costs and breaches recomputed from the reported powers and states, never from the solver."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import Any
 import numpy as np
 
 from ..devices.storage import SocLimits
-from ..problem.model import FlexContext, SiteLimit, SiteProblem
-from ..problem.timegrid import FloatArray, TimeGrid
-from .results import SiteResult
+from ..problem.model import FlexContext, SiteLimit, SiteProblem, Storage
+from ..problem.timegrid import FloatArray
+from .results import DeviceResult, SiteResult
 
 BREACH_TOLERANCE = 1e-6
 
@@ -22,19 +22,37 @@ class Breach:
     state_or_step: int
     limit: float
     value: float
-    unit: str
+    unit: str  # kWh or K for states (at the end of a step), kW for steps
 
     @property
     def amount(self) -> float:
         return abs(self.value - self.limit)
 
+    @property
+    def is_state(self) -> bool:
+        return self.unit != "kW"
 
-def energy_cost(grid: TimeGrid, context: FlexContext, net_kw: FloatArray) -> float:
-    """Δt·(consumption-price·import − production-price·export), summed."""
-    imports, exports = np.maximum(net_kw, 0.0), np.maximum(-net_kw, 0.0)
-    return float(
-        grid.step_hours * (context.consumption_price @ imports - context.production_price @ exports)
+
+def energy_cost(
+    problem: SiteProblem, net_kw: FloatArray, devices: tuple[DeviceResult, ...]
+) -> float:
+    """The main meter at the site's prices, plus devices with their own meter at their own.
+
+    Main meter: Δt·(consumption-price·import − production-price·export), summed.
+    """
+    grid, context = problem.grid, problem.flex_context
+    own = {d.name: d.own_price for d in problem.devices if d.own_price is not None}
+    meter = net_kw.copy()
+    own_cost = 0.0
+    for device in devices:
+        if device.name in own:
+            meter -= device.power_kw
+            own_cost += grid.step_hours * float(own[device.name] @ device.power_kw)
+    imports, exports = np.maximum(meter, 0.0), np.maximum(-meter, 0.0)
+    site_cost = grid.step_hours * float(
+        context.consumption_price @ imports - context.production_price @ exports
     )
+    return site_cost + own_cost
 
 
 def peak_cost(context: FlexContext, result: SiteResult) -> float:
@@ -64,19 +82,23 @@ def site_breaches(
     ]  # fmt: skip
 
 
-def soc_breaches(name: str, limits: SocLimits, soc_kwh: FloatArray) -> list[Breach]:
+def state_breaches(name: str, limits: SocLimits, state: FloatArray, unit: str) -> list[Breach]:
     breaches = []
-    for state in np.flatnonzero(soc_kwh < limits.soft_lower - BREACH_TOLERANCE):
+    for j in np.flatnonzero(state < limits.soft_lower - BREACH_TOLERANCE):
         breaches.append(
-            Breach(limits.lower_source[state], name, int(state),
-                   float(limits.soft_lower[state]), float(soc_kwh[state]), "kWh")
+            Breach(limits.lower_source[j], name, int(j),
+                   float(limits.soft_lower[j]), float(state[j]), unit)
         )  # fmt: skip
-    for state in np.flatnonzero(soc_kwh > limits.soft_upper + BREACH_TOLERANCE):
+    for j in np.flatnonzero(state > limits.soft_upper + BREACH_TOLERANCE):
         breaches.append(
-            Breach(limits.upper_source[state], name, int(state),
-                   float(limits.soft_upper[state]), float(soc_kwh[state]), "kWh")
+            Breach(limits.upper_source[j], name, int(j),
+                   float(limits.soft_upper[j]), float(state[j]), unit)
         )  # fmt: skip
     return breaches
+
+
+def _storages(problem: SiteProblem) -> dict[str, Storage]:
+    return {d.name: d for d in problem.devices if isinstance(d, Storage)}
 
 
 def breach_cost(problem: SiteProblem, limits: dict[str, SocLimits], result: SiteResult) -> float:
@@ -90,28 +112,37 @@ def breach_cost(problem: SiteProblem, limits: dict[str, SocLimits], result: Site
     ):
         over = np.maximum(np.nan_to_num(flow - limit.soft_kw, nan=0.0, neginf=0.0), 0.0)
         total += limit.breach_price_per_kw * (dt * float(over.sum()) + float(over.max(initial=0)))
-    for device, storage in zip(result.devices, problem.devices, strict=True):
+    storages = _storages(problem)
+    for device in result.devices:
+        if device.state is None:
+            continue
         soc = limits[device.name]
-        below = np.maximum(np.nan_to_num(soc.soft_lower - device.soc_kwh, nan=0.0), 0.0)
-        above = np.maximum(np.nan_to_num(device.soc_kwh - soc.soft_upper, nan=0.0), 0.0)
+        below = np.maximum(np.nan_to_num(soc.soft_lower - device.state, nan=0.0), 0.0)
+        above = np.maximum(np.nan_to_num(device.state - soc.soft_upper, nan=0.0), 0.0)
         total += soc.lower_price_per_kwh * float(below.sum())
         total += soc.upper_price_per_kwh * float(above.sum())
-        for price, soft_kw, flow in (
+        storage = storages[device.name]
+        capacities: tuple[tuple[float | None, FloatArray, FloatArray | None], ...] = (
             (context.device_consumption_breach_price_per_kw,
              storage.soft_consumption_capacity_kw, device.charge_kw),
             (context.device_production_breach_price_per_kw,
              storage.soft_production_capacity_kw, device.discharge_kw),
-        ):  # fmt: skip
-            if price is None:
+        )  # fmt: skip
+        for price, soft_kw, device_flow in capacities:
+            if price is None or device_flow is None:
                 continue
-            over = np.maximum(np.nan_to_num(flow - soft_kw, nan=0.0), 0.0)
+            over = np.maximum(np.nan_to_num(device_flow - soft_kw, nan=0.0), 0.0)
             total += price * (dt * float(over.sum()) + float(over.max(initial=0)))
     return total
 
 
 def device_capacity_breaches(problem: SiteProblem, result: SiteResult) -> list[Breach]:
     found = []
-    for device, storage in zip(result.devices, problem.devices, strict=True):
+    storages = _storages(problem)
+    for device in result.devices:
+        if device.charge_kw is None or device.discharge_kw is None:
+            continue
+        storage = storages[device.name]
         for key, soft_kw, flow in (
             ("consumption-capacity", storage.soft_consumption_capacity_kw, device.charge_kw),
             ("production-capacity", storage.soft_production_capacity_kw, device.discharge_kw),
@@ -131,7 +162,7 @@ def costs(
     result: SiteResult,
     baseline_energy_eur: float | None,
 ) -> dict[str, Any]:
-    energy = energy_cost(problem.grid, problem.flex_context, result.net_kw)
+    energy = energy_cost(problem, result.net_kw, result.devices)
     peak = peak_cost(problem.flex_context, result)
     breach = breach_cost(problem, limits, result)
     report: dict[str, Any] = {

@@ -40,6 +40,36 @@ class LinearProgram:
         return int(self.row_lower.size)
 
 
+@dataclass(frozen=True)
+class PowerTerms:
+    """A device's power per step as a sparse sum: power[steps[i]] += coefficients[i]·x[cols[i]].
+
+    Consumption is positive. One column may feed several steps (a shiftable start feeds each
+    step of its run).
+    """
+
+    steps: IntArray
+    cols: IntArray
+    coefficients: FloatArray
+
+    @staticmethod
+    def join(terms: list[PowerTerms]) -> PowerTerms:
+        if not terms:
+            empty = np.empty(0, dtype=np.int64)
+            return PowerTerms(empty, empty, np.empty(0))
+        return PowerTerms(
+            np.concatenate([t.steps for t in terms]),
+            np.concatenate([t.cols for t in terms]),
+            np.concatenate([t.coefficients for t in terms]),
+        )
+
+    def per_step(self, x: FloatArray, n_steps: int) -> FloatArray:
+        """The power per step for a solution x."""
+        return np.bincount(
+            self.steps, weights=self.coefficients * x[self.cols], minlength=n_steps
+        ).astype(np.float64)
+
+
 class ModelBuilder:
     """Collects columns, rows and coefficients as arrays; nothing per variable in Python."""
 
@@ -48,6 +78,7 @@ class ModelBuilder:
         self._rows: list[tuple[FloatArray, FloatArray]] = []
         self._entries: list[tuple[IntArray, IntArray, FloatArray]] = []
         self._integers: list[IntArray] = []
+        self._extra_costs: list[tuple[IntArray, FloatArray]] = []
         self.n_cols = 0
         self.n_rows = 0
 
@@ -73,6 +104,10 @@ class ModelBuilder:
             self._integers.append(indices)
         self.n_cols += count
         return indices
+
+    def add_cost(self, cols: IntArray, values: FloatArray) -> None:
+        """Add to the cost of existing columns (repeated columns add up)."""
+        self._extra_costs.append((cols, np.asarray(values, dtype=np.float64)))
 
     def rows(
         self, count: int, *, lower: float | FloatArray = -INF, upper: float | FloatArray = INF
@@ -116,6 +151,10 @@ class ModelBuilder:
         else:
             rows = cols = np.empty(0, dtype=np.int64)
             values = np.empty(0)
+        if self._extra_costs:
+            cost = cost.copy()
+            for extra_cols, extra in self._extra_costs:
+                np.add.at(cost, extra_cols, extra)
         order = np.argsort(cols, kind="stable")
         a_start = np.zeros(self.n_cols + 1, dtype=np.int32)
         np.cumsum(np.bincount(cols, minlength=self.n_cols), out=a_start[1:])

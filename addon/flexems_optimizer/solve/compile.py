@@ -8,16 +8,20 @@ from enum import Enum
 
 import numpy as np
 
+from ..devices.heat_pump import HeatPumpBlock, build_heat_pump
+from ..devices.process import ProcessBlock, build_process
 from ..devices.storage import StorageBlock, Strictness, build_storage
-from ..problem.model import Objective, SiteProblem
+from ..problem.model import Device, HeatPump, Objective, Process, SiteProblem, Storage
 from ..problem.timegrid import FloatArray
-from .builder import IntArray, LinearProgram, ModelBuilder
+from .builder import IntArray, LinearProgram, ModelBuilder, PowerTerms
 from .site import SiteBlock, SiteWeights, build_site
 
 # The tie-break toward charging sooner, relative to the cost of 1 kW for one step: small enough
 # never to outweigh a real cost difference, large enough to stay above solver tolerances.
 TIE_BREAK = 1e-6
 NO_STEPS: IntArray = np.empty(0, dtype=np.int64)
+
+type DeviceBlock = StorageBlock | HeatPumpBlock | ProcessBlock
 
 
 class Purpose(Enum):
@@ -39,8 +43,14 @@ class CompiledProblem:
     lp: LinearProgram
     objective_scale: float  # objective in solver units = EUR × objective_scale
     site: SiteBlock
-    devices: tuple[StorageBlock, ...]
+    devices: tuple[StorageBlock, ...]  # storages and heat sinks
+    heat_pumps: tuple[HeatPumpBlock, ...]
+    processes: tuple[ProcessBlock, ...]
     weights: SiteWeights
+    problem_devices: tuple[Device, ...]  # in the problem's order, for reporting
+
+    def blocks(self) -> tuple[DeviceBlock, ...]:
+        return (*self.devices, *self.heat_pumps, *self.processes)
 
 
 def site_weights(problem: SiteProblem) -> SiteWeights:
@@ -52,6 +62,17 @@ def site_weights(problem: SiteProblem) -> SiteWeights:
     if problem.objective is Objective.SELF_CONSUMPTION:
         return SiteWeights(np.ones(n), np.zeros(n))
     return SiteWeights(context.consumption_price, context.production_price)
+
+
+def own_meter_weight(problem: SiteProblem, own_price: FloatArray) -> FloatArray:
+    """What a kWh through a device's own meter weighs in the objective."""
+    context = problem.flex_context
+    if problem.objective is Objective.CO2:
+        assert context.co2_intensity_kg_per_kwh is not None
+        return context.co2_intensity_kg_per_kwh
+    if problem.objective is Objective.SELF_CONSUMPTION:
+        return np.ones(problem.grid.n_steps)  # always from the grid
+    return own_price
 
 
 def reference_step_cost(problem: SiteProblem, weights: SiteWeights) -> float:
@@ -76,58 +97,115 @@ def compile_problem(
 ) -> CompiledProblem:
     grid = problem.grid
     n = grid.n_steps
+    dt = grid.step_hours
     weights = site_weights(problem)
     reference = reference_step_cost(problem, weights)
     builder = ModelBuilder()
     ramp = np.arange(1, n + 1, dtype=np.float64) / n
-    devices: list[StorageBlock] = []
-    for storage in problem.devices:
-        if purpose is Purpose.BASELINE:
-            # Least throughput, earliest first: the device does only what it must, ASAP.
-            charge_cost: FloatArray = reference * (1.0 + ramp)
-            discharge_cost: FloatArray = reference * (1.0 + ramp)
+    baseline = purpose is Purpose.BASELINE
+    # Baseline: least throughput, earliest first: a device does only what it must, ASAP.
+    asap = reference * (1.0 + ramp)
+    storages: list[StorageBlock] = []
+    heat_pumps: list[HeatPumpBlock] = []
+    processes: list[ProcessBlock] = []
+    own_meter: list[PowerTerms] = []
+    main_meter: list[PowerTerms] = []
+
+    def metered(terms: PowerTerms, own_price: FloatArray | None) -> None:
+        if own_price is None or baseline:
+            main_meter.append(terms)
+            return
+        own_meter.append(terms)
+        weight = own_meter_weight(problem, own_price)
+        builder.add_cost(terms.cols, weight[terms.steps] * terms.coefficients * dt)
+
+    for device in problem.devices:
+        if not isinstance(device, Storage):
+            continue
+        if baseline:
+            charge_cost: FloatArray = asap
+            discharge_cost: FloatArray = asap
         else:
             charge_cost = (
-                TIE_BREAK * reference * ramp if storage.prefer_charging_sooner else np.zeros(n)
+                TIE_BREAK * reference * ramp if device.prefer_charging_sooner else np.zeros(n)
             )
             discharge_cost = np.zeros(n)
-        devices.append(
-            build_storage(
-                builder,
-                storage,
-                problem.flex_context,
-                grid,
-                strictness=Strictness.ALL_SOFT
-                if purpose is Purpose.DIAGNOSE
-                else Strictness.AS_GIVEN,
-                charge_cost=charge_cost,
-                discharge_cost=discharge_cost,
-                binary_steps=binaries.devices.get(storage.name, NO_STEPS),
-                idle=storage.name in idle_devices,
+        block = build_storage(
+            builder, device, problem.flex_context, grid,
+            strictness=Strictness.ALL_SOFT if purpose is Purpose.DIAGNOSE else Strictness.AS_GIVEN,
+            charge_cost=charge_cost, discharge_cost=discharge_cost,
+            binary_steps=binaries.devices.get(device.name, NO_STEPS),
+            idle=device.name in idle_devices,
+        )  # fmt: skip
+        storages.append(block)
+        if not device.is_heat_sink:
+            metered(block.power_terms(), device.own_price)
+    sinks = {block.storage.name: block for block in storages}
+    for device in problem.devices:
+        if isinstance(device, HeatPump):
+            if baseline:
+                power_cost = asap
+            elif device.prefer_running_sooner:
+                power_cost = TIE_BREAK * reference * ramp
+            else:
+                power_cost = np.zeros(n)
+            heat_block = build_heat_pump(
+                builder, device, sinks[device.heats], grid,
+                power_cost=power_cost, idle=device.name in idle_devices,
+            )  # fmt: skip
+            heat_pumps.append(heat_block)
+            metered(heat_block.power_terms(), device.own_price)
+        elif isinstance(device, Process):
+            price = (
+                device.own_price
+                if device.own_price is not None
+                else problem.flex_context.consumption_price
             )
-        )
-    power_terms = [term for block in devices for term in block.power_terms()]
-    device_consumption = sum(
-        (d.consumption_capacity_kw for d in problem.devices), start=np.zeros(n)
-    )
-    device_production = sum((d.production_capacity_kw for d in problem.devices), start=np.zeros(n))
-    site_objective = (
-        SiteWeights(np.zeros(n), np.zeros(n)) if purpose is Purpose.BASELINE else weights
-    )
+            process_block = build_process(
+                builder, device, grid, reference_cost=reference, energy_price=price,
+                earliest_only=baseline,
+            )  # fmt: skip
+            processes.append(process_block)
+            metered(process_block.power_terms(), device.own_price)
+
+    device_consumption, device_production = _device_power_bounds(problem)
     site = build_site(
         builder,
         problem.flex_context,
         grid,
-        power_terms,
-        site_objective,
+        PowerTerms.join(main_meter),
+        PowerTerms.join(own_meter),
+        SiteWeights(np.zeros(n), np.zeros(n)) if baseline else weights,
         device_consumption_kw=device_consumption,
         device_production_kw=device_production,
         soften_hard_limits=purpose is Purpose.DIAGNOSE,
-        price_peaks=purpose is not Purpose.BASELINE,
-        binary_steps=binaries.site if purpose is not Purpose.BASELINE else NO_STEPS,
+        price_peaks=not baseline,
+        binary_steps=NO_STEPS if baseline else binaries.site,
     )
     scale = 1.0 / reference
-    lp = builder.build(cost_scale=scale)
     return CompiledProblem(
-        lp=lp, objective_scale=scale, site=site, devices=tuple(devices), weights=weights
+        lp=builder.build(cost_scale=scale),
+        objective_scale=scale,
+        site=site,
+        devices=tuple(storages),
+        heat_pumps=tuple(heat_pumps),
+        processes=tuple(processes),
+        weights=weights,
+        problem_devices=problem.devices,
     )
+
+
+def _device_power_bounds(problem: SiteProblem) -> tuple[FloatArray, FloatArray]:
+    """What all devices together can draw, and feed in, per step at most."""
+    n = problem.grid.n_steps
+    consumption = np.zeros(n)
+    production = np.zeros(n)
+    for device in problem.devices:
+        if isinstance(device, Storage):
+            consumption += device.consumption_capacity_kw
+            production += device.production_capacity_kw
+        elif isinstance(device, HeatPump):
+            consumption += device.power_capacity_kw
+        else:
+            consumption += np.where(device.allowed_steps, device.profile_kw.max(initial=0.0), 0.0)
+    return consumption, production

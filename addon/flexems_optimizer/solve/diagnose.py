@@ -8,7 +8,14 @@ from typing import Any
 from ..problem.timegrid import TimeGrid
 from .accounting import Breach
 
-_RAISING = {"soc-min", "soc-minima", "soc-targets"}
+_RAISING = {
+    "soc-min",
+    "soc-minima",
+    "soc-targets",
+    "temperature-min",
+    "comfort-min",
+    "temperature-targets",
+}
 
 
 def reasons(breaches: list[Breach], grid: TimeGrid) -> list[dict[str, Any]]:
@@ -19,7 +26,7 @@ def reasons(breaches: list[Breach], grid: TimeGrid) -> list[dict[str, Any]]:
     found = []
     for (constraint, device, below), group in grouped.items():
         first = group[0]
-        is_state = first.unit == "kWh"
+        is_state = first.is_state
         at = grid.iso_at_boundary(first.state_or_step + (1 if is_state else 0))
         found.append(
             {
@@ -39,14 +46,18 @@ def reasons(breaches: list[Breach], grid: TimeGrid) -> list[dict[str, Any]]:
 def _message(
     breach: Breach, constraint: str, device: str | None, below: bool, at: str, count: int
 ) -> str:
-    name = constraint.removesuffix("s") if constraint == "soc-targets" else constraint
-    limit, value, unit = f"{breach.limit:.6g}", f"{breach.value:.6g}", breach.unit
+    name = constraint.removesuffix("s") if constraint.endswith("-targets") else constraint
+    limit, value = f"{breach.limit:.6g}", f"{breach.value:.6g}"
+    unit = "°C" if breach.unit == "K" else breach.unit
+    what = "the temperature" if breach.unit == "K" else "the stock"
     where = f" for {device}" if device else ""
     more = f" (and {count - 1} more step{'s' if count > 2 else ''})" if count > 1 else ""
-    if unit == "kWh" and below and constraint in _RAISING:
-        text = f"{name} {limit} kWh at {at}{where} unreachable: at most {value} kWh possible"
-    elif unit == "kWh":
-        text = f"{name} {limit} kWh at {at}{where} cannot be kept: the stock stays at {value} kWh"
+    if breach.is_state and below and constraint in _RAISING:
+        text = f"{name} {limit} {unit} at {at}{where} unreachable: at most {value} {unit} possible"
+    elif breach.is_state:
+        text = (
+            f"{name} {limit} {unit} at {at}{where} cannot be kept: {what} stays at {value} {unit}"
+        )
     else:
         text = f"{name} {limit} kW exceeded at {at}{where}: {value} kW needed"
     return text + more

@@ -143,12 +143,15 @@ def _target_values(
             or block.limits.upper_source[state] == "soc-targets"
         ):
             value = float(col_dual[block.soc[state]])
+        in_celsius = block.storage.state_unit == "K"
         found.append(
             {
                 "device": block.storage.name,
                 "at": grid.iso_at_boundary(state + 1),
-                "target_kwh": target.value_kwh,
-                "marginal_value_eur_per_kwh": round(float(value) / scale, 9),
+                "target_c" if in_celsius else "target_kwh": target.value_kwh,
+                "marginal_value_eur_per_k" if in_celsius else "marginal_value_eur_per_kwh": round(
+                    float(value) / scale, 9
+                ),
             }
         )
     return found

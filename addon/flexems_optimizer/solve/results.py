@@ -1,11 +1,13 @@
-"""Read a solution back onto the grid: device power and stock, site import and export."""
+"""Read a solution back onto the grid: each device's power and state, the site's flows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
+from ..problem.model import ProcessPolicy
 from ..problem.timegrid import FloatArray
 from .builder import IntArray
 from .compile import CompiledProblem
@@ -16,25 +18,31 @@ NOISE = 1e-7
 
 @dataclass(frozen=True)
 class DeviceResult:
-    name: str
-    charge_kw: FloatArray
-    discharge_kw: FloatArray
-    soc_kwh: FloatArray
+    """A device's plan. `power_kw` is electrical (consumption positive; zero for heat sinks)."""
 
-    @property
-    def power_kw(self) -> FloatArray:
-        return self.charge_kw - self.discharge_kw
+    name: str
+    kind: str  # storage | heat-storage | heat-pump | process
+    power_kw: FloatArray
+    charge_kw: FloatArray | None = None
+    discharge_kw: FloatArray | None = None
+    state: FloatArray | None = None  # stock (kWh) or temperature (°C) at the end of each step
+    state_unit: str = "kWh"
+    series: dict[str, FloatArray] = field(default_factory=dict)  # heat_kw, cop
+    facts: dict[str, Any] = field(default_factory=dict)  # a process's start or steps
 
 
 @dataclass(frozen=True)
 class SiteResult:
     devices: tuple[DeviceResult, ...]
-    import_kw: FloatArray
+    import_kw: FloatArray  # at the grid connection
     export_kw: FloatArray
 
     @property
     def net_kw(self) -> FloatArray:
         return self.import_kw - self.export_kw
+
+    def device(self, name: str) -> DeviceResult:
+        return next(d for d in self.devices if d.name == name)
 
 
 def read_solution(compiled: CompiledProblem, x: FloatArray) -> SiteResult:
@@ -43,24 +51,65 @@ def read_solution(compiled: CompiledProblem, x: FloatArray) -> SiteResult:
     Charging and discharging at once in a lossless device (or importing and exporting at once)
     changes nothing physical, so both are netted; lossy devices never do it in a final plan.
     """
-    devices = []
+    n = compiled.site.imports.size
+    heat_into: dict[str, FloatArray] = {}
+    devices: list[DeviceResult] = []
+    for pump in compiled.heat_pumps:
+        power = _clean(x[pump.power])
+        heat = pump.heat_pump.cop * power
+        heat_into[pump.heat_pump.heats] = heat_into.get(pump.heat_pump.heats, 0.0) + heat
+        devices.append(
+            DeviceResult(
+                pump.heat_pump.name, "heat-pump", power,
+                series={"heat_kw": heat, "cop": pump.heat_pump.cop},
+            )
+        )  # fmt: skip
+    stores: list[DeviceResult] = []
     for block in compiled.devices:
+        storage = block.storage
+        state = x[block.soc].copy()
+        if storage.is_heat_sink:
+            stores.append(
+                DeviceResult(
+                    storage.name, "heat-storage", np.zeros(n), state=state,
+                    state_unit=storage.state_unit,
+                    series={"heat_kw": heat_into.get(storage.name, np.zeros(n))},
+                )
+            )  # fmt: skip
+            continue
         charge = _clean(x[block.charge])
         discharge = _clean(x[block.discharge])
-        if block.storage.is_lossless:
+        if storage.is_lossless:
             both = np.minimum(charge, discharge)
             charge, discharge = charge - both, discharge - both
-        devices.append(DeviceResult(block.storage.name, charge, discharge, x[block.soc].copy()))
+        stores.append(
+            DeviceResult(storage.name, "storage", charge - discharge, charge, discharge, state)
+        )
+    for process_block in compiled.processes:
+        process = process_block.process
+        chosen = x[process_block.choices] > 0.5
+        power = _clean(process_block.terms.per_step(x, n))
+        steps = process_block.choice_steps[chosen]
+        facts: dict[str, Any] = {"policy": process.policy.value}
+        if process.policy is ProcessPolicy.BREAKABLE:
+            facts["steps"] = steps.tolist()
+        else:
+            facts["start_step"] = int(steps[0])
+        devices.append(DeviceResult(process.name, "process", power, facts=facts))
     imports = _clean(x[compiled.site.imports])
     exports = _clean(x[compiled.site.exports])
     both = np.minimum(imports, exports)
-    return SiteResult(tuple(devices), imports - both, exports - both)
+    ordered = {d.name: d for d in (*stores, *devices)}
+    names = [block.name for block in compiled.problem_devices]
+    return SiteResult(tuple(ordered[name] for name in names), imports - both, exports - both)
 
 
 def simultaneous_steps(result: SiteResult) -> dict[str, IntArray]:
-    """Per lossy device, the steps where it charges and discharges at once (burning energy)."""
+    """Per lossy storage, the steps where it charges and discharges at once (burning energy)."""
     found: dict[str, IntArray] = {}
     for device in result.devices:
+        if device.charge_kw is None or device.discharge_kw is None:
+            continue
         steps = np.flatnonzero(np.minimum(device.charge_kw, device.discharge_kw) > 1e-6)
         if steps.size:
             found[device.name] = steps.astype(np.int64)

@@ -1,4 +1,9 @@
-"""The site block: grid import/export, the power balance, site limits and peaks."""
+"""The site block: grid import/export, the power balance, site limits and peaks.
+
+The main meter carries the site's prices; the grid connection carries the site's limits and
+peaks. They are the same unless a device has its own meter and tariff (a heat-pump tariff):
+then the connection also carries that device's power, and gets columns of its own.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +13,7 @@ import numpy as np
 
 from ..problem.model import FlexContext
 from ..problem.timegrid import FloatArray, TimeGrid
-from .builder import IntArray, ModelBuilder
+from .builder import IntArray, ModelBuilder, PowerTerms
 from .limits import PeakExcess, SoftLimit, peak_excess, soft_upper_limit
 
 
@@ -22,8 +27,10 @@ class SiteWeights:
 
 @dataclass(frozen=True)
 class SiteBlock:
-    imports: IntArray
+    imports: IntArray  # at the grid connection
     exports: IntArray
+    meter_imports: IntArray  # at the main meter (priced); the same columns without own meters
+    meter_exports: IntArray
     balance: IntArray
     soft_consumption: SoftLimit | None
     soft_production: SoftLimit | None
@@ -36,7 +43,8 @@ def build_site(
     builder: ModelBuilder,
     context: FlexContext,
     grid: TimeGrid,
-    power_terms: list[tuple[IntArray, float]],
+    meter_terms: PowerTerms,
+    own_meter_terms: PowerTerms,
     weights: SiteWeights,
     *,
     device_consumption_kw: FloatArray,
@@ -47,22 +55,39 @@ def build_site(
 ) -> SiteBlock:
     """Balance per step: import − export − Σ device power = inflexible consumption − production.
 
-    `device_*_kw` bound what the devices can draw or feed in per step (for big-M only).
-    `soften_hard_limits` turns hard site limits soft too (to diagnose an infeasible problem).
+    `meter_terms` are the devices behind the main meter, `own_meter_terms` those with their own
+    meter. `device_*_kw` bound what all devices can draw or feed in per step (for big-M and to
+    skip limits that cannot bind). `soften_hard_limits` turns hard limits soft (diagnosis).
     """
     n = grid.n_steps
     dt = grid.step_hours
     consumption, production = context.site_consumption, context.site_production
     hard_in = np.full(n, np.inf) if soften_hard_limits else consumption.hard_kw
     hard_out = np.full(n, np.inf) if soften_hard_limits else production.hard_kw
-    imports = builder.columns(n, upper=hard_in, cost=weights.import_per_kwh * dt)
-    exports = builder.columns(n, upper=hard_out, cost=-weights.export_per_kwh * dt)
+    separate = own_meter_terms.cols.size > 0
+    meter_imports = builder.columns(
+        n, upper=np.inf if separate else hard_in, cost=weights.import_per_kwh * dt
+    )
+    meter_exports = builder.columns(
+        n, upper=np.inf if separate else hard_out, cost=-weights.export_per_kwh * dt
+    )
     rhs = context.inflexible_consumption_kw - context.inflexible_production_kw
     balance = builder.rows(n, lower=rhs, upper=rhs)
-    builder.coefficients(balance, imports, 1.0)
-    builder.coefficients(balance, exports, -1.0)
-    for cols, coefficient in power_terms:
-        builder.coefficients(balance, cols, -coefficient)
+    builder.coefficients(balance, meter_imports, 1.0)
+    builder.coefficients(balance, meter_exports, -1.0)
+    builder.coefficients(balance[meter_terms.steps], meter_terms.cols, -meter_terms.coefficients)
+    imports, exports = meter_imports, meter_exports
+    if separate:
+        imports = builder.columns(n, upper=hard_in)
+        exports = builder.columns(n, upper=hard_out)
+        connection = builder.rows(n, lower=0.0, upper=0.0)
+        builder.coefficients(connection, imports, 1.0)
+        builder.coefficients(connection, exports, -1.0)
+        builder.coefficients(connection, meter_imports, -1.0)
+        builder.coefficients(connection, meter_exports, 1.0)
+        builder.coefficients(
+            connection[own_meter_terms.steps], own_meter_terms.cols, -own_meter_terms.coefficients
+        )
 
     # What the site could draw or feed in at most: limits above it can never bind, so they
     # get no rows (most homes: a 17 kW connection against a 5 kW battery).
@@ -98,15 +123,17 @@ def build_site(
         max_out = np.fmin(hard_out, most_out)[binary_steps]
         direction = builder.columns(binary_steps.size, upper=1.0, integer=True)
         in_rows = builder.rows(binary_steps.size, upper=0.0)
-        builder.coefficients(in_rows, imports[binary_steps], 1.0)
+        builder.coefficients(in_rows, meter_imports[binary_steps], 1.0)
         builder.coefficients(in_rows, direction, -max_in)
         out_rows = builder.rows(binary_steps.size, upper=max_out)
-        builder.coefficients(out_rows, exports[binary_steps], 1.0)
+        builder.coefficients(out_rows, meter_exports[binary_steps], 1.0)
         builder.coefficients(out_rows, direction, max_out)
 
     return SiteBlock(
         imports=imports,
         exports=exports,
+        meter_imports=meter_imports,
+        meter_exports=meter_exports,
         balance=balance,
         soft_consumption=soft_consumption,
         soft_production=soft_production,
