@@ -36,6 +36,7 @@ from .solve.results import DeviceResult, SiteResult, read_solution, simultaneous
 
 # Binaries are added only at steps where an LP plan burns energy; a few rounds settle it.
 MAX_BINARY_ROUNDS = 3
+SOLVED = (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE)
 
 
 class SolverError(RuntimeError):
@@ -55,7 +56,7 @@ def schedule(problem: Mapping[str, Any], settings: SolverSettings | None = None)
     compiled, solution = _solve_plan(parsed, settings, timer)
     if solution.status is SolveStatus.INFEASIBLE:
         return _infeasible_plan(parsed, settings, timer)
-    if solution.status is not SolveStatus.OPTIMAL:
+    if solution.status not in SOLVED:
         raise SolverError(_failure_message(solution.status, settings))
     result = read_solution(compiled, solution.x)
     limits = {block.storage.name: block.limits for block in compiled.devices}
@@ -95,6 +96,8 @@ class _Timer:
             "solve_s": round(self.solve_s, 6),
             "total_s": round(total, 6),
             "mip_gap": 0.0 if not final.is_mip else round(final.mip_gap, 9),
+            # False when the time limit ended the search: the best plan found, within mip_gap.
+            "proven_optimal": final.status is SolveStatus.OPTIMAL,
         }
 
 
@@ -106,9 +109,11 @@ def _solve_plan(
     device_binaries: dict[str, IntArray] = {}
     for round_number in range(MAX_BINARY_ROUNDS + 1):
         compiled = compile_problem(parsed, Purpose.PLAN, Binaries(device_binaries, site_binaries))
-        solution = timer.solved(solve(compiled.lp, settings), compiled)
+        solution = timer.solved(
+            solve(compiled.lp, settings, round_integers=compiled.round_integers), compiled
+        )
         if solution.status is not SolveStatus.OPTIMAL:
-            return compiled, solution
+            return compiled, solution  # infeasible, failed, or out of time: no second round
         burning = simultaneous_steps(read_solution(compiled, solution.x))
         if not burning:
             return compiled, solution
@@ -201,8 +206,11 @@ def _infeasible_plan(
     compiled = compile_problem(
         parsed, Purpose.DIAGNOSE, Binaries(site=export_pays_more_steps(site_weights(parsed)))
     )
-    solution = timer.solved(solve(compiled.lp, settings, duals=False), compiled)
-    if solution.status is not SolveStatus.OPTIMAL:
+    solution = timer.solved(
+        solve(compiled.lp, settings, duals=False, round_integers=compiled.round_integers),
+        compiled,
+    )
+    if solution.status not in SOLVED:
         raise SolverError(_failure_message(solution.status, settings))
     result = read_solution(compiled, solution.x)
     limits = {block.storage.name: block.limits for block in compiled.devices}
@@ -253,7 +261,7 @@ def _baseline_energy(parsed: SiteProblem, settings: SolverSettings, timer: _Time
         return energy_cost(parsed, net, tuple(processes))
     compiled = compile_problem(parsed, Purpose.BASELINE, Binaries(), idle_devices=frozenset(idle))
     solution = timer.solved(solve(compiled.lp, settings, duals=False), compiled)
-    if solution.status is not SolveStatus.OPTIMAL:
+    if solution.status not in SOLVED:
         return None
     result = read_solution(compiled, solution.x)
     return energy_cost(parsed, result.net_kw, result.devices)

@@ -36,14 +36,16 @@ def build_heat_pump(
     *,
     power_cost: FloatArray,
     idle: bool = False,
+    modulating: bool = False,
 ) -> HeatPumpBlock:
+    """`modulating` drops the minimum power (the baseline needs no on/off detail)."""
     n = grid.n_steps
     capacity = np.zeros(n) if idle else heat_pump.power_capacity_kw
     power = builder.columns(n, upper=capacity, cost=power_cost)
     # Heat raises the sink's state: the sink's dynamics row gets −(state per kW)·COP·P.
     builder.coefficients(sink.dynamics, power, -sink.heat_inflow_per_kw * heat_pump.cop)
     running = np.empty(0, dtype=np.int64)
-    if heat_pump.needs_binaries and not idle:
+    if heat_pump.needs_binaries and not idle and not modulating:
         assert heat_pump.min_power_kw is not None
         running = builder.columns(n, upper=1.0, integer=True)
         at_most = builder.rows(n, upper=0.0)

@@ -27,6 +27,10 @@ class ProcessBlock:
     choice_steps: IntArray  # the start step or run step of each choice
     terms: PowerTerms
 
+    @property
+    def is_breakable(self) -> bool:
+        return self.process.policy is ProcessPolicy.BREAKABLE
+
     def power_terms(self) -> PowerTerms:
         return self.terms
 

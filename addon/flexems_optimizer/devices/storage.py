@@ -184,7 +184,7 @@ class StorageBlock:
     soft_charge: SoftLimit | None
     soft_discharge: SoftLimit | None
     binary_steps: IntArray
-
+    mode: IntArray  # binaries at binary_steps: 1 = may charge, 0 = may discharge
     heat_inflow_per_kw: float  # state rise over a step per kW of heat received in it
 
     def power_terms(self) -> PowerTerms:
@@ -261,6 +261,7 @@ def build_storage(
             context.device_production_breach_price_per_kw, dt,
         )  # fmt: skip
 
+    mode = np.empty(0, dtype=np.int64)
     if binary_steps.size and not idle:
         # Forbid charging and discharging in the same step where doing both could pay.
         mode = builder.columns(binary_steps.size, upper=1.0, integer=True)
@@ -287,5 +288,6 @@ def build_storage(
         soft_charge=soft_charge,
         soft_discharge=soft_discharge,
         binary_steps=binary_steps if not idle else np.empty(0, dtype=np.int64),
+        mode=mode,
         heat_inflow_per_kw=b * dt * storage.heat_input_per_kw,
     )

@@ -52,6 +52,44 @@ class CompiledProblem:
     def blocks(self) -> tuple[DeviceBlock, ...]:
         return (*self.devices, *self.heat_pumps, *self.processes)
 
+    def round_integers(self, x: FloatArray) -> FloatArray:
+        """Integer values near a relaxed solution that each block knows to be feasible choices:
+        a storage's direction by its larger flow, the site's likewise, a heat pump's running
+        steps rounded with carry, a process's best start (or its best steps when breakable)."""
+        y = x.copy()
+        for storage in self.devices:
+            steps = storage.binary_steps
+            y[storage.mode] = x[storage.charge[steps]] >= x[storage.discharge[steps]]
+        steps = self.site.binary_steps
+        site = self.site
+        y[site.direction] = x[site.meter_imports[steps]] >= x[site.meter_exports[steps]]
+        for pump in self.heat_pumps:
+            if pump.running.size:
+                # On-time at minimum power that delivers the relaxed heat, carried over steps.
+                minimum = max(pump.heat_pump.min_power_kw or 0.0, 1e-9)
+                y[pump.running] = round_with_carry(np.clip(x[pump.power] / minimum, 0.0, 1.0))
+        for process in self.processes:
+            weights = x[process.choices]
+            chosen = np.zeros(weights.size)
+            wanted = process.process.profile_kw.size if process.is_breakable else 1
+            # The largest weights, earliest first on ties (a stable sort of the negatives).
+            chosen[np.argsort(-weights, kind="stable")[:wanted]] = 1.0
+            y[process.choices] = chosen
+        rounded: FloatArray = y[self.lp.integer_columns]
+        return rounded
+
+
+def round_with_carry(fractions: FloatArray) -> FloatArray:
+    """0/1 per step keeping the running total of the fractions (rounding with carry).
+
+    A relaxed heat pump runs thinly (u = 0.3 every step); rounding each step alone would switch
+    it off everywhere. Carrying the remainder places whole "on" steps where the cumulative
+    on-time crosses a whole number, so the heat delivered and its timing stay close.
+    """
+    cumulative = np.floor(np.cumsum(fractions) + 0.5)
+    steps: FloatArray = np.diff(cumulative, prepend=0.0).clip(0.0, 1.0)
+    return steps
+
 
 def site_weights(problem: SiteProblem) -> SiteWeights:
     context = problem.flex_context
@@ -151,7 +189,7 @@ def compile_problem(
                 power_cost = np.zeros(n)
             heat_block = build_heat_pump(
                 builder, device, sinks[device.heats], grid,
-                power_cost=power_cost, idle=device.name in idle_devices,
+                power_cost=power_cost, idle=device.name in idle_devices, modulating=baseline,
             )  # fmt: skip
             heat_pumps.append(heat_block)
             metered(heat_block.power_terms(), device.own_price)

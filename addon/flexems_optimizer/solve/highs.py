@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -15,6 +17,7 @@ from .builder import LinearProgram
 
 class SolveStatus(StrEnum):
     OPTIMAL = "optimal"
+    FEASIBLE = "feasible"  # the time limit ended the search; the best plan found, with its gap
     INFEASIBLE = "infeasible"
     UNBOUNDED = "unbounded"
     TIME_LIMIT = "time_limit"
@@ -49,11 +52,23 @@ _STATUS = {
 }
 
 
-def solve(model: LinearProgram, settings: SolverSettings, *, duals: bool = True) -> Solution:
-    """Solve; for a MIP with `duals`, re-solve the LP with its integers fixed to get duals."""
+def solve(
+    model: LinearProgram,
+    settings: SolverSettings,
+    *,
+    duals: bool = True,
+    round_integers: Callable[[FloatArray], FloatArray] | None = None,
+) -> Solution:
+    """Solve; for a MIP with `duals`, re-solve the LP with its integers fixed to get duals.
+
+    With `round_integers` a MIP first gets a warm start: its LP relaxation (a lower bound),
+    rounded by the model's own rule and re-solved with those integers fixed (a feasible plan).
+    If that plan is within the gap of the bound it is the answer, proven, without any branching;
+    otherwise HiGHS starts its search from it.
+    """
     started = time.perf_counter()
     highs = highspy.Highs()  # type: ignore[no-untyped-call]
-    highs.setOptionValue("output_flag", False)
+    highs.setOptionValue("output_flag", bool(os.environ.get("FLEXEMS_HIGHS_LOG")))
     highs.setOptionValue("time_limit", float(settings.time_limit_s))
     highs.setOptionValue("primal_feasibility_tolerance", settings.tolerance)
     highs.setOptionValue("dual_feasibility_tolerance", settings.tolerance)
@@ -65,38 +80,100 @@ def solve(model: LinearProgram, settings: SolverSettings, *, duals: bool = True)
         # (bench/optimizer.py), while MILPs gain from it.
         highs.setOptionValue("presolve", "off")
     highs.passModel(_to_highs_lp(model))
+    if is_mip and round_integers is not None:
+        warm = _warm_start(highs, model, settings, round_integers)
+        if warm is not None and warm.proven:
+            return _finish(highs, model, started, warm.gap, duals=duals)
+        if warm is not None:
+            highs.setSolution(model.n_cols, np.arange(model.n_cols, dtype=np.int32), warm.x)
     highs.run()
     status = _STATUS.get(highs.getModelStatus(), SolveStatus.ERROR)
-    if status is not SolveStatus.OPTIMAL:
+    if (
+        is_mip
+        and status is SolveStatus.TIME_LIMIT
+        and highs.getInfo().primal_solution_status == highspy.SolutionStatus.kSolutionStatusFeasible
+    ):
+        status = SolveStatus.FEASIBLE
+    if status not in (SolveStatus.OPTIMAL, SolveStatus.FEASIBLE):
         return Solution(status, np.empty(0), np.empty(0), np.empty(0), np.nan,
                         time.perf_counter() - started, np.nan, is_mip)  # fmt: skip
-    solution = highs.getSolution()
-    x = np.asarray(solution.col_value)
-    objective = float(highs.getObjectiveValue())
-    mip_gap = float(highs.getInfo().mip_gap) if is_mip else 0.0
+    gap = float(highs.getInfo().mip_gap) if is_mip else 0.0
     if is_mip and duals:
-        fixed = np.round(x[model.integer_columns])
-        highs.changeColsIntegrality(
-            model.integer_columns.size,
-            model.integer_columns.astype(np.int32),
-            np.zeros(model.integer_columns.size, dtype=np.uint8),
-        )
-        highs.changeColsBounds(
-            model.integer_columns.size, model.integer_columns.astype(np.int32), fixed, fixed
-        )
+        _fix_integers(highs, model, np.asarray(highs.getSolution().col_value))
         highs.run()
-        solution = highs.getSolution()
-        x = np.asarray(solution.col_value)
-    col_dual = np.asarray(solution.col_dual) if (duals and solution.dual_valid) else np.empty(0)
-    row_dual = np.asarray(solution.row_dual) if (duals and solution.dual_valid) else np.empty(0)
+    return _finish(highs, model, started, gap, duals=duals, status=status)
+
+
+@dataclass(frozen=True)
+class _WarmStart:
+    x: FloatArray
+    gap: float
+    proven: bool
+
+
+def _warm_start(
+    highs: highspy.Highs,
+    model: LinearProgram,
+    settings: SolverSettings,
+    round_integers: Callable[[FloatArray], FloatArray],
+) -> _WarmStart | None:
+    highs.setOptionValue("solve_relaxation", True)
+    try:
+        highs.run()
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            return None  # infeasible or worse: let the full search say so
+        bound = float(highs.getObjectiveValue())
+        rounded = round_integers(np.asarray(highs.getSolution().col_value))
+        lower = np.asarray(model.col_lower[model.integer_columns])
+        upper = np.asarray(model.col_upper[model.integer_columns])
+        _fix_integers(highs, model, rounded, integrality=False)
+        highs.run()
+        feasible = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
+        value = float(highs.getObjectiveValue()) if feasible else np.inf
+        x = np.asarray(highs.getSolution().col_value)
+        gap = (value - bound) / max(abs(value), 1e-9) if feasible else np.inf
+        if feasible and gap <= settings.mip_rel_gap:
+            return _WarmStart(x, max(gap, 0.0), proven=True)
+        highs.changeColsBounds(
+            model.integer_columns.size, model.integer_columns.astype(np.int32), lower, upper
+        )
+        return _WarmStart(x, gap, proven=False) if feasible else None
+    finally:
+        highs.setOptionValue("solve_relaxation", False)
+
+
+def _fix_integers(
+    highs: highspy.Highs, model: LinearProgram, values: FloatArray, *, integrality: bool = True
+) -> None:
+    """Fix the integer columns at (rounded) values; the rest is then an LP with duals."""
+    columns = model.integer_columns.astype(np.int32)
+    fixed = np.round(values if values.size == columns.size else values[model.integer_columns])
+    if integrality:
+        highs.changeColsIntegrality(columns.size, columns, np.zeros(columns.size, dtype=np.uint8))
+    highs.changeColsBounds(columns.size, columns, fixed, fixed)
+
+
+def _finish(
+    highs: highspy.Highs,
+    model: LinearProgram,
+    started: float,
+    gap: float,
+    *,
+    duals: bool,
+    status: SolveStatus = SolveStatus.OPTIMAL,
+) -> Solution:
+    solution = highs.getSolution()
+    valid = duals and solution.dual_valid
+    is_mip = model.integer_columns.size > 0
+    objective = float(highs.getObjectiveValue())
     return Solution(
         status=status,
-        x=x,
-        col_dual=col_dual,
-        row_dual=row_dual,
+        x=np.asarray(solution.col_value),
+        col_dual=np.asarray(solution.col_dual) if valid else np.empty(0),
+        row_dual=np.asarray(solution.row_dual) if valid else np.empty(0),
         objective=objective,
         solve_s=time.perf_counter() - started,
-        mip_gap=mip_gap,
+        mip_gap=gap,
         is_mip=is_mip,
     )
 

@@ -37,6 +37,7 @@ class SiteBlock:
     peak_consumption: PeakExcess | None
     peak_production: PeakExcess | None
     binary_steps: IntArray
+    direction: IntArray  # binaries at binary_steps: 1 = may import, 0 = may export
 
 
 def build_site(
@@ -117,6 +118,7 @@ def build_site(
             context.site_peak_production_price_per_kw,
         )  # fmt: skip
 
+    direction = np.empty(0, dtype=np.int64)
     if binary_steps.size:
         # Export credit above import price: forbid importing and exporting in the same step.
         max_in = np.fmin(hard_in, most_in)[binary_steps]
@@ -140,4 +142,5 @@ def build_site(
         peak_consumption=peak_consumption,
         peak_production=peak_production,
         binary_steps=binary_steps,
+        direction=direction,
     )
