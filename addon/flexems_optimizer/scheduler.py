@@ -229,9 +229,9 @@ def _infeasible_plan(
     return plan
 
 
-def _idle_is_enough(storage: Storage, limits: SocLimits) -> bool:
+def _idle_is_enough(storage: Storage, limits: SocLimits, step_hours: float) -> bool:
     """Does the device meet all its stock bounds without any power? Then its baseline is idle."""
-    soc = idle_trajectory(storage)
+    soc = idle_trajectory(storage, step_hours)
     low = np.fmax(limits.hard_lower, np.nan_to_num(limits.soft_lower, nan=-np.inf))
     high = np.fmin(limits.hard_upper, np.nan_to_num(limits.soft_upper, nan=np.inf))
     return bool(np.all(soc >= low - 1e-9) and np.all(soc <= high + 1e-9))
@@ -245,7 +245,11 @@ def _baseline_energy(parsed: SiteProblem, settings: SolverSettings, timer: _Time
         device.name
         for device in parsed.devices
         if isinstance(device, Storage)
-        and _idle_is_enough(device, soc_limits(device, context, Strictness.AS_GIVEN))
+        and _idle_is_enough(
+            device,
+            soc_limits(device, context, Strictness.AS_GIVEN, parsed.grid.step_hours),
+            parsed.grid.step_hours,
+        )
     }
     # A heat pump whose sink needs nothing stays off too.
     idle |= {d.name for d in parsed.devices if isinstance(d, HeatPump) and d.heats in idle}

@@ -13,7 +13,7 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import lil_matrix
 
-from flexems_optimizer.problem.model import SiteProblem, Storage
+from flexems_optimizer.problem.model import HeatPump, Process, ProcessPolicy, SiteProblem, Storage
 
 INF = math.inf
 
@@ -55,12 +55,47 @@ def optimal_cost(problem: SiteProblem) -> float:
     n, dt = grid.n_steps, grid.step_hours
     m = _Model()
     device_power: list[list[tuple[int, float]]] = [[] for _ in range(n)]
+    # Heat pumps first: their heat enters their sink's rows below.
+    heat_into: dict[str, list[list[tuple[int, float]]]] = {}
+    for pump in problem.devices:
+        if not isinstance(pump, HeatPump):
+            continue
+        flows = heat_into.setdefault(pump.heats, [[] for _ in range(n)])
+        for t in range(n):
+            cap = float(pump.power_capacity_kw[t])
+            p = m.var(0, cap)
+            if pump.min_power_kw:
+                on = m.var(0, 1, integer=True)
+                m.row({p: 1, on: -cap}, upper=0)
+                m.row({p: 1, on: -min(pump.min_power_kw, cap)}, lower=0)
+            flows[t].append((p, float(pump.cop[t])))
+            device_power[t].append((p, 1.0))
+    for process in problem.devices:
+        if not isinstance(process, Process):
+            continue
+        length = process.profile_kw.size
+        if process.policy is ProcessPolicy.BREAKABLE:
+            picks = {t: m.var(0, 1, integer=True) for t in range(n) if process.allowed_steps[t]}
+            m.row(dict.fromkeys(picks.values(), 1.0), length, length)
+            for t, pick in picks.items():
+                device_power[t].append((pick, float(process.profile_kw[0])))
+        else:
+            starts = [int(k) for k in process.allowed_starts]
+            if process.policy is ProcessPolicy.INFLEXIBLE:
+                starts = starts[:1]
+            chosen = {k: m.var(0, 1, integer=True) for k in starts}
+            m.row(dict.fromkeys(chosen.values(), 1.0), 1, 1)
+            for k, start in chosen.items():
+                for offset in range(length):
+                    device_power[k + offset].append((start, float(process.profile_kw[offset])))
     for storage in problem.devices:
+        if not isinstance(storage, Storage):
+            continue
         eps = storage.storage_efficiency_per_step
         a = eps
         b = 1.0 if eps == 1.0 else (eps - 1.0) / math.log(eps)
-        soc_price_low = ctx.soc_minima_breach_price_per_kwh
-        soc_price_high = ctx.soc_maxima_breach_price_per_kwh
+        soc_price_low = storage.lower_breach_price or ctx.soc_minima_breach_price_per_kwh
+        soc_price_high = storage.upper_breach_price or ctx.soc_maxima_breach_price_per_kwh
         assert soc_price_low is not None and soc_price_high is not None  # relaxed problems only
         physical_hard = keeps_within_physical_bounds_when_idle(storage, a, b, dt)
         previous: int | None = None
@@ -79,6 +114,8 @@ def optimal_cost(problem: SiteProblem) -> float:
                 c: -b * dt * storage.charging_efficiency,
                 d: b * dt / storage.discharging_efficiency,
             }
+            for pump_power, cop in heat_into.get(storage.name, [[] for _ in range(n)])[t]:
+                terms[pump_power] = -b * dt * storage.heat_input_per_kw * cop
             rhs = b * dt * storage.net_gain_kw[t]
             if previous is None:
                 rhs += a * storage.soc_at_start_kwh
@@ -102,7 +139,8 @@ def optimal_cost(problem: SiteProblem) -> float:
             over = m.var(cost=soc_price_high)
             m.row({s: 1, short: 1}, lower=low_bound)
             m.row({s: 1, over: -1}, upper=high_bound)
-            device_power[t] += [(c, 1.0), (d, -1.0)]
+            if not storage.is_heat_sink:
+                device_power[t] += [(c, 1.0), (d, -1.0)]
             previous = s
 
     weights_in, weights_out = ctx.consumption_price, ctx.production_price

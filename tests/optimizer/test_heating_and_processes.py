@@ -186,8 +186,10 @@ def test_time_restrictions_and_sense_max() -> None:
     # 02:00–03:00 is forbidden: the best block left is 00:00–02:00 (0.5) vs 03:00–05:00 (0.5)
     # vs 04:00–06:00 (0.5): a tie, broken toward the earliest.
     assert plan["devices"]["washer"]["start"] == "2026-06-01T00:00:00Z"
-    expensive = schedule(problem(6, prices=[0.3, 0.2, 0.1, 0.1, 0.4, 0.6],
-                                 devices=[washer(policy="SHIFTABLE", optimization_sense="MAX")]))  # fmt: skip
+    most_expensive = washer(policy="SHIFTABLE", optimization_sense="MAX")
+    expensive = schedule(
+        problem(6, prices=[0.3, 0.2, 0.1, 0.1, 0.4, 0.6], devices=[most_expensive])
+    )
     assert expensive["devices"]["washer"]["start"] == "2026-06-01T04:00:00Z"
 
 

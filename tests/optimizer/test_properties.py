@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from flexems_optimizer import schedule
 from flexems_optimizer.devices.storage import keeps_physical_bounds_alone
+from flexems_optimizer.problem.model import Storage
 from flexems_optimizer.problem.parse import parse_problem
 
 from .oracle import optimal_cost
@@ -134,9 +135,12 @@ def recomputed_costs(body: dict[str, Any], plan: dict[str, Any]) -> dict[str, fl
         over = np.maximum(np.nan_to_num(flow - limit.soft_kw, neginf=0.0), 0.0)
         breach += limit.breach_price_per_kw * (dt * over.sum() + over.max())
     for storage in parsed.devices:
-        soc = np.array(plan["devices"][storage.name]["soc_kwh"])
+        if not isinstance(storage, Storage):
+            continue
+        key = "temperature_c" if storage.state_unit == "K" else "soc_kwh"
+        soc = np.array(plan["devices"][storage.name][key])
         # soc-min/soc-max are hard (never breached) when the idle device keeps them.
-        physical_soft = not keeps_physical_bounds_alone(storage)
+        physical_soft = not keeps_physical_bounds_alone(storage, dt)
         low = storage.soc_minima_kwh.copy()
         high = storage.soc_maxima_kwh.copy()
         if physical_soft:
@@ -148,8 +152,10 @@ def recomputed_costs(body: dict[str, Any], plan: dict[str, Any]) -> dict[str, fl
         for target in storage.targets:
             low[target.state_index] = np.fmax(low[target.state_index], target.value_kwh)
             high[target.state_index] = np.fmin(high[target.state_index], target.value_kwh)
-        breach += ctx.soc_minima_breach_price_per_kwh * np.nansum(np.maximum(low - soc, 0))
-        breach += ctx.soc_maxima_breach_price_per_kwh * np.nansum(np.maximum(soc - high, 0))
+        low_price = storage.lower_breach_price or ctx.soc_minima_breach_price_per_kwh
+        high_price = storage.upper_breach_price or ctx.soc_maxima_breach_price_per_kwh
+        breach += low_price * np.nansum(np.maximum(low - soc, 0))
+        breach += high_price * np.nansum(np.maximum(soc - high, 0))
     return {"energy": energy, "peak": peak, "breach": breach}
 
 

@@ -49,10 +49,10 @@ _TEMPERATURE_NAMES = {
 }
 
 
-def idle_trajectory(storage: Storage) -> FloatArray:
+def idle_trajectory(storage: Storage, step_hours: float) -> FloatArray:
     """The stock per state if the device does nothing: usage, gain and losses alone."""
     a, b = stock_coefficients(storage)
-    step_change = b * storage.net_gain_kw
+    step_change = b * step_hours * storage.net_gain_kw
     if a == 1.0:
         return storage.soc_at_start_kwh + np.cumsum(step_change)
     powers = a ** np.arange(1, step_change.size + 1, dtype=np.float64)
@@ -71,9 +71,9 @@ def idle_trajectory(storage: Storage) -> FloatArray:
     return trajectory
 
 
-def keeps_physical_bounds_alone(storage: Storage) -> bool:
+def keeps_physical_bounds_alone(storage: Storage, step_hours: float) -> bool:
     """Can the device stay within soc-min and soc-max without help? (Then they can be hard.)"""
-    idle = idle_trajectory(storage)
+    idle = idle_trajectory(storage, step_hours)
     return bool(
         storage.soc_min_kwh - 1e-9 <= storage.soc_at_start_kwh <= storage.soc_max_kwh + 1e-9
         and np.all(idle >= storage.soc_min_kwh - 1e-9)
@@ -81,7 +81,9 @@ def keeps_physical_bounds_alone(storage: Storage) -> bool:
     )
 
 
-def soc_limits(storage: Storage, context: FlexContext, strictness: Strictness) -> SocLimits:
+def soc_limits(
+    storage: Storage, context: FlexContext, strictness: Strictness, step_hours: float
+) -> SocLimits:
     """Split the stock bounds into hard and soft parts.
 
     soc-min and soc-max are physical limits and stay hard, as in FlexMeasures, unless the device
@@ -96,7 +98,9 @@ def soc_limits(storage: Storage, context: FlexContext, strictness: Strictness) -
         target_low[j] = np.fmax(target_low[j], target.value_kwh)
         target_high[j] = np.fmin(target_high[j], target.value_kwh)
     all_soft = strictness is Strictness.ALL_SOFT
-    relax = all_soft or (context.relax_constraints and not keeps_physical_bounds_alone(storage))
+    relax = all_soft or (
+        context.relax_constraints and not keeps_physical_bounds_alone(storage, step_hours)
+    )
     min_price = context.soc_minima_breach_price_per_kwh
     max_price = context.soc_maxima_breach_price_per_kwh
     if storage.lower_breach_price is not None:
@@ -220,7 +224,7 @@ def build_storage(
     """Add the storage's columns and rows. `idle` fixes its power to zero (baseline)."""
     n = grid.n_steps
     dt = grid.step_hours
-    limits = soc_limits(storage, context, strictness)
+    limits = soc_limits(storage, context, strictness, dt)
     consumption_cap = np.zeros(n) if idle else storage.consumption_capacity_kw
     production_cap = np.zeros(n) if idle else storage.production_capacity_kw
     charge = builder.columns(n, upper=consumption_cap, cost=charge_cost)
