@@ -20,6 +20,7 @@ from scipy.sparse import lil_matrix
 
 from flexems_optimizer import schedule
 from flexems_optimizer.problem.parse import parse_problem
+from flexems_optimizer.samples import coupled_site, home_battery
 from flexems_optimizer.scheduler import _solve_plan, _Timer
 from flexems_optimizer.solve.compile import Binaries, Purpose, compile_problem
 from flexems_optimizer.solve.highs import SolverSettings
@@ -30,52 +31,6 @@ SIZES = {  # name: (steps, resolution in minutes, repeats)
     "week, 5 min": (2016, 5, 10),
     "year, 1 h": (8760, 60, 3),
 }
-START = "2026-01-05T00:00:00+01:00"
-
-
-def home_battery_problem(steps: int, minutes: int, seed: int = 7) -> dict[str, Any]:
-    """A seeded, realistic home: day-ahead prices, PV, household load and a 10 kWh battery."""
-    rng = np.random.default_rng(seed)
-    hours = np.arange(steps) * minutes / 60.0
-    hour_of_day = hours % 24
-    day = hours // 24
-    # Day-ahead prices (EUR/MWh): morning and evening peaks, a solar dip, day-to-day swings.
-    price = (
-        90
-        + 45 * np.exp(-((hour_of_day - 8) ** 2) / 4)
-        + 70 * np.exp(-((hour_of_day - 19) ** 2) / 5)
-        - 40 * np.exp(-((hour_of_day - 13) ** 2) / 6)
-        + 20 * np.sin(day * 0.9)
-        + rng.normal(0, 8, steps)
-    )
-    seasonal = 0.6 + 0.4 * np.sin(2 * math.pi * (day - 80) / 365)
-    pv = np.clip(6.0 * seasonal * np.sin(math.pi * (hour_of_day - 6) / 14), 0, None)
-    pv *= rng.uniform(0.3, 1.0, steps)
-    load = 0.35 + 0.6 * np.exp(-((hour_of_day - 19) ** 2) / 6) + rng.gamma(1.2, 0.15, steps)
-    series = {"start": START, "resolution": f"PT{minutes}M"}
-    return {
-        "start": START,
-        "duration": f"PT{steps * minutes}M",
-        "resolution": f"PT{minutes}M",
-        "flex-context": {
-            "consumption-price": {
-                **series, "values": np.round(price + 120, 2).tolist(), "unit": "EUR/MWh",
-            },
-            "production-price": {
-                **series, "values": np.round(price * 0.9, 2).tolist(), "unit": "EUR/MWh",
-            },
-            "site-power-capacity": "17 kW",
-            "inflexible-consumption": {**series, "values": np.round(load, 3).tolist()},
-            "inflexible-production": {**series, "values": np.round(pv, 3).tolist()},
-        },
-        "flex-model": [
-            {
-                "name": "battery", "type": "storage", "soc-at-start": "5 kWh", "soc-min": "1 kWh",
-                "soc-max": "10 kWh", "power-capacity": "5 kW", "roundtrip-efficiency": "90%",
-                "storage-efficiency": "99.99%",
-            }
-        ],
-    }  # fmt: skip
 
 
 def naive_linprog(body: dict[str, Any]) -> tuple[float, float, float]:
@@ -140,7 +95,7 @@ def main() -> None:
           f"{'total':>8} | {'naive build':>11} {'linprog':>8}  {'same optimum':>12}")  # fmt: skip
     for name, (steps, minutes, full_repeats) in SIZES.items():
         repeats = max(1, full_repeats // 5) if args.quick else full_repeats
-        body = home_battery_problem(steps, minutes)
+        body = home_battery(steps, minutes)
         schedule(body)  # warm up
         parse_s = median_s(lambda body=body: parse_problem(body) and None, repeats)
         parsed = parse_problem(body)
@@ -166,6 +121,29 @@ def main() -> None:
             f"{solve_s * 1e3:>6.2f}ms {total_s * 1e3:>6.2f}ms | {naive_build * 1e3:>9.1f}ms "
             f"{naive_solve * 1e3:>6.1f}ms  {'yes' if same else 'NO':>12}"
         )
+    coupled()
+
+
+def coupled() -> None:
+    """The coupled home (issue 4): everything in one MILP, solved to a 0.1% gap."""
+    print()
+    print(f"{'coupled site':<28}{'steps':>6} {'total':>9} {'binaries':>9} {'gap':>8}  "
+          f"{'proven':>6}  target")  # fmt: skip
+    for steps, target_s in ((96, 1.0), (672, 5.0)):
+        for on_off in (False, True):
+            body = coupled_site(steps, 15, on_off=on_off)
+            started = time.perf_counter()
+            plan = schedule(body, SolverSettings(mip_rel_gap=1e-3, time_limit_s=60))
+            elapsed = time.perf_counter() - started
+            solver = plan["solver"]
+            label = "on/off building heat pump" if on_off else "modulating heat pumps"
+            proven = solver["proven_optimal"]
+            met = proven and elapsed < target_s
+            print(
+                f"{label:<28}{steps:>6} {elapsed:>8.2f}s {solver['binaries']:>9} "
+                f"{solver['mip_gap'] * 100:>7.3f}%  {'yes' if proven else 'no':>6}"
+                f"  < {target_s:g} s: {'met' if met else 'NOT met'}"
+            )
 
 
 if __name__ == "__main__":

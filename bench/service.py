@@ -19,15 +19,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).parent))
-from optimizer import home_battery_problem
+from flexems_optimizer.samples import home_battery
 
 
 def client_main(url: str, clients: int, requests: int) -> None:
     """In the client process: fire `requests` plans over `clients` connections, print stats."""
     import aiohttp
 
-    body = json.dumps(home_battery_problem(96, 15)).encode()
+    body = json.dumps(home_battery(96, 15)).encode()
     latencies: list[float] = []
     failures = 0
 

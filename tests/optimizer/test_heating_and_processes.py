@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from flexems_optimizer import ProblemError, schedule
+from flexems_optimizer.samples import coupled_site
 
-from .problems import START, battery, hourly, problem
+from .problems import START, hourly, problem
 
 
 def quarter_hours(values: list[float], start: str = START) -> dict[str, Any]:
@@ -231,61 +232,8 @@ def test_a_building_without_ambient_temperature_is_refused() -> None:
     assert raised.value.path == "flex-model[0].ambient-temperature"
 
 
-def coupled_site(steps: int, resolution_minutes: int = 60, seed: int = 3) -> dict[str, Any]:
-    """Battery, EV, heat pump with buffer, heat pump in a building, PV, washer and dishwasher."""
-    rng = np.random.default_rng(seed)
-    hours = np.arange(steps) * resolution_minutes / 60
-    day = hours % 24
-    res = f"PT{resolution_minutes}M"
-
-    def series(values: np.ndarray) -> dict[str, Any]:
-        return {"start": START, "resolution": res, "values": np.round(values, 3).tolist()}
-
-    price = 0.25 + 0.1 * np.sin((day - 13) / 24 * 2 * np.pi) + rng.normal(0, 0.02, steps)
-    pv = np.clip(5 * np.sin(np.pi * (day - 6) / 14), 0, None)
-    outdoor = 3 + 4 * np.sin((day - 9) / 24 * 2 * np.pi)
-    end = steps * resolution_minutes
-    departure = f"PT{min(end, 7 * 60)}M"
-    return {
-        "start": START,
-        "duration": f"PT{end}M",
-        "resolution": res,
-        "flex-context": {
-            "consumption-price": series(price),
-            "production-price": series(price * 0.4),
-            "inflexible-consumption": series(0.4 + 0.3 * rng.random(steps)),
-            "inflexible-production": series(pv),
-            "site-power-capacity": "11 kW",
-            "site-peak-consumption-price": "2 EUR/kW",
-        },
-        "flex-model": [
-            battery(soc_at_start=5, soc_max=10, power_capacity=5, roundtrip_efficiency="90%"),
-            battery("ev", soc_at_start=10, soc_max=60, power_capacity=7.4, production_capacity=0,
-                    soc_targets=[{"datetime": _later(departure), "value": 25}]),
-            {"name": "buffer", "type": "heat-storage", "soc-at-start": 4, "soc-min": 1,
-             "soc-max": 8, "soc-usage": "0.3 kW", "storage-efficiency": "99%",
-             "storage-efficiency-resolution": "PT1H"},
-            {"name": "water-hp", "type": "heat-pump", "heats": "buffer", "power-capacity": 2,
-             "cop-model": {"outdoor-temperature": series(outdoor), "supply-temperature": 55},
-             "consumption-price": "0.18 EUR/kWh"},
-            building(**{"ambient-temperature": series(outdoor)}),
-            {**{k: v for k, v in HEAT_PUMP.items() if k != "cop"}, "min-power": "1 kW",
-             "cop-model": {"outdoor-temperature": series(outdoor), "supply-temperature": 35}},
-            washer(policy="SHIFTABLE", deadline=_later(f"PT{end}M")),
-            {"name": "dishwasher", "type": "process", "policy": "SHIFTABLE",
-             "profile": [1.8, 0.1, 0.1, 1.5][: max(1, min(4, steps))]},
-        ],
-    }  # fmt: skip
-
-
-def _later(duration: str) -> str:
-    minutes = int(duration.removeprefix("PT").removesuffix("M"))
-    moment = np.datetime64("2026-06-01T00:00") + np.timedelta64(minutes, "m")
-    return f"{moment}:00+00:00"
-
-
 def test_the_coupled_site_solves_jointly_under_one_connection() -> None:
-    body = coupled_site(24)
+    body = coupled_site(24, 60, on_off=True)
     plan = schedule(body)
     assert plan["status"] in {"optimal", "relaxed"}
     site_import = np.array(plan["site"]["import_kw"])
