@@ -77,3 +77,15 @@ def test_pages_link_under_the_ingress_path(server: Server) -> None:
         html = response.read().decode()
     assert "href='/api/hassio_ingress/abc123/api/v1/openapi.json'" in html
     assert re.search(r"<span class='method'>post</span><code>/api/v1/schedules</code>", html)
+
+
+def test_plans_with_every_device_kind_match_the_schema(server: Server) -> None:
+    from flexems_optimizer.samples import coupled_site
+
+    document = server.request("GET", "/api/v1/openapi.json").body
+    job = server.request("POST", "/api/v1/schedules?wait=30", coupled_site(24, 60)).body
+    assert job["status"] == "finished"
+    _validator(document, "Plan").validate(job["plan"])
+    assert {d["type"] for d in job["plan"]["devices"].values()} == {
+        "storage", "heat-storage", "heat-pump", "process",
+    }  # fmt: skip

@@ -63,7 +63,10 @@ _SCHEMAS: dict[str, Any] = {
                     "required": ["name"],
                     "properties": {
                         "name": {"type": "string"},
-                        "type": {"enum": ["storage"], "default": "storage"},
+                        "type": {
+                            "enum": ["storage", "heat-storage", "heat-pump", "process"],
+                            "default": "storage",
+                        },
                     },
                 },
             },
@@ -82,12 +85,21 @@ _SCHEMAS: dict[str, Any] = {
             "timestamps": {"type": "array", "items": {"type": "string"}},
             "devices": {
                 "type": "object",
+                "description": "per device, by its kind: storages have power_kw and soc_kwh; "
+                "heat-storages soc_kwh or temperature_c and heat_kw; heat pumps power_kw, "
+                "heat_kw and cop; processes power_kw and start (or run_steps)",
                 "additionalProperties": {
                     "type": "object",
-                    "required": ["power_kw", "soc_kwh"],
+                    "required": ["type"],
                     "properties": {
+                        "type": {"enum": ["storage", "heat-storage", "heat-pump", "process"]},
                         "power_kw": {"type": "array", "items": {"type": "number"}},
                         "soc_kwh": {"type": "array", "items": {"type": "number"}},
+                        "temperature_c": {"type": "array", "items": {"type": "number"}},
+                        "heat_kw": {"type": "array", "items": {"type": "number"}},
+                        "cop": {"type": "array", "items": {"type": "number"}},
+                        "start": {"type": "string"},
+                        "run_steps": {"type": "array", "items": {"type": "string"}},
                     },
                 },
             },
