@@ -216,3 +216,16 @@ def storage_efficiency(entry: Mapping[str, Any], path: str, reader: Reader) -> f
         entry["storage-efficiency-resolution"], join_path(path, "storage-efficiency-resolution")
     )
     return float(retention ** (reader.grid.step / reference))
+
+
+def require_ordered(
+    lower: FloatArray, upper: FloatArray, lower_key: str, upper_key: str, path: str, grid: TimeGrid
+) -> None:
+    """Per-state lower bounds may not exceed their upper bounds (NaN: no bound)."""
+    clash = np.flatnonzero(lower > upper)
+    if clash.size:
+        raise ProblemError(
+            "inconsistent_bounds",
+            f"{lower_key} is above {upper_key} at {grid.iso_at_boundary(int(clash[0]) + 1)}",
+            join_path(path, lower_key),
+        )

@@ -156,13 +156,9 @@ def _temperature_sink(
     usage = fields.flow_series(entry, "heat-usage", path, reader)
     comfort_low = _optional_temperatures(entry, "comfort-min", path, reader)
     comfort_high = _optional_temperatures(entry, "comfort-max", path, reader)
-    clash = np.flatnonzero(comfort_low > comfort_high)
-    if clash.size:
-        raise ProblemError(
-            "inconsistent_bounds",
-            f"comfort-min is above comfort-max at {reader.grid.iso_at_boundary(int(clash[0]))}",
-            join_path(path, "comfort-min"),
-        )
+    fields.require_ordered(
+        comfort_low, comfort_high, "comfort-min", "comfort-max", path, reader.grid
+    )
     targets = fields.soc_targets(
         entry, path, reader, temperature, notes, name, key="temperature-targets"
     )

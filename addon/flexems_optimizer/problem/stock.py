@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
 from . import fields
 from .errors import ProblemError, join_path
 from .model import SocTarget
@@ -71,13 +69,7 @@ def parse_stock(
         fields.within(target.value_kwh, soc_min, soc_max, "soc-target", target_path)
     for key, profile in (("soc-minima", minima), ("soc-maxima", maxima)):
         fields.check_profile(profile, soc_min, soc_max, key, join_path(path, key), grid)
-    clash = np.flatnonzero(minima > maxima)
-    if clash.size:
-        raise ProblemError(
-            "inconsistent_bounds",
-            f"soc-minima is above soc-maxima at {grid.iso_at_boundary(int(clash[0]) + 1)}",
-            join_path(path, "soc-minima"),
-        )
+    fields.require_ordered(minima, maxima, "soc-minima", "soc-maxima", path, grid)
     gain = fields.flow_series(entry, "soc-gain", path, reader)
     usage = fields.flow_series(entry, "soc-usage", path, reader)
     return Stock(
