@@ -19,14 +19,14 @@ serve: $(STAMP)
 	$(BIN)/flexems-optimizer serve --port 8099 --data-dir data
 
 lint: $(STAMP)
-	$(BIN)/ruff check addon tests bench
-	$(BIN)/ruff format --check addon tests bench
+	$(BIN)/ruff check addon custom_components tests bench conftest.py
+	$(BIN)/ruff format --check addon custom_components tests bench conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest --cov=custom_components/flexems --cov-report=term --cov-fail-under=95
 
 test: lint typecheck unit
 

@@ -32,8 +32,10 @@ class Reply:
 
 
 class Server:
-    def __init__(self, data_dir: Path, *options: str, token: str = TOKEN) -> None:
-        self.port = free_port()
+    def __init__(
+        self, data_dir: Path, *options: str, token: str = TOKEN, port: int | None = None
+    ) -> None:
+        self.port = port or free_port()
         self.token = token
         self.base = f"http://127.0.0.1:{self.port}"
         arguments = ["--port", str(self.port), "--data-dir", str(data_dir), *options]

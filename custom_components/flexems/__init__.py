@@ -1,0 +1,43 @@
+"""flexems: optimal schedules for home energy flexibility, planned by the flexems add-on."""
+
+from __future__ import annotations
+
+from homeassistant.const import Platform
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers import config_validation as cv
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.typing import ConfigType
+
+from .client import FlexEmsClient
+from .const import CONF_TOKEN, CONF_URL, DOMAIN
+from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator, FlexEmsRuntimeData
+from .services import async_setup_services
+
+PLATFORMS = [Platform.SENSOR]
+CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
+
+
+async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
+    async_setup_services(hass)
+    return True
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> bool:
+    client = FlexEmsClient(
+        async_get_clientsession(hass), entry.data[CONF_URL], entry.data.get(CONF_TOKEN, "")
+    )
+    coordinator = FlexEmsCoordinator(hass, entry, client)
+    await coordinator.async_config_entry_first_refresh()
+    entry.runtime_data = FlexEmsRuntimeData(client=client, coordinator=coordinator)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    entry.async_on_unload(entry.add_update_listener(_reload_on_subentry_change))
+    return True
+
+
+async def _reload_on_subentry_change(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> None:
+    """New or removed assets change the entities: reload."""
+    await hass.config_entries.async_reload(entry.entry_id)
+
+
+async def async_unload_entry(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> bool:
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)

@@ -1,0 +1,102 @@
+"""A typed client for the flexems add-on's API (v1), on Home Assistant's shared aiohttp session.
+
+The boundary of the integration: everything the add-on says is turned into these types or
+these exceptions, so the rest of the integration holds only Home Assistant glue.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+
+REQUEST_TIMEOUT_S = 30.0
+POLL_INTERVAL_S = 0.5
+
+
+class FlexEmsError(Exception):
+    """Any failure talking to the add-on."""
+
+
+class FlexEmsConnectionError(FlexEmsError):
+    """The add-on cannot be reached, or answered with a server error."""
+
+
+class FlexEmsAuthError(FlexEmsError):
+    """The add-on refused the token."""
+
+
+class FlexEmsProblemError(FlexEmsError):
+    """The add-on refused the problem: `code`, `message` and the `path` of the field."""
+
+    def __init__(self, code: str, message: str, path: str) -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.code = code
+        self.message = message
+        self.path = path
+
+
+@dataclass(frozen=True)
+class AddonVersion:
+    version: str
+    api: str
+    highs: str
+
+
+class FlexEmsClient:
+    """Talks to one add-on at `url` (e.g. http://local-flexems:8099)."""
+
+    def __init__(self, session: aiohttp.ClientSession, url: str, token: str = "") -> None:
+        self._session = session
+        self.url = url.rstrip("/")
+        self._token = token
+
+    async def version(self) -> AddonVersion:
+        body = await self._request("GET", "/api/v1/version")
+        return AddonVersion(body["version"], body["api"], body["highs"])
+
+    async def schedule(self, problem: dict[str, Any], wait_s: float = 10.0) -> dict[str, Any]:
+        """The plan for a site problem; polls if the add-on answers with a queued job."""
+        job = await self._request("POST", f"/api/v1/schedules?wait={wait_s:g}", problem)
+        while job["status"] in ("queued", "running"):
+            await asyncio.sleep(POLL_INTERVAL_S)
+            job = await self._request("GET", f"/api/v1/schedules/{job['id']}")
+        if job["status"] != "finished":
+            error = job.get("error") or {}
+            raise FlexEmsProblemError(
+                error.get("code", job["status"]),
+                error.get("message", f"the plan was {job['status']}"),
+                error.get("path", ""),
+            )
+        plan: dict[str, Any] = job["plan"]
+        return plan
+
+    async def _request(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        try:
+            async with self._session.request(
+                method,
+                self.url + path,
+                json=body,
+                headers=headers,
+                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
+            ) as response:
+                if response.status == 401:
+                    raise FlexEmsAuthError("the add-on refused the token")
+                if response.status >= 500:
+                    raise FlexEmsConnectionError(f"the add-on failed ({response.status})")
+                payload: dict[str, Any] = await response.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            raise FlexEmsConnectionError(
+                f"cannot reach the add-on at {self.url}: {error}"
+            ) from error
+        if response.status >= 400:
+            error = payload.get("error", {})
+            raise FlexEmsProblemError(
+                error.get("code", "error"),
+                error.get("message", str(payload)),
+                error.get("path", ""),
+            )
+        return payload

@@ -1,0 +1,143 @@
+"""Build the add-on's site problem from Home Assistant's entities and the entry's settings."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant
+from homeassistant.util import dt as dt_util
+
+from .const import (
+    CONF_CAPACITY_KWH,
+    CONF_EFFICIENCY,
+    CONF_FIXED_PRICE,
+    CONF_GRID_LIMIT_KW,
+    CONF_HORIZON_HOURS,
+    CONF_POWER_KW,
+    CONF_PRICE_ATTRIBUTE,
+    CONF_PRICE_ENTITY,
+    CONF_RELAX,
+    CONF_RESOLUTION_MINUTES,
+    CONF_SOC_ENTITY,
+    DEFAULT_FIXED_PRICE,
+    DEFAULT_HORIZON_HOURS,
+    DEFAULT_RESOLUTION_MINUTES,
+    SUBENTRY_BATTERY,
+)
+
+_START_KEYS = ("start", "time", "startsAt", "start_time")
+_VALUE_KEYS = ("value", "price", "total")
+
+
+class MissingInputError(Exception):
+    """An entity the problem needs is missing or has no usable state."""
+
+    def __init__(self, entity_id: str, reason: str) -> None:
+        super().__init__(f"{entity_id}: {reason}")
+        self.entity_id = entity_id
+        self.reason = reason
+
+
+def build_site_problem(hass: HomeAssistant, entry: ConfigEntry, now: datetime) -> dict[str, Any]:
+    """The site problem for the plan starting at the current step."""
+    options = entry.options
+    resolution = timedelta(minutes=options.get(CONF_RESOLUTION_MINUTES, DEFAULT_RESOLUTION_MINUTES))
+    start = _floor(dt_util.as_utc(now), resolution)
+    end = start + timedelta(hours=options.get(CONF_HORIZON_HOURS, DEFAULT_HORIZON_HOURS))
+    context: dict[str, Any] = {"relax-constraints": options.get(CONF_RELAX, True)}
+    if price_entity := options.get(CONF_PRICE_ENTITY):
+        prices = price_events(hass, price_entity, options.get(CONF_PRICE_ATTRIBUTE, "prices"))
+        known_until = max(datetime.fromisoformat(event["end"]) for event in prices)
+        # Plan as far as prices are known, in whole steps.
+        end = min(end, start + resolution * ((known_until - start) // resolution))
+        if end <= start:
+            raise MissingInputError(price_entity, "its prices end before the current step")
+        context["consumption-price"] = prices
+    else:
+        context["consumption-price"] = options.get(CONF_FIXED_PRICE, DEFAULT_FIXED_PRICE)
+    if limit := options.get(CONF_GRID_LIMIT_KW):
+        context["site-power-capacity"] = f"{limit} kW"
+    return {
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "resolution": f"PT{int(resolution.total_seconds() // 60)}M",
+        "flex-context": context,
+        "flex-model": [
+            battery_model(hass, subentry.title, subentry.data)
+            for subentry in entry.subentries.values()
+            if subentry.subentry_type == SUBENTRY_BATTERY
+        ],
+    }
+
+
+def price_events(hass: HomeAssistant, entity_id: str, attribute: str) -> list[dict[str, Any]]:
+    """Prices from a sensor attribute holding a list like Nord Pool's or ENTSO-e's.
+
+    Each item has a start (`start`, `time`, `startsAt`), optionally an `end`, and a value
+    (`value`, `price`, `total`) in the sensor's unit (per kWh or per MWh).
+    """
+    state = hass.states.get(entity_id)
+    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        raise MissingInputError(entity_id, "unavailable")
+    items = state.attributes.get(attribute)
+    if not isinstance(items, list) or not items:
+        raise MissingInputError(entity_id, f"has no price list in its attribute {attribute!r}")
+    unit = str(state.attributes.get("unit_of_measurement", "EUR/kWh")).replace(" ", "")
+    per_mwh = unit.lower().endswith("/mwh")
+    starts = [_first(item, _START_KEYS) for item in items]
+    events = []
+    for i, (item, start) in enumerate(zip(items, starts, strict=True)):
+        if start is None:
+            raise MissingInputError(entity_id, f"price {i} has no start time")
+        begin = dt_util.as_utc(_as_datetime(start))
+        end_raw = item.get("end") or (starts[i + 1] if i + 1 < len(starts) else None)
+        end = dt_util.as_utc(_as_datetime(end_raw)) if end_raw else begin + timedelta(hours=1)
+        value = _first(item, _VALUE_KEYS)
+        if value is None:
+            raise MissingInputError(entity_id, f"price {i} has no value")
+        events.append(
+            {
+                "start": begin.isoformat(),
+                "end": end.isoformat(),
+                "value": float(value) / (1000.0 if per_mwh else 1.0),
+            }
+        )
+    return events
+
+
+def battery_model(hass: HomeAssistant, name: str, data: Any) -> dict[str, Any]:
+    capacity = float(data[CONF_CAPACITY_KWH])
+    soc_entity = data[CONF_SOC_ENTITY]
+    state = hass.states.get(soc_entity)
+    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        raise MissingInputError(soc_entity, "unavailable")
+    try:
+        percent = float(state.state)
+    except ValueError:
+        raise MissingInputError(soc_entity, f"state {state.state!r} is not a number") from None
+    return {
+        "name": name,
+        "type": "storage",
+        "soc-at-start": f"{max(0.0, min(100.0, percent)) / 100 * capacity:.4f} kWh",
+        "soc-max": f"{capacity} kWh",
+        "power-capacity": f"{data[CONF_POWER_KW]} kW",
+        "roundtrip-efficiency": f"{data.get(CONF_EFFICIENCY, 90)}%",
+    }
+
+
+def _floor(moment: datetime, step: timedelta) -> datetime:
+    epoch = datetime(1970, 1, 1, tzinfo=moment.tzinfo)
+    return moment - (moment - epoch) % step
+
+
+def _first(item: Any, keys: tuple[str, ...]) -> Any:
+    if not isinstance(item, dict):
+        return None
+    return next((item[key] for key in keys if item.get(key) is not None), None)
+
+
+def _as_datetime(value: Any) -> datetime:
+    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

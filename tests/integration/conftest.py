@@ -1,0 +1,91 @@
+"""A real Home Assistant core and a real flexems add-on server on a loopback port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_socket
+from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.flexems.const import (
+    CONF_CAPACITY_KWH,
+    CONF_EFFICIENCY,
+    CONF_POWER_KW,
+    CONF_PRICE_ATTRIBUTE,
+    CONF_PRICE_ENTITY,
+    CONF_SOC_ENTITY,
+    CONF_TOKEN,
+    CONF_URL,
+    DOMAIN,
+    SUBENTRY_BATTERY,
+)
+
+from ..api.server import TOKEN, Server
+
+
+@pytest.fixture(autouse=True)
+def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
+    """Let Home Assistant load custom_components/flexems."""
+
+
+@pytest.fixture(autouse=True)
+def _real_sockets(socket_enabled: None) -> None:
+    """The integration talks to a real add-on over loopback."""
+
+
+@pytest.fixture(scope="module")
+def addon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    pytest_socket.enable_socket()
+    running = Server(tmp_path_factory.mktemp("addon"))
+    yield running
+    running.stop()
+
+
+PRICE_ENTITY = "sensor.day_ahead_price"
+SOC_ENTITY = "sensor.home_battery_soc"
+
+
+def set_inputs(hass: HomeAssistant, prices: list[float] | None = None) -> None:
+    """A price sensor with tomorrow's hourly prices (Nord Pool style) and a battery SoC."""
+    from homeassistant.util import dt as dt_util
+
+    start = dt_util.utcnow().replace(minute=0, second=0, microsecond=0)
+    values = prices or [0.30, 0.10, 0.10, 0.40, 0.45, 0.30] * 8
+    items = [
+        {"start": (start + i * dt_util.dt.timedelta(hours=1)).isoformat(),
+         "end": (start + (i + 1) * dt_util.dt.timedelta(hours=1)).isoformat(),
+         "value": value}
+        for i, value in enumerate(values)
+    ]  # fmt: skip
+    hass.states.async_set(
+        PRICE_ENTITY, str(values[0]), {"unit_of_measurement": "EUR/kWh", "prices": items}
+    )
+    hass.states.async_set(SOC_ENTITY, "50", {"unit_of_measurement": "%", "device_class": "battery"})
+
+
+def entry_for(addon: Server, **options: Any) -> MockConfigEntry:
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title="flexems",
+        data={CONF_URL: addon.base, CONF_TOKEN: TOKEN},
+        options={CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_PRICE_ATTRIBUTE: "prices", **options},
+        subentries_data=[
+            ConfigSubentryData(
+                subentry_type=SUBENTRY_BATTERY,
+                title="battery",
+                unique_id=None,
+                data={CONF_SOC_ENTITY: SOC_ENTITY, CONF_CAPACITY_KWH: 10, CONF_POWER_KW: 5,
+                      CONF_EFFICIENCY: 90},
+            )
+        ],
+    )  # fmt: skip
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    return tmp_path / "addon"

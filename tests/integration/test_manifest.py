@@ -1,0 +1,45 @@
+"""What hassfest checks for a custom integration, and files that must agree with each other."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import yaml
+
+INTEGRATION = Path(__file__).resolve().parents[2] / "custom_components" / "flexems"
+ALLOWED_KEYS = {
+    "domain", "name", "after_dependencies", "codeowners", "config_flow", "dependencies",
+    "documentation", "integration_type", "iot_class", "issue_tracker", "loggers", "requirements",
+    "version", "hassio", "quality_scale", "single_config_entry",
+}  # fmt: skip
+
+
+def test_manifest_is_what_hassfest_accepts_for_a_custom_integration() -> None:
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text())
+    keys = list(manifest)
+    assert keys[:2] == ["domain", "name"]
+    assert keys[2:] == sorted(keys[2:])
+    assert set(keys) <= ALLOWED_KEYS
+    assert manifest["domain"] == "flexems" and manifest["version"]
+    assert manifest["documentation"].startswith("https://")
+    assert manifest["issue_tracker"].startswith("https://")
+    assert manifest["config_flow"] is True
+    assert manifest["iot_class"] == "local_polling"
+    assert manifest["integration_type"] == "service"
+
+
+def test_translations_are_the_strings_and_cover_the_actions() -> None:
+    strings = json.loads((INTEGRATION / "strings.json").read_text())
+    assert json.loads((INTEGRATION / "translations" / "en.json").read_text()) == strings
+    services = yaml.safe_load((INTEGRATION / "services.yaml").read_text())
+    assert set(services) == set(strings["services"])
+    icons = json.loads((INTEGRATION / "icons.json").read_text())
+    assert set(icons["services"]) == set(services)
+    assert set(icons["entity"]["sensor"]) == set(strings["entity"]["sensor"])
+
+
+def test_hacs_and_brand() -> None:
+    hacs = json.loads((INTEGRATION.parents[1] / "hacs.json").read_text())
+    assert hacs["name"] == "flexems" and hacs["homeassistant"] >= "2026.10"
+    assert (INTEGRATION / "brand" / "icon.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

@@ -1,0 +1,121 @@
+"""Set-up with a real add-on: a first plan, entities, actions, outage and recovery, unload."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_UNAVAILABLE
+from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import entity_registry as er
+from homeassistant.helpers import issue_registry as ir
+from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import async_fire_time_changed
+
+from custom_components.flexems.const import DOMAIN
+from custom_components.flexems.diagnostics import async_get_config_entry_diagnostics
+
+from ..api.server import Server
+from .conftest import PRICE_ENTITY, entry_for, set_inputs
+
+
+async def setup(hass: HomeAssistant, addon: Server, **options: object):  # type: ignore[no-untyped-def]
+    set_inputs(hass)
+    entry = entry_for(addon, **options)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def test_first_plan_creates_site_and_battery_entities(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    entry = await setup(hass, addon)
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.flexems_planner_plan_status").state == "optimal"
+    cost = hass.states.get("sensor.flexems_planner_planned_cost")
+    assert cost.attributes["unit_of_measurement"] == hass.config.currency
+    power = hass.states.get("sensor.battery_planned_power")
+    schedule = power.attributes["schedule"]
+    assert len(schedule) >= 24 * 4 - 4  # quarter hours until the prices end
+    assert {"start", "end", "value"} == set(schedule[0])
+    assert float(power.state) == pytest.approx(schedule[0]["value"])
+    stored = hass.states.get("sensor.battery_planned_energy_stored")
+    assert 0 <= float(stored.state) <= 10
+    registry = er.async_get(hass)
+    battery = registry.async_get("sensor.battery_planned_power")
+    assert battery.config_subentry_id == next(iter(entry.subentries))
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    assert entry.state is ConfigEntryState.NOT_LOADED
+
+
+async def test_get_plan_returns_the_plan_and_replan_asks_again(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    events = []
+    hass.bus.async_listen(f"{DOMAIN}_plan_updated", events.append)
+    entry = await setup(hass, addon)
+    plan = await hass.services.async_call(
+        DOMAIN, "get_plan", {"config_entry": entry.entry_id}, blocking=True, return_response=True
+    )
+    assert plan["status"] == "optimal"
+    assert "battery" in plan["devices"]
+    await hass.services.async_call(
+        DOMAIN, "replan", {"config_entry": entry.entry_id}, blocking=True
+    )
+    await hass.async_block_till_done()
+    assert len(events) >= 1 and events[0].data["entry_id"] == entry.entry_id
+    with pytest.raises(ServiceValidationError):
+        await hass.services.async_call(
+            DOMAIN, "get_plan", {"config_entry": "nope"}, blocking=True, return_response=True
+        )
+
+
+async def test_addon_down_makes_entities_unavailable_then_recovers(
+    hass: HomeAssistant, data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    addon = Server(data_dir)
+    try:
+        entry = await setup(hass, addon)
+        assert hass.states.get("sensor.flexems_planner_plan_status").state == "optimal"
+        port = addon.port
+        addon.stop()
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=16))
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert hass.states.get("sensor.flexems_planner_plan_status").state == STATE_UNAVAILABLE
+        assert "Cannot reach the flexems add-on" in caplog.text
+        addon = Server(data_dir, port=port)
+        async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=32))
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert hass.states.get("sensor.flexems_planner_plan_status").state == "optimal"
+        assert "Fetching flexems data recovered" in caplog.text
+        assert entry.state is ConfigEntryState.LOADED
+    finally:
+        addon.stop()
+
+
+async def test_a_missing_price_sensor_raises_a_repair_issue(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    set_inputs(hass)
+    hass.states.async_remove(PRICE_ENTITY)
+    entry = entry_for(addon)
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, f"missing_input_{PRICE_ENTITY}")
+    assert issue is not None
+    assert issue.translation_placeholders == {"entity_id": PRICE_ENTITY, "reason": "unavailable"}
+
+
+async def test_diagnostics_redact_the_token(hass: HomeAssistant, addon: Server) -> None:
+    entry = await setup(hass, addon)
+    diagnostics = await async_get_config_entry_diagnostics(hass, entry)
+    assert diagnostics["entry"]["token"] == "**REDACTED**"
+    assert diagnostics["plan"]["status"] == "optimal"
+    assert diagnostics["assets"][0]["type"] == "battery"
