@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import voluptuous as vol
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import (
@@ -11,13 +13,26 @@ from homeassistant.core import (
     SupportsResponse,
     callback,
 )
-from homeassistant.exceptions import ServiceValidationError
+from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from homeassistant.helpers import config_validation as cv
+from homeassistant.util import dt as dt_util
 
+from .client import FlexEmsError, FlexEmsProblemError
 from .const import DOMAIN
+from .problem import MissingInputError, build_site_problem
 
 ATTR_CONFIG_ENTRY = "config_entry"
+ATTR_PROBLEM = "problem"
+ATTR_FLEX_MODEL = "flex_model"
 SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY): cv.string})
+SCHEDULE_SCHEMA = SCHEMA.extend({vol.Optional(ATTR_PROBLEM): dict})
+DEVICE_SCHEMA = SCHEMA.extend({vol.Required(ATTR_FLEX_MODEL): vol.Any(dict, [dict])})
+# The ad-hoc single-device actions and the flex-model types each accepts.
+DEVICE_ACTIONS = {
+    "schedule_storage": ("storage",),
+    "schedule_heating": ("heat-storage", "heat-pump"),
+    "schedule_process": ("process",),
+}
 
 
 def _coordinator(hass: HomeAssistant, call: ServiceCall):  # type: ignore[no-untyped-def]
@@ -47,7 +62,77 @@ def async_setup_services(hass: HomeAssistant) -> None:
     async def replan(call: ServiceCall) -> None:
         await _coordinator(hass, call).async_request_refresh()
 
+    async def plan_for(call: ServiceCall, problem: dict[str, Any]) -> ServiceResponse:
+        coordinator = _coordinator(hass, call)
+        try:
+            plan: ServiceResponse = await coordinator.client.schedule(problem)
+        except FlexEmsProblemError as error:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="invalid_problem",
+                translation_placeholders={"error": str(error)},
+            ) from error
+        except FlexEmsError as error:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"error": str(error)},
+            ) from error
+        return plan
+
+    def entry_problem(call: ServiceCall) -> dict[str, Any]:
+        """The entry's own site problem, from now (its prices, limits and assets)."""
+        coordinator = _coordinator(hass, call)
+        try:
+            return build_site_problem(hass, coordinator.config_entry, dt_util.utcnow())
+        except MissingInputError as error:
+            raise ServiceValidationError(
+                translation_domain=DOMAIN,
+                translation_key="missing_input",
+                translation_placeholders={"entity_id": error.entity_id, "reason": error.reason},
+            ) from error
+
+    async def schedule(call: ServiceCall) -> ServiceResponse:
+        """Plan a site problem given inline, or the entry's own."""
+        problem = call.data.get(ATTR_PROBLEM) or entry_problem(call)
+        return await plan_for(call, problem)
+
+    async def schedule_device(call: ServiceCall) -> ServiceResponse:
+        """Plan the given device(s) alone, against the entry's prices and limits."""
+        allowed = DEVICE_ACTIONS[call.service]
+        raw = call.data[ATTR_FLEX_MODEL]
+        devices = [dict(raw)] if isinstance(raw, dict) else [dict(d) for d in raw]
+        for device in devices:
+            device.setdefault("type", allowed[0])
+            if device["type"] not in allowed:
+                raise ServiceValidationError(
+                    translation_domain=DOMAIN,
+                    translation_key="wrong_device_type",
+                    translation_placeholders={
+                        "type": str(device["type"]),
+                        "allowed": ", ".join(allowed),
+                    },
+                )
+        problem = entry_problem(call)
+        problem["flex-model"] = devices
+        return await plan_for(call, problem)
+
     hass.services.async_register(
         DOMAIN, "get_plan", get_plan, schema=SCHEMA, supports_response=SupportsResponse.ONLY
     )
     hass.services.async_register(DOMAIN, "replan", replan, schema=SCHEMA)
+    hass.services.async_register(
+        DOMAIN,
+        "schedule",
+        schedule,
+        schema=SCHEDULE_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
+    )
+    for action in DEVICE_ACTIONS:
+        hass.services.async_register(
+            DOMAIN,
+            action,
+            schedule_device,
+            schema=DEVICE_SCHEMA,
+            supports_response=SupportsResponse.ONLY,
+        )

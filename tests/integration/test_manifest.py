@@ -36,7 +36,8 @@ def test_translations_are_the_strings_and_cover_the_actions() -> None:
     assert set(services) == set(strings["services"])
     icons = json.loads((INTEGRATION / "icons.json").read_text())
     assert set(icons["services"]) == set(services)
-    assert set(icons["entity"]["sensor"]) == set(strings["entity"]["sensor"])
+    for platform in ("sensor", "button"):
+        assert set(icons["entity"][platform]) == set(strings["entity"][platform])
 
 
 def test_hacs_and_brand() -> None:
