@@ -32,6 +32,7 @@ from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 from .client import FlexEmsAuthError, FlexEmsClient, FlexEmsConnectionError, FlexEmsError
 from .const import (
     CONF_CAPACITY_KWH,
+    CONF_CONTROL_ENTITY,
     CONF_EFFICIENCY,
     CONF_FIXED_PRICE,
     CONF_GRID_LIMIT_KW,
@@ -241,6 +242,9 @@ class BatterySubentryFlow(ConfigSubentryFlow):
                     vol.Required(CONF_CAPACITY_KWH): _number(0.1, 1000, 0.1, "kWh"),
                     vol.Required(CONF_POWER_KW): _number(0.1, 500, 0.1, "kW"),
                     vol.Required(CONF_EFFICIENCY, default=90): _number(50, 100, 1, "%"),
+                    vol.Optional(CONF_CONTROL_ENTITY): EntitySelector(
+                        EntitySelectorConfig(domain=["number", "input_number"])
+                    ),
                 }
             ),
         )

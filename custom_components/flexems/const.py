@@ -27,6 +27,7 @@ CONF_SOC_ENTITY: Final = "soc_entity"
 CONF_CAPACITY_KWH: Final = "capacity_kwh"
 CONF_POWER_KW: Final = "power_kw"
 CONF_EFFICIENCY: Final = "roundtrip_efficiency"
+CONF_CONTROL_ENTITY: Final = "control_entity"
 
 DEFAULT_PORT: Final = 8099
 DEFAULT_INTERVAL = timedelta(minutes=15)
