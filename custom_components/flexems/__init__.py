@@ -13,7 +13,7 @@ from .const import CONF_TOKEN, CONF_URL, DOMAIN
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator, FlexEmsRuntimeData
 from .services import async_setup_services
 
-PLATFORMS = [Platform.BUTTON, Platform.SENSOR, Platform.SWITCH]
+PLATFORMS = [Platform.BUTTON, Platform.NUMBER, Platform.SENSOR, Platform.SWITCH, Platform.TIME]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 

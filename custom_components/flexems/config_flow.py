@@ -26,33 +26,41 @@ from homeassistant.helpers.selector import (
     TextSelector,
     TextSelectorConfig,
     TextSelectorType,
+    TimeSelector,
 )
 from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 
 from .client import FlexEmsAuthError, FlexEmsClient, FlexEmsConnectionError, FlexEmsError
 from .const import (
+    CONF_ASSUMED_SOC,
     CONF_CAPACITY_KWH,
     CONF_CONTROL_ENTITY,
+    CONF_DEPARTURE,
     CONF_EFFICIENCY,
     CONF_FIXED_PRICE,
     CONF_GRID_LIMIT_KW,
     CONF_HORIZON_HOURS,
     CONF_INTERVAL_MINUTES,
+    CONF_PLUGGED_ENTITY,
     CONF_POWER_KW,
     CONF_PRICE_ATTRIBUTE,
     CONF_PRICE_ENTITY,
     CONF_RELAX,
     CONF_RESOLUTION_MINUTES,
     CONF_SOC_ENTITY,
+    CONF_TARGET_SOC,
     CONF_TOKEN,
     CONF_URL,
+    DEFAULT_DEPARTURE,
     DEFAULT_FIXED_PRICE,
     DEFAULT_HORIZON_HOURS,
     DEFAULT_PORT,
     DEFAULT_RESOLUTION_MINUTES,
+    DEFAULT_TARGET_SOC,
     DOMAIN,
     LOGGER,
     SUBENTRY_BATTERY,
+    SUBENTRY_EV,
 )
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -191,7 +199,7 @@ class FlexEmsConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        return {SUBENTRY_BATTERY: BatterySubentryFlow}
+        return {SUBENTRY_BATTERY: BatterySubentryFlow, SUBENTRY_EV: EvSubentryFlow}
 
 
 class FlexEmsOptionsFlow(OptionsFlow):
@@ -247,4 +255,39 @@ class BatterySubentryFlow(ConfigSubentryFlow):
                     ),
                 }
             ),
+        )
+
+
+class EvSubentryFlow(ConfigSubentryFlow):
+    """An EV: its battery, how it charges, whether it is plugged in, and when it leaves."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if not user_input.get(CONF_SOC_ENTITY) and user_input.get(CONF_ASSUMED_SOC) is None:
+                errors[CONF_SOC_ENTITY] = "soc_needed"
+            else:
+                name = user_input.pop("name")
+                return self.async_create_entry(title=name, data=user_input)
+        return self.async_show_form(
+            step_id="user",
+            data_schema=vol.Schema(
+                {
+                    vol.Required("name", default="EV"): str,
+                    vol.Required(CONF_CAPACITY_KWH): _number(5, 250, 0.1, "kWh"),
+                    vol.Required(CONF_POWER_KW): _number(1, 350, 0.1, "kW"),
+                    vol.Optional(CONF_SOC_ENTITY): EntitySelector(
+                        EntitySelectorConfig(domain="sensor")
+                    ),
+                    vol.Optional(CONF_ASSUMED_SOC): _number(0, 100, 1, "%"),
+                    vol.Optional(CONF_PLUGGED_ENTITY): EntitySelector(
+                        EntitySelectorConfig(domain="binary_sensor")
+                    ),
+                    vol.Required(CONF_TARGET_SOC, default=DEFAULT_TARGET_SOC): _number(
+                        0, 100, 5, "%"
+                    ),
+                    vol.Required(CONF_DEPARTURE, default=DEFAULT_DEPARTURE): TimeSelector(),
+                }
+            ),
+            errors=errors,
         )

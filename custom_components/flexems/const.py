@@ -28,6 +28,14 @@ CONF_CAPACITY_KWH: Final = "capacity_kwh"
 CONF_POWER_KW: Final = "power_kw"
 CONF_EFFICIENCY: Final = "roundtrip_efficiency"
 CONF_CONTROL_ENTITY: Final = "control_entity"
+# Subentry: an EV.
+SUBENTRY_EV: Final = "ev"
+CONF_PLUGGED_ENTITY: Final = "plugged_in_entity"
+CONF_ASSUMED_SOC: Final = "assumed_soc"
+CONF_TARGET_SOC: Final = "target_soc"
+CONF_DEPARTURE: Final = "departure"
+DEFAULT_TARGET_SOC: Final = 80
+DEFAULT_DEPARTURE: Final = "07:00:00"
 
 DEFAULT_PORT: Final = 8099
 DEFAULT_INTERVAL = timedelta(minutes=15)

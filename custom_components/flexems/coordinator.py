@@ -46,10 +46,14 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             update_interval=timedelta(minutes=minutes) if minutes else DEFAULT_INTERVAL,
         )
         self.client = client
+        # Per EV subentry: target SoC (%) and departure (time of day), set by its entities.
+        self.ev_settings: dict[str, dict[str, Any]] = {}
 
     async def _async_update_data(self) -> dict[str, Any]:
         try:
-            problem = build_site_problem(self.hass, self.config_entry, dt_util.utcnow())
+            problem = build_site_problem(
+                self.hass, self.config_entry, dt_util.utcnow(), self.ev_settings
+            )
         except MissingInputError as error:
             ir.async_create_issue(
                 self.hass,

@@ -18,6 +18,7 @@ class FlexEmsEntity(CoordinatorEntity[FlexEmsCoordinator]):
         key: str,
         asset: str | None = None,
         subentry_id: str | None = None,
+        kind: str = "battery",
     ) -> None:
         super().__init__(coordinator)
         entry = coordinator.config_entry
@@ -29,6 +30,6 @@ class FlexEmsEntity(CoordinatorEntity[FlexEmsCoordinator]):
             identifiers={(DOMAIN, owner)},
             name=asset or "flexems planner",
             manufacturer="flexems",
-            model="battery" if asset else "planner",
+            model=kind if asset else "planner",
             entry_type=None if asset else DeviceEntryType.SERVICE,
         )

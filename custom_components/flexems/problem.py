@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -11,21 +11,28 @@ from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    CONF_ASSUMED_SOC,
     CONF_CAPACITY_KWH,
+    CONF_DEPARTURE,
     CONF_EFFICIENCY,
     CONF_FIXED_PRICE,
     CONF_GRID_LIMIT_KW,
     CONF_HORIZON_HOURS,
+    CONF_PLUGGED_ENTITY,
     CONF_POWER_KW,
     CONF_PRICE_ATTRIBUTE,
     CONF_PRICE_ENTITY,
     CONF_RELAX,
     CONF_RESOLUTION_MINUTES,
     CONF_SOC_ENTITY,
+    CONF_TARGET_SOC,
+    DEFAULT_DEPARTURE,
     DEFAULT_FIXED_PRICE,
     DEFAULT_HORIZON_HOURS,
     DEFAULT_RESOLUTION_MINUTES,
+    DEFAULT_TARGET_SOC,
     SUBENTRY_BATTERY,
+    SUBENTRY_EV,
 )
 
 _START_KEYS = ("start", "time", "startsAt", "start_time")
@@ -41,7 +48,12 @@ class MissingInputError(Exception):
         self.reason = reason
 
 
-def build_site_problem(hass: HomeAssistant, entry: ConfigEntry, now: datetime) -> dict[str, Any]:
+def build_site_problem(
+    hass: HomeAssistant,
+    entry: ConfigEntry,
+    now: datetime,
+    ev_settings: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
     """The site problem for the plan starting at the current step."""
     options = entry.options
     resolution = timedelta(minutes=options.get(CONF_RESOLUTION_MINUTES, DEFAULT_RESOLUTION_MINUTES))
@@ -60,16 +72,19 @@ def build_site_problem(hass: HomeAssistant, entry: ConfigEntry, now: datetime) -
         context["consumption-price"] = options.get(CONF_FIXED_PRICE, DEFAULT_FIXED_PRICE)
     if limit := options.get(CONF_GRID_LIMIT_KW):
         context["site-power-capacity"] = f"{limit} kW"
+    devices = []
+    for subentry_id, subentry in entry.subentries.items():
+        if subentry.subentry_type == SUBENTRY_BATTERY:
+            devices.append(battery_model(hass, subentry.title, subentry.data))
+        elif subentry.subentry_type == SUBENTRY_EV:
+            settings = (ev_settings or {}).get(subentry_id, {})
+            devices.append(ev_model(hass, subentry.title, subentry.data, settings, start, end))
     return {
         "start": start.isoformat(),
         "end": end.isoformat(),
         "resolution": f"PT{int(resolution.total_seconds() // 60)}M",
         "flex-context": context,
-        "flex-model": [
-            battery_model(hass, subentry.title, subentry.data)
-            for subentry in entry.subentries.values()
-            if subentry.subentry_type == SUBENTRY_BATTERY
-        ],
+        "flex-model": devices,
     }
 
 
@@ -110,14 +125,7 @@ def price_events(hass: HomeAssistant, entity_id: str, attribute: str) -> list[di
 
 def battery_model(hass: HomeAssistant, name: str, data: Any) -> dict[str, Any]:
     capacity = float(data[CONF_CAPACITY_KWH])
-    soc_entity = data[CONF_SOC_ENTITY]
-    state = hass.states.get(soc_entity)
-    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        raise MissingInputError(soc_entity, "unavailable")
-    try:
-        percent = float(state.state)
-    except ValueError:
-        raise MissingInputError(soc_entity, f"state {state.state!r} is not a number") from None
+    percent = _number_state(hass, data[CONF_SOC_ENTITY])
     return {
         "name": name,
         "type": "storage",
@@ -126,6 +134,65 @@ def battery_model(hass: HomeAssistant, name: str, data: Any) -> dict[str, Any]:
         "power-capacity": f"{data[CONF_POWER_KW]} kW",
         "roundtrip-efficiency": f"{data.get(CONF_EFFICIENCY, 90)}%",
     }
+
+
+def ev_model(
+    hass: HomeAssistant,
+    name: str,
+    data: Any,
+    settings: dict[str, Any],
+    start: datetime,
+    end: datetime,
+) -> dict[str, Any]:
+    """An EV: charges only while plugged in and until departure, to its target by then."""
+    capacity = float(data[CONF_CAPACITY_KWH])
+    if soc_entity := data.get(CONF_SOC_ENTITY):
+        percent = _number_state(hass, soc_entity)
+    else:
+        percent = float(data.get(CONF_ASSUMED_SOC, 50))
+    model: dict[str, Any] = {
+        "name": name,
+        "type": "storage",
+        "soc-at-start": f"{max(0.0, min(100.0, percent)) / 100 * capacity:.4f} kWh",
+        "soc-max": f"{capacity} kWh",
+        "power-capacity": f"{data[CONF_POWER_KW]} kW",
+        "production-capacity": "0 kW",
+        "charging-efficiency": "95%",
+    }
+    plugged = data.get(CONF_PLUGGED_ENTITY)
+    if plugged and hass.states.is_state(plugged, "off"):
+        model["availability"] = []  # not connected: nothing to plan now
+        return model
+    departure = next_departure(
+        settings.get(CONF_DEPARTURE, data.get(CONF_DEPARTURE, DEFAULT_DEPARTURE)), start
+    )
+    if departure <= end:
+        model["availability"] = [{"start": start.isoformat(), "end": departure.isoformat()}]
+        target = float(settings.get(CONF_TARGET_SOC, data.get(CONF_TARGET_SOC, DEFAULT_TARGET_SOC)))
+        model["soc-targets"] = [
+            {"datetime": departure.isoformat(), "value": f"{target / 100 * capacity:.4f} kWh"}
+        ]
+    return model
+
+
+def next_departure(departure: Any, after: datetime) -> datetime:
+    """The next moment, after `after`, at the departure time of day (local time)."""
+    clock = departure if isinstance(departure, time) else time.fromisoformat(str(departure))
+    local = dt_util.as_local(after)
+    moment = local.replace(hour=clock.hour, minute=clock.minute, second=0, microsecond=0)
+    if moment <= local:
+        moment += timedelta(days=1)
+    return dt_util.as_utc(moment)
+
+
+def _number_state(hass: HomeAssistant, entity_id: str) -> float:
+    state = hass.states.get(entity_id)
+    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
+        raise MissingInputError(entity_id, "unavailable")
+    try:
+        return float(state.state)
+    except ValueError:
+        raise MissingInputError(entity_id, f"state {state.state!r} is not a number") from None
 
 
 def _floor(moment: datetime, step: timedelta) -> datetime:

@@ -18,7 +18,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .const import SUBENTRY_BATTERY
+from .const import SUBENTRY_BATTERY, SUBENTRY_EV
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator
 from .entity import FlexEmsEntity
 
@@ -118,11 +118,12 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     async_add_entities(PlanSensor(coordinator, description) for description in SITE_SENSORS)
     for subentry_id, subentry in entry.subentries.items():
-        if subentry.subentry_type != SUBENTRY_BATTERY:
+        if subentry.subentry_type not in (SUBENTRY_BATTERY, SUBENTRY_EV):
             continue
+        kind = "EV" if subentry.subentry_type == SUBENTRY_EV else "battery"
         async_add_entities(
             (
-                PlanSensor(coordinator, description, subentry.title, subentry_id)
+                PlanSensor(coordinator, description, subentry.title, subentry_id, kind)
                 for description in battery_sensors(subentry.title)
             ),
             config_subentry_id=subentry_id,
@@ -140,8 +141,9 @@ class PlanSensor(FlexEmsEntity, SensorEntity):
         description: PlanSensorDescription,
         asset: str | None = None,
         subentry_id: str | None = None,
+        kind: str = "battery",
     ) -> None:
-        super().__init__(coordinator, description.key, asset, subentry_id)
+        super().__init__(coordinator, description.key, asset, subentry_id, kind)
         self.entity_description = description
         if description.device_class is SensorDeviceClass.MONETARY:
             self._attr_native_unit_of_measurement = coordinator.hass.config.currency

@@ -84,7 +84,9 @@ def async_setup_services(hass: HomeAssistant) -> None:
         """The entry's own site problem, from now (its prices, limits and assets)."""
         coordinator = _coordinator(hass, call)
         try:
-            return build_site_problem(hass, coordinator.config_entry, dt_util.utcnow())
+            return build_site_problem(
+                hass, coordinator.config_entry, dt_util.utcnow(), coordinator.ev_settings
+            )
         except MissingInputError as error:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,

@@ -36,7 +36,7 @@ def test_translations_are_the_strings_and_cover_the_actions() -> None:
     assert set(services) == set(strings["services"])
     icons = json.loads((INTEGRATION / "icons.json").read_text())
     assert set(icons["services"]) == set(services)
-    for platform in ("sensor", "button", "switch"):
+    for platform in ("sensor", "button", "switch", "number", "time"):
         assert set(icons["entity"][platform]) == set(strings["entity"][platform])
 
 
