@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
@@ -33,3 +35,31 @@ class FlexEmsEntity(CoordinatorEntity[FlexEmsCoordinator]):
             model=kind if asset else "planner",
             entry_type=None if asset else DeviceEntryType.SERVICE,
         )
+
+
+class EvSettingEntity(FlexEmsEntity):
+    """An EV setting the user changes (target SoC, departure), kept in the coordinator where
+    the site problem reads it; restoring or changing it re-plans."""
+
+    setting: str
+
+    def __init__(
+        self, coordinator: FlexEmsCoordinator, key: str, asset: str, subentry_id: str, default: Any
+    ) -> None:
+        super().__init__(coordinator, key, asset, subentry_id, kind="EV")
+        self._settings = coordinator.ev_settings.setdefault(subentry_id, {})
+        self._settings.setdefault(self.setting, default)
+
+    @property
+    def available(self) -> bool:
+        return True  # a setting, not a reading: always editable
+
+    async def _restore(self, value: Any) -> None:
+        if value is not None and value != self._settings[self.setting]:
+            self._settings[self.setting] = value
+            await self.coordinator.async_request_refresh()
+
+    async def _change(self, value: Any) -> None:
+        self._settings[self.setting] = value
+        self.async_write_ha_state()
+        await self.coordinator.async_request_refresh()

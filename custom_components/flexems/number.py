@@ -9,7 +9,7 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import CONF_TARGET_SOC, DEFAULT_TARGET_SOC, SUBENTRY_EV
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator
-from .entity import FlexEmsEntity
+from .entity import EvSettingEntity
 
 PARALLEL_UPDATES = 0
 
@@ -29,7 +29,8 @@ async def async_setup_entry(
             )
 
 
-class EvTargetSoc(FlexEmsEntity, RestoreNumber):
+class EvTargetSoc(EvSettingEntity, RestoreNumber):
+    setting = CONF_TARGET_SOC
     _attr_native_min_value = 0
     _attr_native_max_value = 100
     _attr_native_step = 5
@@ -39,13 +40,7 @@ class EvTargetSoc(FlexEmsEntity, RestoreNumber):
     def __init__(
         self, coordinator: FlexEmsCoordinator, asset: str, subentry_id: str, default: float
     ) -> None:
-        super().__init__(coordinator, "target_soc", asset, subentry_id, kind="EV")
-        self._settings = coordinator.ev_settings.setdefault(subentry_id, {})
-        self._settings.setdefault(CONF_TARGET_SOC, default)
-
-    @property
-    def available(self) -> bool:
-        return True  # a setting, not a reading: always editable
+        super().__init__(coordinator, "target_soc", asset, subentry_id, default)
 
     @property
     def native_value(self) -> float:
@@ -54,12 +49,7 @@ class EvTargetSoc(FlexEmsEntity, RestoreNumber):
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         last = await self.async_get_last_number_data()
-        restored = None if last is None else last.native_value
-        if restored is not None and restored != self._settings[CONF_TARGET_SOC]:
-            self._settings[CONF_TARGET_SOC] = restored
-            await self.coordinator.async_request_refresh()
+        await self._restore(None if last is None else last.native_value)
 
     async def async_set_native_value(self, value: float) -> None:
-        self._settings[CONF_TARGET_SOC] = value
-        self.async_write_ha_state()
-        await self.coordinator.async_request_refresh()
+        await self._change(value)

@@ -11,7 +11,7 @@ from homeassistant.helpers.restore_state import RestoreEntity
 
 from .const import CONF_DEPARTURE, DEFAULT_DEPARTURE, SUBENTRY_EV
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator
-from .entity import FlexEmsEntity
+from .entity import EvSettingEntity
 
 PARALLEL_UPDATES = 0
 
@@ -31,17 +31,13 @@ async def async_setup_entry(
             )
 
 
-class EvDeparture(FlexEmsEntity, TimeEntity, RestoreEntity):
+class EvDeparture(EvSettingEntity, TimeEntity, RestoreEntity):
+    setting = CONF_DEPARTURE
+
     def __init__(
         self, coordinator: FlexEmsCoordinator, asset: str, subentry_id: str, default: time
     ) -> None:
-        super().__init__(coordinator, "departure", asset, subentry_id, kind="EV")
-        self._settings = coordinator.ev_settings.setdefault(subentry_id, {})
-        self._settings.setdefault(CONF_DEPARTURE, default)
-
-    @property
-    def available(self) -> bool:
-        return True  # a setting, not a reading: always editable
+        super().__init__(coordinator, "departure", asset, subentry_id, default)
 
     @property
     def native_value(self) -> time:
@@ -52,12 +48,7 @@ class EvDeparture(FlexEmsEntity, TimeEntity, RestoreEntity):
         await super().async_added_to_hass()
         last = await self.async_get_last_state()
         if last is not None and last.state not in ("unknown", "unavailable"):
-            restored = time.fromisoformat(last.state)
-            if restored != self.native_value:
-                self._settings[CONF_DEPARTURE] = restored
-                await self.coordinator.async_request_refresh()
+            await self._restore(time.fromisoformat(last.state))
 
     async def async_set_value(self, value: time) -> None:
-        self._settings[CONF_DEPARTURE] = value
-        self.async_write_ha_state()
-        await self.coordinator.async_request_refresh()
+        await self._change(value)
