@@ -17,6 +17,7 @@ from .solve.accounting import (
     costs,
     device_capacity_breaches,
     energy_cost,
+    energy_cost_per_step,
     site_breaches,
     state_breaches,
 )
@@ -177,6 +178,9 @@ def _plan_body(parsed: SiteProblem, result: SiteResult, status: str) -> dict[str
             "net_power_kw": _rounded(result.net_kw),
             "import_kw": _rounded(result.import_kw),
             "export_kw": _rounded(result.export_kw),
+            "energy_cost_eur": _rounded(
+                energy_cost_per_step(parsed, result.net_kw, result.devices)
+            ),
         },
         "notes": list(parsed.notes),
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -57,6 +57,29 @@ def _now_value(series: Callable[[dict[str, Any]], list[float]]) -> Callable[[dic
     return value
 
 
+def next_change(values: list[float], plan: dict[str, Any]) -> datetime | None:
+    """When a planned series next changes from its value now (None: not within the plan)."""
+    index = step_now(plan, dt_util.utcnow())
+    if index is None:
+        return None
+    for i in range(index + 1, len(values)):
+        if abs(values[i] - values[index]) > 1e-6:
+            return datetime.fromisoformat(plan["timestamps"][i])
+    return None
+
+
+def cost_on_day(plan: dict[str, Any], days_ahead: int) -> float | None:
+    """Planned energy cost on a local day (today, tomorrow), from the plan's cost per step."""
+    day = (dt_util.now() + timedelta(days=days_ahead)).date()
+    costs = plan["site"]["energy_cost_eur"]
+    steps = [
+        cost
+        for start, cost in zip(plan["timestamps"], costs, strict=True)
+        if dt_util.as_local(datetime.fromisoformat(start)).date() == day
+    ]
+    return round(sum(steps), 4) if steps else None
+
+
 SITE_SENSORS: tuple[PlanSensorDescription, ...] = (
     PlanSensorDescription(
         key="plan_status",
@@ -68,6 +91,16 @@ SITE_SENSORS: tuple[PlanSensorDescription, ...] = (
         key="planned_cost",
         device_class=SensorDeviceClass.MONETARY,
         value_fn=lambda plan: plan["costs"]["total_eur"],
+    ),
+    PlanSensorDescription(
+        key="planned_cost_today",
+        device_class=SensorDeviceClass.MONETARY,
+        value_fn=lambda plan: cost_on_day(plan, 0),
+    ),
+    PlanSensorDescription(
+        key="planned_cost_tomorrow",
+        device_class=SensorDeviceClass.MONETARY,
+        value_fn=lambda plan: cost_on_day(plan, 1),
     ),
     PlanSensorDescription(
         key="planned_savings",
@@ -106,6 +139,17 @@ def battery_sensors(name: str) -> tuple[PlanSensorDescription, ...]:
             native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
             value_fn=_now_value(lambda plan: device(plan)["soc_kwh"]),
             schedule_fn=lambda plan: device(plan)["soc_kwh"],
+        ),
+        PlanSensorDescription(
+            key="energy_stored_at_horizon_end",
+            device_class=SensorDeviceClass.ENERGY_STORAGE,
+            native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
+            value_fn=lambda plan: device(plan)["soc_kwh"][-1],
+        ),
+        PlanSensorDescription(
+            key="next_change",
+            device_class=SensorDeviceClass.TIMESTAMP,
+            value_fn=lambda plan: next_change(device(plan)["power_kw"], plan),
         ),
     )
 

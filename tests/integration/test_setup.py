@@ -46,6 +46,25 @@ async def test_first_plan_creates_site_and_battery_entities(
     assert float(power.state) == pytest.approx(schedule[0]["value"])
     stored = hass.states.get("sensor.battery_planned_energy_stored")
     assert 0 <= float(stored.state) <= 10
+    plan = entry.runtime_data.coordinator.data
+    today = dt_util.now().date()
+    expected_today = sum(
+        cost
+        for start, cost in zip(plan["timestamps"], plan["site"]["energy_cost_eur"], strict=True)
+        if dt_util.as_local(dt_util.parse_datetime(start)).date() == today
+    )
+    today_state = hass.states.get("sensor.flexems_planner_planned_cost_today").state
+    assert float(today_state) == pytest.approx(expected_today, abs=1e-3)
+    assert hass.states.get("sensor.flexems_planner_planned_cost_tomorrow") is not None
+    end = hass.states.get("sensor.battery_energy_stored_at_horizon_end")
+    assert float(end.state) == pytest.approx(plan["devices"]["battery"]["soc_kwh"][-1])
+    change = hass.states.get("sensor.battery_next_change").state
+    power = plan["devices"]["battery"]["power_kw"]
+    if change not in ("unknown", None):
+        index = plan["timestamps"].index(
+            dt_util.parse_datetime(change).isoformat().replace("+00:00", "Z")
+        )
+        assert power[index] != power[0]
     registry = er.async_get(hass)
     battery = registry.async_get("sensor.battery_planned_power")
     assert battery.config_subentry_id == next(iter(entry.subentries))

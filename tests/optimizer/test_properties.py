@@ -201,6 +201,7 @@ def test_plans_are_physical_and_optimal(body: dict[str, Any]) -> None:
     # Reported costs equal costs recomputed from reported powers.
     costs = plan["costs"]
     again = recomputed_costs(body, plan)
+    assert sum(plan["site"]["energy_cost_eur"]) == pytest.approx(costs["energy_eur"], abs=1e-4)
     for key in ("energy", "peak", "breach"):
         assert costs[f"{key}_eur"] == pytest.approx(again[key], rel=1e-4, abs=1e-3), key
     assert costs["total_eur"] == pytest.approx(

@@ -33,26 +33,30 @@ class Breach:
         return self.unit != "kW"
 
 
-def energy_cost(
+def energy_cost_per_step(
     problem: SiteProblem, net_kw: FloatArray, devices: tuple[DeviceResult, ...]
-) -> float:
-    """The main meter at the site's prices, plus devices with their own meter at their own.
-
-    Main meter: Δt·(consumption-price·import − production-price·export), summed.
-    """
+) -> FloatArray:
+    """Per step: the main meter at the site's prices, plus devices on their own meter at their
+    own: Δt·(consumption-price·import − production-price·export) + Δt·own-price·power."""
     grid, context = problem.grid, problem.flex_context
     own = {d.name: d.own_price for d in problem.devices if d.own_price is not None}
     meter = net_kw.copy()
-    own_cost = 0.0
+    cost = np.zeros(net_kw.size)
     for device in devices:
         if device.name in own:
             meter -= device.power_kw
-            own_cost += grid.step_hours * float(own[device.name] @ device.power_kw)
+            cost += own[device.name] * device.power_kw
     imports, exports = np.maximum(meter, 0.0), np.maximum(-meter, 0.0)
-    site_cost = grid.step_hours * float(
-        context.consumption_price @ imports - context.production_price @ exports
-    )
-    return site_cost + own_cost
+    cost += context.consumption_price * imports - context.production_price * exports
+    per_step: FloatArray = grid.step_hours * cost
+    return per_step
+
+
+def energy_cost(
+    problem: SiteProblem, net_kw: FloatArray, devices: tuple[DeviceResult, ...]
+) -> float:
+    """The energy cost of the whole plan (see `energy_cost_per_step`)."""
+    return float(energy_cost_per_step(problem, net_kw, devices).sum())
 
 
 def peak_cost(context: FlexContext, result: SiteResult) -> float:
