@@ -109,7 +109,9 @@ async def test_reauth_takes_a_new_token(hass: HomeAssistant, addon: Server) -> N
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
+    await hass.async_block_till_done()  # the entry reloads with the new token
     assert entry.data[CONF_TOKEN] == TOKEN
+    assert entry.state is config_entries.ConfigEntryState.LOADED
 
 
 async def test_reconfigure_changes_the_connection(hass: HomeAssistant, addon: Server) -> None:
@@ -123,7 +125,9 @@ async def test_reconfigure_changes_the_connection(hass: HomeAssistant, addon: Se
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
+    await hass.async_block_till_done()  # the entry reloads with the new connection
     assert entry.data == {CONF_URL: addon.base, CONF_TOKEN: TOKEN}
+    assert entry.state is config_entries.ConfigEntryState.LOADED
 
 
 async def test_options_and_a_battery_subentry(hass: HomeAssistant, addon: Server) -> None:
