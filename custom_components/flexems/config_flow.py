@@ -34,13 +34,21 @@ from .client import FlexEmsAuthError, FlexEmsClient, FlexEmsConnectionError, Fle
 from .const import (
     CONF_ASSUMED_SOC,
     CONF_CAPACITY_KWH,
+    CONF_COMFORT_MAX,
+    CONF_COMFORT_MIN,
     CONF_CONTROL_ENTITY,
+    CONF_COP,
     CONF_DEPARTURE,
     CONF_EFFICIENCY,
     CONF_FIXED_PRICE,
     CONF_GRID_LIMIT_KW,
+    CONF_HEAT_CAPACITY,
+    CONF_HEAT_LOSS,
     CONF_HORIZON_HOURS,
+    CONF_INDOOR_ENTITY,
     CONF_INTERVAL_MINUTES,
+    CONF_MIN_POWER_KW,
+    CONF_OUTDOOR_ENTITY,
     CONF_PLUGGED_ENTITY,
     CONF_POWER_KW,
     CONF_PRICE_ATTRIBUTE,
@@ -61,6 +69,7 @@ from .const import (
     LOGGER,
     SUBENTRY_BATTERY,
     SUBENTRY_EV,
+    SUBENTRY_HEAT_PUMP,
 )
 
 _PASSWORD = TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD))
@@ -199,7 +208,11 @@ class FlexEmsConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        return {SUBENTRY_BATTERY: BatterySubentryFlow, SUBENTRY_EV: EvSubentryFlow}
+        return {
+            SUBENTRY_BATTERY: BatterySubentryFlow,
+            SUBENTRY_EV: EvSubentryFlow,
+            SUBENTRY_HEAT_PUMP: HeatPumpSubentryFlow,
+        }
 
 
 class FlexEmsOptionsFlow(OptionsFlow):
@@ -287,6 +300,41 @@ class EvSubentryFlow(ConfigSubentryFlow):
                         0, 100, 5, "%"
                     ),
                     vol.Required(CONF_DEPARTURE, default=DEFAULT_DEPARTURE): TimeSelector(),
+                }
+            ),
+            errors=errors,
+        )
+
+
+class HeatPumpSubentryFlow(ConfigSubentryFlow):
+    """A heat pump heating a building: its power and COP, the building's thermal model and the
+    comfort band, and the temperature sensors indoors and outdoors."""
+
+    async def async_step_user(self, user_input: dict[str, Any] | None = None) -> SubentryFlowResult:
+        errors: dict[str, str] = {}
+        if user_input is not None:
+            if user_input[CONF_COMFORT_MIN] >= user_input[CONF_COMFORT_MAX]:
+                errors[CONF_COMFORT_MIN] = "comfort_band"
+            else:
+                name = user_input.pop("name")
+                return self.async_create_entry(title=name, data=user_input)
+        temperature = EntitySelector(
+            EntitySelectorConfig(domain="sensor", device_class="temperature")
+        )
+        return self.async_show_form(
+            step_id="user",
+            data_schema=vol.Schema(
+                {
+                    vol.Required("name", default="heat pump"): str,
+                    vol.Required(CONF_POWER_KW): _number(0.5, 50, 0.1, "kW"),
+                    vol.Optional(CONF_MIN_POWER_KW): _number(0, 50, 0.1, "kW"),
+                    vol.Required(CONF_COP, default=3.0): _number(1, 8, 0.1),
+                    vol.Required(CONF_INDOOR_ENTITY): temperature,
+                    vol.Required(CONF_OUTDOOR_ENTITY): temperature,
+                    vol.Required(CONF_HEAT_CAPACITY, default=10): _number(0.5, 200, 0.5, "kWh/K"),
+                    vol.Required(CONF_HEAT_LOSS, default=0.2): _number(0.01, 5, 0.01, "kW/K"),
+                    vol.Required(CONF_COMFORT_MIN, default=19): _number(5, 30, 0.5, "°C"),
+                    vol.Required(CONF_COMFORT_MAX, default=22): _number(5, 30, 0.5, "°C"),
                 }
             ),
             errors=errors,

@@ -36,6 +36,16 @@ CONF_TARGET_SOC: Final = "target_soc"
 CONF_DEPARTURE: Final = "departure"
 DEFAULT_TARGET_SOC: Final = 80
 DEFAULT_DEPARTURE: Final = "07:00:00"
+# Subentry: a heat pump heating a building.
+SUBENTRY_HEAT_PUMP: Final = "heat_pump"
+CONF_INDOOR_ENTITY: Final = "indoor_temperature_entity"
+CONF_OUTDOOR_ENTITY: Final = "outdoor_temperature_entity"
+CONF_HEAT_CAPACITY: Final = "heat_capacity_kwh_per_k"
+CONF_HEAT_LOSS: Final = "heat_loss_kw_per_k"
+CONF_COMFORT_MIN: Final = "comfort_min"
+CONF_COMFORT_MAX: Final = "comfort_max"
+CONF_COP: Final = "cop"
+CONF_MIN_POWER_KW: Final = "min_power_kw"
 
 DEFAULT_PORT: Final = 8099
 DEFAULT_INTERVAL = timedelta(minutes=15)

@@ -13,11 +13,19 @@ from homeassistant.util import dt as dt_util
 from .const import (
     CONF_ASSUMED_SOC,
     CONF_CAPACITY_KWH,
+    CONF_COMFORT_MAX,
+    CONF_COMFORT_MIN,
+    CONF_COP,
     CONF_DEPARTURE,
     CONF_EFFICIENCY,
     CONF_FIXED_PRICE,
     CONF_GRID_LIMIT_KW,
+    CONF_HEAT_CAPACITY,
+    CONF_HEAT_LOSS,
     CONF_HORIZON_HOURS,
+    CONF_INDOOR_ENTITY,
+    CONF_MIN_POWER_KW,
+    CONF_OUTDOOR_ENTITY,
     CONF_PLUGGED_ENTITY,
     CONF_POWER_KW,
     CONF_PRICE_ATTRIBUTE,
@@ -33,8 +41,10 @@ from .const import (
     DEFAULT_TARGET_SOC,
     SUBENTRY_BATTERY,
     SUBENTRY_EV,
+    SUBENTRY_HEAT_PUMP,
 )
 
+COMFORT_BREACH_PRICE = 10.0  # per K per hour outside the comfort band
 _START_KEYS = ("start", "time", "startsAt", "start_time")
 _VALUE_KEYS = ("value", "price", "total")
 
@@ -76,6 +86,8 @@ def build_site_problem(
     for subentry_id, subentry in entry.subentries.items():
         if subentry.subentry_type == SUBENTRY_BATTERY:
             devices.append(battery_model(hass, subentry.title, subentry.data))
+        elif subentry.subentry_type == SUBENTRY_HEAT_PUMP:
+            devices += heat_pump_models(hass, subentry.title, subentry.data)
         elif subentry.subentry_type == SUBENTRY_EV:
             settings = (ev_settings or {}).get(subentry_id, {})
             devices.append(ev_model(hass, subentry.title, subentry.data, settings, start, end))
@@ -173,6 +185,44 @@ def ev_model(
             {"datetime": departure.isoformat(), "value": f"{target / 100 * capacity:.4f} kWh"}
         ]
     return model
+
+
+def building_name(heat_pump: str) -> str:
+    """The heat sink a heat pump subentry heats, as named in the problem and the plan."""
+    return f"{heat_pump} building"
+
+
+def heat_pump_models(hass: HomeAssistant, name: str, data: Any) -> list[dict[str, Any]]:
+    """A heat pump and the building it heats (first-order thermal model, comfort band).
+
+    The outdoor temperature now stands for the whole horizon (a weather forecast is next).
+    """
+    indoor = _number_state(hass, data[CONF_INDOOR_ENTITY])
+    outdoor = _number_state(hass, data[CONF_OUTDOOR_ENTITY])
+    building = {
+        "name": building_name(name),
+        "type": "heat-storage",
+        "model": "building",
+        "heat-capacity": f"{data[CONF_HEAT_CAPACITY]} kWh/K",
+        "heat-loss": f"{data[CONF_HEAT_LOSS]} kW/K",
+        "ambient-temperature": outdoor,
+        "temperature-at-start": indoor,
+        "comfort-min": float(data[CONF_COMFORT_MIN]),
+        "comfort-max": float(data[CONF_COMFORT_MAX]),
+        # People who set a comfort band expect it kept unless heating cannot: at 10 per K·h
+        # a dip always costs more than the heat that avoids it at any realistic price.
+        "comfort-breach-price": COMFORT_BREACH_PRICE,
+    }
+    pump: dict[str, Any] = {
+        "name": name,
+        "type": "heat-pump",
+        "heats": building_name(name),
+        "power-capacity": f"{data[CONF_POWER_KW]} kW",
+        "cop": float(data.get(CONF_COP, 3.0)),
+    }
+    if data.get(CONF_MIN_POWER_KW):
+        pump["min-power"] = f"{data[CONF_MIN_POWER_KW]} kW"
+    return [building, pump]
 
 
 def next_departure(departure: Any, after: datetime) -> datetime:

@@ -13,14 +13,15 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import UnitOfEnergy, UnitOfPower
+from homeassistant.const import UnitOfEnergy, UnitOfPower, UnitOfTemperature
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
-from .const import SUBENTRY_BATTERY, SUBENTRY_EV
+from .const import SUBENTRY_BATTERY, SUBENTRY_EV, SUBENTRY_HEAT_PUMP
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator
 from .entity import FlexEmsEntity
+from .problem import building_name
 
 PARALLEL_UPDATES = 0
 
@@ -154,6 +155,35 @@ def battery_sensors(name: str) -> tuple[PlanSensorDescription, ...]:
     )
 
 
+def heat_pump_sensors(name: str) -> tuple[PlanSensorDescription, ...]:
+    def power(plan: dict[str, Any]) -> list[float]:
+        values: list[float] = plan["devices"][name]["power_kw"]
+        return values
+
+    def temperature(plan: dict[str, Any]) -> list[float]:
+        values: list[float] = plan["devices"][building_name(name)]["temperature_c"]
+        return values
+
+    return (
+        PlanSensorDescription(
+            key="planned_power",
+            device_class=SensorDeviceClass.POWER,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfPower.KILO_WATT,
+            value_fn=_now_value(power),
+            schedule_fn=power,
+        ),
+        PlanSensorDescription(
+            key="planned_temperature",
+            device_class=SensorDeviceClass.TEMPERATURE,
+            state_class=SensorStateClass.MEASUREMENT,
+            native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+            value_fn=_now_value(temperature),
+            schedule_fn=temperature,
+        ),
+    )
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: FlexEmsConfigEntry,
@@ -162,6 +192,15 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     async_add_entities(PlanSensor(coordinator, description) for description in SITE_SENSORS)
     for subentry_id, subentry in entry.subentries.items():
+        if subentry.subentry_type == SUBENTRY_HEAT_PUMP:
+            async_add_entities(
+                (
+                    PlanSensor(coordinator, description, subentry.title, subentry_id, "heat pump")
+                    for description in heat_pump_sensors(subentry.title)
+                ),
+                config_subentry_id=subentry_id,
+            )
+            continue
         if subentry.subentry_type not in (SUBENTRY_BATTERY, SUBENTRY_EV):
             continue
         kind = "EV" if subentry.subentry_type == SUBENTRY_EV else "battery"

@@ -1,0 +1,108 @@
+"""A heat pump heating the building: comfort band kept, planned power and temperature shown."""
+
+from __future__ import annotations
+
+import pytest
+from homeassistant import config_entries
+from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
+from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.helpers import issue_registry as ir
+
+from custom_components.flexems.const import (
+    CONF_COMFORT_MAX,
+    CONF_COMFORT_MIN,
+    CONF_COP,
+    CONF_HEAT_CAPACITY,
+    CONF_HEAT_LOSS,
+    CONF_INDOOR_ENTITY,
+    CONF_OUTDOOR_ENTITY,
+    CONF_POWER_KW,
+    DOMAIN,
+    SUBENTRY_HEAT_PUMP,
+)
+
+from ..api.server import Server
+from .conftest import entry_for, set_inputs
+
+INDOOR = "sensor.living_room_temperature"
+OUTDOOR = "sensor.outdoor_temperature"
+PUMP = {
+    CONF_POWER_KW: 3,
+    CONF_COP: 3.5,
+    CONF_INDOOR_ENTITY: INDOOR,
+    CONF_OUTDOOR_ENTITY: OUTDOOR,
+    CONF_HEAT_CAPACITY: 10,
+    CONF_HEAT_LOSS: 0.2,
+    CONF_COMFORT_MIN: 19,
+    CONF_COMFORT_MAX: 22,
+}
+
+
+async def with_heat_pump(hass: HomeAssistant, addon: Server, indoor: str | None = "20.5"):  # type: ignore[no-untyped-def]
+    set_inputs(hass)
+    if indoor is not None:
+        hass.states.async_set(INDOOR, indoor, {"unit_of_measurement": "°C"})
+    hass.states.async_set(OUTDOOR, "2", {"unit_of_measurement": "°C"})
+    entry = entry_for(addon)
+    entry.add_to_hass(hass)
+    hass.config_entries.async_add_subentry(
+        entry,
+        config_entries.ConfigSubentry(
+            **ConfigSubentryData(
+                subentry_type=SUBENTRY_HEAT_PUMP, title="heat pump", unique_id=None, data=PUMP
+            )
+        ),
+    )
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry
+
+
+async def test_the_building_stays_comfortable_and_the_plan_is_shown(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    entry = await with_heat_pump(hass, addon)
+    plan = entry.runtime_data.coordinator.data
+    temperatures = plan["devices"]["heat pump building"]["temperature_c"]
+    assert min(temperatures) >= 19 - 1e-6 and max(temperatures) <= 22 + 1e-6
+    assert plan["devices"]["heat pump"]["type"] == "heat-pump"
+    assert sum(plan["devices"]["heat pump"]["power_kw"]) > 0  # 3.4 kW of losses at 19 °C
+    temperature = hass.states.get("sensor.heat_pump_planned_temperature")
+    assert temperature.attributes["unit_of_measurement"] == "°C"
+    assert float(temperature.state) == pytest.approx(temperatures[0])
+    assert len(hass.states.get("sensor.heat_pump_planned_power").attributes["schedule"]) == len(
+        temperatures
+    )
+
+
+async def test_a_missing_indoor_sensor_is_a_repair_issue(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    entry = await with_heat_pump(hass, addon, indoor=None)
+    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert ir.async_get(hass).async_get_issue(DOMAIN, f"missing_input_{INDOOR}") is not None
+
+
+async def test_the_heat_pump_subentry_checks_the_comfort_band(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    set_inputs(hass)
+    hass.states.async_set(INDOOR, "20", {"unit_of_measurement": "°C"})
+    hass.states.async_set(OUTDOOR, "5", {"unit_of_measurement": "°C"})
+    entry = entry_for(addon)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_HEAT_PUMP), context={"source": config_entries.SOURCE_USER}
+    )
+    fields = {"name": "heat pump", **PUMP}
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**fields, CONF_COMFORT_MIN: 23}
+    )
+    assert result["errors"] == {CONF_COMFORT_MIN: "comfort_band"}
+    result = await hass.config_entries.subentries.async_configure(result["flow_id"], fields)
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert hass.states.get("sensor.heat_pump_planned_temperature") is not None
