@@ -12,6 +12,7 @@ from .client import FlexEmsClient
 from .const import CONF_TOKEN, CONF_URL, DOMAIN
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator, FlexEmsRuntimeData
 from .services import async_setup_services
+from .triggers import async_track_inputs
 
 PLATFORMS = [Platform.BUTTON, Platform.NUMBER, Platform.SENSOR, Platform.SWITCH, Platform.TIME]
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
@@ -30,6 +31,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> b
     await coordinator.async_config_entry_first_refresh()
     entry.runtime_data = FlexEmsRuntimeData(client=client, coordinator=coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
+    async_track_inputs(hass, entry)
     entry.async_on_unload(entry.add_update_listener(_reload_on_subentry_change))
     return True
 
