@@ -177,23 +177,32 @@ def soc_profile(
     return profile
 
 
-def flow_series(entry: Mapping[str, Any], key: str, path: str, reader: Reader) -> FloatArray:
-    raw = entry.get(key)
+def summed_flows(
+    reader: Reader, raw: object, path: str, *, non_negative_as: str | None = None
+) -> FloatArray:
+    """A power series, or a list of series that add up (FlexMeasures allows both); zero if
+    absent. Values in energy units are energy per interval. With `non_negative_as`, each
+    series must be ≥ 0 and is named so in the error."""
+    total = np.zeros(reader.grid.n_steps)
     if raw is None:
-        return np.zeros(reader.grid.n_steps)
-    if (
-        isinstance(raw, list)
-        and raw
-        and not all(isinstance(x, Mapping) and "value" in x for x in raw)
-    ):
-        # FlexMeasures allows a list of series: they add up.
-        total = np.zeros(reader.grid.n_steps)
-        for i, item in enumerate(raw):
-            total += reader.series(
-                item, Dimension.POWER, join_path(join_path(path, key), i), energy_per_interval=True
-            )
         return total
-    return reader.series(raw, Dimension.POWER, join_path(path, key), energy_per_interval=True)
+    # A list of events is one series; any other list is several series.
+    is_event_list = isinstance(raw, list) and all(
+        isinstance(item, Mapping) and "value" in item for item in raw
+    )
+    several = isinstance(raw, list) and not is_event_list
+    items: list[Any] = raw if isinstance(raw, list) and several else [raw]
+    for i, item in enumerate(items):
+        item_path = join_path(path, i) if several else path
+        values = reader.series(item, Dimension.POWER, item_path, energy_per_interval=True)
+        if non_negative_as is not None:
+            non_negative(values, item_path, non_negative_as)
+        total += values
+    return total
+
+
+def flow_series(entry: Mapping[str, Any], key: str, path: str, reader: Reader) -> FloatArray:
+    return summed_flows(reader, entry.get(key), join_path(path, key))
 
 
 def fraction(reader: Reader, entry: Mapping[str, Any], key: str, path: str) -> float | None:

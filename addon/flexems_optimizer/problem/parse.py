@@ -128,20 +128,11 @@ def _parse_objective(raw: object) -> Objective:
         ) from None
 
 
-def _summed_flows(reader: Reader, raw: object, path: str) -> FloatArray:
-    """`inflexible-consumption`/`-production`: one series or a list of series, summed (kW ≥ 0)."""
-    total = np.zeros(reader.grid.n_steps)
-    if raw is None:
-        return total
-    is_event_list = isinstance(raw, list) and all(
-        isinstance(item, Mapping) and "value" in item for item in raw
-    )
-    series_list = raw if isinstance(raw, list) and not is_event_list else [raw]
-    for i, item in enumerate(series_list):
-        item_path = join_path(path, i) if series_list is raw else path
-        values = reader.series(item, Dimension.POWER, item_path, energy_per_interval=True)
-        total += fields.non_negative(values, item_path, "inflexible power (kW, always ≥ 0)")
-    return total
+def _inflexible(reader: Reader, context: Mapping[str, Any], key: str, path: str) -> FloatArray:
+    return fields.summed_flows(
+        reader, context.get(key), join_path(path, key),
+        non_negative_as="inflexible power (kW, always ≥ 0)",
+    )  # fmt: skip
 
 
 def _parse_flex_context(
@@ -243,12 +234,8 @@ def _parse_flex_context(
         site_peak_consumption_price_per_kw=peak_consumption_price,
         site_peak_production_kw=peak_production,
         site_peak_production_price_per_kw=peak_production_price,
-        inflexible_consumption_kw=_summed_flows(
-            reader, context.get("inflexible-consumption"), join_path(path, "inflexible-consumption")
-        ),
-        inflexible_production_kw=_summed_flows(
-            reader, context.get("inflexible-production"), join_path(path, "inflexible-production")
-        ),
+        inflexible_consumption_kw=_inflexible(reader, context, "inflexible-consumption", path),
+        inflexible_production_kw=_inflexible(reader, context, "inflexible-production", path),
         soc_minima_breach_price_per_kwh=soc_minima_price,
         soc_maxima_breach_price_per_kwh=soc_maxima_price,
         device_consumption_breach_price_per_kw=price(

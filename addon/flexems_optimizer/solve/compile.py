@@ -21,8 +21,6 @@ from .site import SiteBlock, SiteWeights, build_site
 TIE_BREAK = 1e-6
 NO_STEPS: IntArray = np.empty(0, dtype=np.int64)
 
-type DeviceBlock = StorageBlock | HeatPumpBlock | ProcessBlock
-
 
 class Purpose(Enum):
     PLAN = "plan"  # the optimal plan
@@ -48,9 +46,6 @@ class CompiledProblem:
     processes: tuple[ProcessBlock, ...]
     weights: SiteWeights
     problem_devices: tuple[Device, ...]  # in the problem's order, for reporting
-
-    def blocks(self) -> tuple[DeviceBlock, ...]:
-        return (*self.devices, *self.heat_pumps, *self.processes)
 
     def round_integers(self, x: FloatArray) -> FloatArray:
         """Integer values near a relaxed solution that each block knows to be feasible choices:
