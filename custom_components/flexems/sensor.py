@@ -119,20 +119,25 @@ SITE_SENSORS: tuple[PlanSensorDescription, ...] = (
 )
 
 
+def _planned_power(series: Callable[[dict[str, Any]], list[float]]) -> PlanSensorDescription:
+    """An asset's planned power now, with its schedule."""
+    return PlanSensorDescription(
+        key="planned_power",
+        device_class=SensorDeviceClass.POWER,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfPower.KILO_WATT,
+        value_fn=_now_value(series),
+        schedule_fn=series,
+    )
+
+
 def battery_sensors(name: str) -> tuple[PlanSensorDescription, ...]:
     def device(plan: dict[str, Any]) -> dict[str, Any]:
         body: dict[str, Any] = plan["devices"][name]
         return body
 
     return (
-        PlanSensorDescription(
-            key="planned_power",
-            device_class=SensorDeviceClass.POWER,
-            state_class=SensorStateClass.MEASUREMENT,
-            native_unit_of_measurement=UnitOfPower.KILO_WATT,
-            value_fn=_now_value(lambda plan: device(plan)["power_kw"]),
-            schedule_fn=lambda plan: device(plan)["power_kw"],
-        ),
+        _planned_power(lambda plan: device(plan)["power_kw"]),
         PlanSensorDescription(
             key="planned_energy_stored",
             device_class=SensorDeviceClass.ENERGY_STORAGE,
@@ -165,14 +170,7 @@ def heat_pump_sensors(name: str) -> tuple[PlanSensorDescription, ...]:
         return values
 
     return (
-        PlanSensorDescription(
-            key="planned_power",
-            device_class=SensorDeviceClass.POWER,
-            state_class=SensorStateClass.MEASUREMENT,
-            native_unit_of_measurement=UnitOfPower.KILO_WATT,
-            value_fn=_now_value(power),
-            schedule_fn=power,
-        ),
+        _planned_power(power),
         PlanSensorDescription(
             key="planned_temperature",
             device_class=SensorDeviceClass.TEMPERATURE,
@@ -184,6 +182,14 @@ def heat_pump_sensors(name: str) -> tuple[PlanSensorDescription, ...]:
     )
 
 
+# Per subentry type: the device's kind and its sensors.
+ASSET_SENSORS: dict[str, tuple[str, Callable[[str], tuple[PlanSensorDescription, ...]]]] = {
+    SUBENTRY_BATTERY: ("battery", battery_sensors),
+    SUBENTRY_EV: ("EV", battery_sensors),
+    SUBENTRY_HEAT_PUMP: ("heat pump", heat_pump_sensors),
+}
+
+
 async def async_setup_entry(
     hass: HomeAssistant,
     entry: FlexEmsConfigEntry,
@@ -192,22 +198,13 @@ async def async_setup_entry(
     coordinator = entry.runtime_data.coordinator
     async_add_entities(PlanSensor(coordinator, description) for description in SITE_SENSORS)
     for subentry_id, subentry in entry.subentries.items():
-        if subentry.subentry_type == SUBENTRY_HEAT_PUMP:
-            async_add_entities(
-                (
-                    PlanSensor(coordinator, description, subentry.title, subentry_id, "heat pump")
-                    for description in heat_pump_sensors(subentry.title)
-                ),
-                config_subentry_id=subentry_id,
-            )
+        if subentry.subentry_type not in ASSET_SENSORS:
             continue
-        if subentry.subentry_type not in (SUBENTRY_BATTERY, SUBENTRY_EV):
-            continue
-        kind = "EV" if subentry.subentry_type == SUBENTRY_EV else "battery"
+        kind, descriptions = ASSET_SENSORS[subentry.subentry_type]
         async_add_entities(
             (
                 PlanSensor(coordinator, description, subentry.title, subentry_id, kind)
-                for description in battery_sensors(subentry.title)
+                for description in descriptions(subentry.title)
             ),
             config_subentry_id=subentry_id,
         )
