@@ -17,10 +17,24 @@ CONF_HORIZON_HOURS: Final = "horizon_hours"
 CONF_RESOLUTION_MINUTES: Final = "resolution_minutes"
 CONF_RELAX: Final = "relax_constraints"
 # Options: the site.
+CONF_PRICE_SOURCE: Final = "price_source"  # sensor, nordpool or fixed
 CONF_PRICE_ENTITY: Final = "price_entity"
 CONF_PRICE_ATTRIBUTE: Final = "price_attribute"
 CONF_FIXED_PRICE: Final = "fixed_price"
+CONF_PRICE_MARKUP: Final = "price_markup"
+CONF_NORDPOOL_ENTRY: Final = "nordpool_entry"
+CONF_NORDPOOL_AREA: Final = "nordpool_area"
+CONF_PRODUCTION_SOURCE: Final = "production_price_source"  # same, sensor, nordpool or fixed
+CONF_PRODUCTION_ENTITY: Final = "production_price_entity"
+CONF_PRODUCTION_ATTRIBUTE: Final = "production_price_attribute"
+CONF_PRODUCTION_FIXED: Final = "production_fixed_price"
 CONF_GRID_LIMIT_KW: Final = "grid_limit_kw"
+CONF_PEAK_PRICE: Final = "peak_price"  # per kW of the horizon's highest import
+# Options: forecasts.
+CONF_LOAD_ENTITY: Final = "load_entity"
+CONF_LOAD_EXCLUDED: Final = "load_excluded_entities"
+CONF_LOAD_WEEKS: Final = "load_weeks"
+DEFAULT_LOAD_WEEKS: Final = 4
 # Subentry: a battery.
 SUBENTRY_BATTERY: Final = "battery"
 CONF_SOC_ENTITY: Final = "soc_entity"
@@ -46,6 +60,34 @@ CONF_COMFORT_MIN: Final = "comfort_min"
 CONF_COMFORT_MAX: Final = "comfort_max"
 CONF_COP: Final = "cop"
 CONF_MIN_POWER_KW: Final = "min_power_kw"
+CONF_WEATHER_ENTITY: Final = "weather_entity"
+CONF_HEATS: Final = "heats"  # building or buffer
+HEATS_BUILDING: Final = "building"
+HEATS_BUFFER: Final = "buffer"
+# A heat pump heating a hot-water buffer.
+CONF_TANK_ENTITY: Final = "tank_temperature_entity"
+CONF_TANK_LITRES: Final = "tank_litres"
+CONF_TANK_MIN: Final = "tank_min"
+CONF_TANK_MAX: Final = "tank_max"
+CONF_TANK_TARGET: Final = "tank_target"
+CONF_TANK_TARGET_TIME: Final = "tank_target_time"
+CONF_TANK_LOSS_W_PER_K: Final = "tank_loss_w_per_k"
+CONF_HOT_WATER_KWH_PER_DAY: Final = "hot_water_kwh_per_day"
+# Subentry: PV.
+SUBENTRY_PV: Final = "pv"
+CONF_FORECAST_ENTRIES: Final = "forecast_entries"
+# Subentry: a shiftable appliance.
+SUBENTRY_APPLIANCE: Final = "appliance"
+CONF_DURATION_MINUTES: Final = "duration_minutes"
+CONF_PROFILE: Final = "profile_kw"  # kW per 15 minutes, comma-separated
+CONF_EARLIEST_START: Final = "earliest_start"
+CONF_DEADLINE: Final = "deadline"
+CONF_BREAKABLE: Final = "breakable"
+# Control entities: how a plan is applied.
+CONF_SETPOINT_SIGN: Final = "setpoint_sign"  # consumption_positive or production_positive
+CONF_CHARGE_OPTION: Final = "charge_option"
+CONF_DISCHARGE_OPTION: Final = "discharge_option"
+CONF_IDLE_OPTION: Final = "idle_option"
 
 DEFAULT_PORT: Final = 8099
 DEFAULT_INTERVAL = timedelta(minutes=15)

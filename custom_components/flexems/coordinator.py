@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -13,11 +13,25 @@ from homeassistant.helpers import issue_registry as ir
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
-from .client import FlexEmsAuthError, FlexEmsClient, FlexEmsConnectionError, FlexEmsProblemError
+from .client import (
+    FlexEmsAuthError,
+    FlexEmsClient,
+    FlexEmsConnectionError,
+    FlexEmsError,
+    FlexEmsProblemError,
+)
 from .const import CONF_INTERVAL_MINUTES, DEFAULT_INTERVAL, DOMAIN, LOGGER
-from .problem import MissingInputError, build_site_problem
+from .errors import MissingInputError
+from .problem import AssetSettings, async_build_site_problem
 
 EVENT_PLAN_UPDATED = f"{DOMAIN}_plan_updated"
+# The add-on API this integration speaks, and the oldest add-on that has every field it sends.
+ADDON_API: Final = "v1"
+MIN_ADDON_VERSION: Final = (0, 1, 0)
+# Unreachable this long: more than a restart or an update, worth a repair issue.
+UNREACHABLE_ISSUE_AFTER: Final = timedelta(hours=1)
+ISSUE_UNREACHABLE: Final = "addon_unreachable"
+ISSUE_VERSION: Final = "addon_version"
 
 
 @dataclass
@@ -46,13 +60,43 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             update_interval=timedelta(minutes=minutes) if minutes else DEFAULT_INTERVAL,
         )
         self.client = client
-        # Per EV subentry: target SoC (%) and departure (time of day), set by its entities.
-        self.ev_settings: dict[str, dict[str, Any]] = {}
+        # Set by flexems' own entities: per EV its target and departure, per appliance its run.
+        self.settings = AssetSettings(ev={}, appliances={})
+        self._unreachable_since: datetime | None = None
+        self.pv_forecasts: dict[str, list[float]] = {}
+
+    async def _async_setup(self) -> None:
+        await self._check_addon_version()
+
+    async def _check_addon_version(self) -> None:
+        """A repair issue when the add-on is older than this integration needs; none when it
+        cannot be asked (the first plan then says why)."""
+        try:
+            addon = await self.client.version()
+        except FlexEmsError:
+            return
+        if addon.api == ADDON_API and _version(addon.version) >= MIN_ADDON_VERSION:
+            ir.async_delete_issue(self.hass, DOMAIN, ISSUE_VERSION)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            ISSUE_VERSION,
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key=ISSUE_VERSION,
+            translation_placeholders={
+                "version": addon.version,
+                "api": addon.api,
+                "needed": ".".join(map(str, MIN_ADDON_VERSION)),
+                "needed_api": ADDON_API,
+            },
+        )
 
     async def _async_update_data(self) -> dict[str, Any]:
         try:
-            problem = build_site_problem(
-                self.hass, self.config_entry, dt_util.utcnow(), self.ev_settings
+            built = await async_build_site_problem(
+                self.hass, self.config_entry, dt_util.utcnow(), self.settings
             )
         except MissingInputError as error:
             ir.async_create_issue(
@@ -71,12 +115,13 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             ) from error
         self._clear_input_issues()
         try:
-            plan = await self.client.schedule(problem)
+            plan = await self.client.schedule(built.body)
         except FlexEmsAuthError as error:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
             ) from error
         except FlexEmsConnectionError as error:
+            self._note_unreachable()
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="cannot_connect",
@@ -88,6 +133,11 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
                 translation_key="invalid_problem",
                 translation_placeholders={"error": str(error)},
             ) from error
+        if self._unreachable_since is not None:
+            self._unreachable_since = None
+            ir.async_delete_issue(self.hass, DOMAIN, ISSUE_UNREACHABLE)
+            await self._check_addon_version()  # it may have come back updated
+        self.pv_forecasts = built.pv_kw
         self.hass.bus.async_fire(
             EVENT_PLAN_UPDATED,
             {
@@ -98,8 +148,33 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         )
         return plan
 
+    def _note_unreachable(self) -> None:
+        now = dt_util.utcnow()
+        self._unreachable_since = self._unreachable_since or now
+        if now - self._unreachable_since >= UNREACHABLE_ISSUE_AFTER:
+            ir.async_create_issue(
+                self.hass,
+                DOMAIN,
+                ISSUE_UNREACHABLE,
+                is_fixable=False,
+                severity=ir.IssueSeverity.ERROR,
+                translation_key=ISSUE_UNREACHABLE,
+                translation_placeholders={
+                    "url": self.client.url,
+                    "since": self._unreachable_since.isoformat(timespec="minutes"),
+                },
+            )
+
     def _clear_input_issues(self) -> None:
         registry = ir.async_get(self.hass)
         for domain, issue_id in list(registry.issues):
             if domain == DOMAIN and issue_id.startswith("missing_input_"):
                 ir.async_delete_issue(self.hass, DOMAIN, issue_id)
+
+
+def _version(text: str) -> tuple[int, ...]:
+    """'0.2.1' → (0, 2, 1); anything unparsable counts as oldest."""
+    try:
+        return tuple(int(part) for part in text.split(".")[:3])
+    except ValueError:
+        return (0,)

@@ -47,7 +47,7 @@ class EvSettingEntity(FlexEmsEntity):
         self, coordinator: FlexEmsCoordinator, key: str, asset: str, subentry_id: str, default: Any
     ) -> None:
         super().__init__(coordinator, key, asset, subentry_id, kind="EV")
-        self._settings = coordinator.ev_settings.setdefault(subentry_id, {})
+        self._settings = coordinator.settings.ev.setdefault(subentry_id, {})
         self._settings.setdefault(self.setting, default)
 
     @property

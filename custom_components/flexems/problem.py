@@ -2,142 +2,263 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
+from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, UnitOfTemperature
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_conversion import TemperatureConverter
 
+from . import forecasts
 from .const import (
     CONF_ASSUMED_SOC,
+    CONF_BREAKABLE,
     CONF_CAPACITY_KWH,
     CONF_COMFORT_MAX,
     CONF_COMFORT_MIN,
     CONF_COP,
+    CONF_DEADLINE,
     CONF_DEPARTURE,
+    CONF_DURATION_MINUTES,
+    CONF_EARLIEST_START,
     CONF_EFFICIENCY,
     CONF_FIXED_PRICE,
+    CONF_FORECAST_ENTRIES,
     CONF_GRID_LIMIT_KW,
     CONF_HEAT_CAPACITY,
     CONF_HEAT_LOSS,
+    CONF_HEATS,
     CONF_HORIZON_HOURS,
+    CONF_HOT_WATER_KWH_PER_DAY,
     CONF_INDOOR_ENTITY,
+    CONF_LOAD_ENTITY,
+    CONF_LOAD_EXCLUDED,
+    CONF_LOAD_WEEKS,
     CONF_MIN_POWER_KW,
+    CONF_NORDPOOL_AREA,
+    CONF_NORDPOOL_ENTRY,
     CONF_OUTDOOR_ENTITY,
+    CONF_PEAK_PRICE,
     CONF_PLUGGED_ENTITY,
     CONF_POWER_KW,
     CONF_PRICE_ATTRIBUTE,
     CONF_PRICE_ENTITY,
+    CONF_PRICE_MARKUP,
+    CONF_PRICE_SOURCE,
+    CONF_PRODUCTION_ATTRIBUTE,
+    CONF_PRODUCTION_ENTITY,
+    CONF_PRODUCTION_FIXED,
+    CONF_PRODUCTION_SOURCE,
+    CONF_PROFILE,
     CONF_RELAX,
     CONF_RESOLUTION_MINUTES,
     CONF_SOC_ENTITY,
+    CONF_TANK_ENTITY,
+    CONF_TANK_LITRES,
+    CONF_TANK_LOSS_W_PER_K,
+    CONF_TANK_MAX,
+    CONF_TANK_MIN,
+    CONF_TANK_TARGET,
+    CONF_TANK_TARGET_TIME,
     CONF_TARGET_SOC,
+    CONF_WEATHER_ENTITY,
     DEFAULT_DEPARTURE,
     DEFAULT_FIXED_PRICE,
     DEFAULT_HORIZON_HOURS,
+    DEFAULT_LOAD_WEEKS,
     DEFAULT_RESOLUTION_MINUTES,
     DEFAULT_TARGET_SOC,
+    HEATS_BUFFER,
+    SUBENTRY_APPLIANCE,
     SUBENTRY_BATTERY,
     SUBENTRY_EV,
     SUBENTRY_HEAT_PUMP,
+    SUBENTRY_PV,
+)
+from .errors import MissingInputError
+from .prices import (
+    SOURCE_FIXED,
+    SOURCE_NORDPOOL,
+    SOURCE_SAME,
+    SOURCE_SENSOR,
+    PriceEvents,
+    known_until,
+    nordpool_events,
+    price_events,
+    with_markup,
 )
 
 COMFORT_BREACH_PRICE = 10.0  # per K per hour outside the comfort band
-_START_KEYS = ("start", "time", "startsAt", "start_time")
-_VALUE_KEYS = ("value", "price", "total")
+WATER_KWH_PER_LITRE_K = 4.186 / 3600  # specific heat of water
+TANK_SURROUNDINGS_C = 20.0  # a tank stands indoors
+PROFILE_STEP = timedelta(minutes=15)  # an appliance profile gives a power per quarter hour
 
 
-class MissingInputError(Exception):
-    """An entity the problem needs is missing or has no usable state."""
+@dataclass
+class ApplianceRun:
+    """An appliance the user asked to run once: planned until it has run."""
 
-    def __init__(self, entity_id: str, reason: str) -> None:
-        super().__init__(f"{entity_id}: {reason}")
-        self.entity_id = entity_id
-        self.reason = reason
+    armed_at: datetime
+    started_at: datetime | None = None
 
 
-def build_site_problem(
+@dataclass
+class AssetSettings:
+    """What the user sets through flexems' own entities, read when the problem is built."""
+
+    ev: dict[str, dict[str, Any]]
+    appliances: dict[str, ApplianceRun]
+
+
+@dataclass
+class SiteProblem:
+    """The problem for the add-on, and the forecasts in it that the plan does not echo."""
+
+    body: dict[str, Any]
+    pv_kw: dict[str, list[float]]  # per PV subentry: forecast power per step
+
+
+async def async_build_site_problem(
     hass: HomeAssistant,
     entry: ConfigEntry,
     now: datetime,
-    ev_settings: dict[str, dict[str, Any]] | None = None,
-) -> dict[str, Any]:
+    settings: AssetSettings | None = None,
+) -> SiteProblem:
     """The site problem for the plan starting at the current step."""
+    settings = settings or AssetSettings(ev={}, appliances={})
     options = entry.options
     resolution = timedelta(minutes=options.get(CONF_RESOLUTION_MINUTES, DEFAULT_RESOLUTION_MINUTES))
     start = _floor(dt_util.as_utc(now), resolution)
     end = start + timedelta(hours=options.get(CONF_HORIZON_HOURS, DEFAULT_HORIZON_HOURS))
     context: dict[str, Any] = {"relax-constraints": options.get(CONF_RELAX, True)}
-    if price_entity := options.get(CONF_PRICE_ENTITY):
-        prices = price_events(hass, price_entity, options.get(CONF_PRICE_ATTRIBUTE, "prices"))
-        known_until = max(datetime.fromisoformat(event["end"]) for event in prices)
-        # Plan as far as prices are known, in whole steps.
-        end = min(end, start + resolution * ((known_until - start) // resolution))
-        if end <= start:
-            raise MissingInputError(price_entity, "its prices end before the current step")
-        context["consumption-price"] = prices
-    else:
-        context["consumption-price"] = options.get(CONF_FIXED_PRICE, DEFAULT_FIXED_PRICE)
+
+    consumption = await _consumption_prices(hass, options, start, end)
+    context["consumption-price"] = consumption
+    production = await _production_prices(hass, options, start, end, consumption)
+    if production is not None:
+        context["production-price"] = production
+    # Plan as far as every price is known, in whole steps.
+    for prices, source in ((consumption, "consumption"), (production, "production")):
+        if prices is not None and (until := known_until(prices)) is not None:
+            end = min(end, start + resolution * ((until - start) // resolution))
+            if end <= start:
+                raise MissingInputError(
+                    _price_source_name(options, source), "has no prices beyond the current step"
+                )
+    steps = [start + i * resolution for i in range((end - start) // resolution)]
+
     if limit := options.get(CONF_GRID_LIMIT_KW):
         context["site-power-capacity"] = f"{limit} kW"
-    devices = []
+    if peak_price := options.get(CONF_PEAK_PRICE):
+        context["site-peak-consumption-price"] = f"{peak_price} EUR/kW"
+    if load_entity := options.get(CONF_LOAD_ENTITY):
+        context["inflexible-consumption"] = await forecasts.load_forecast(
+            hass,
+            load_entity,
+            list(options.get(CONF_LOAD_EXCLUDED, [])),
+            int(options.get(CONF_LOAD_WEEKS, DEFAULT_LOAD_WEEKS)),
+            start,
+            end,
+        )
+
+    devices: list[dict[str, Any]] = []
+    pv = [0.0] * len(steps)
+    pv_kw: dict[str, list[float]] = {}
     for subentry_id, subentry in entry.subentries.items():
-        if subentry.subentry_type == SUBENTRY_BATTERY:
-            devices.append(battery_model(hass, subentry.title, subentry.data))
-        elif subentry.subentry_type == SUBENTRY_HEAT_PUMP:
-            devices += heat_pump_models(hass, subentry.title, subentry.data)
-        elif subentry.subentry_type == SUBENTRY_EV:
-            settings = (ev_settings or {}).get(subentry_id, {})
-            devices.append(ev_model(hass, subentry.title, subentry.data, settings, start, end))
-    return {
+        kind, name, data = subentry.subentry_type, subentry.title, subentry.data
+        if kind == SUBENTRY_BATTERY:
+            devices.append(battery_model(hass, name, data))
+        elif kind == SUBENTRY_EV:
+            ev = settings.ev.get(subentry_id, {})
+            devices.append(ev_model(hass, name, data, ev, start, end))
+        elif kind == SUBENTRY_HEAT_PUMP:
+            devices += await heat_pump_models(hass, name, data, steps)
+        elif kind == SUBENTRY_APPLIANCE:
+            run = settings.appliances.get(subentry_id)
+            if run and (model := appliance_model(name, data, run, start, end, resolution)):
+                devices.append(model)
+        elif kind == SUBENTRY_PV:
+            entries = list(data.get(CONF_FORECAST_ENTRIES) or [])
+            if not entries:
+                entries = await forecasts.dashboard_solar_entries(hass)
+            if not entries:
+                raise MissingInputError(
+                    name, "has no solar forecast: choose one, or set one in the energy dashboard"
+                )
+            pv_kw[subentry_id] = await forecasts.solar_power(hass, entries, steps, resolution)
+            pv = [total + kw for total, kw in zip(pv, pv_kw[subentry_id], strict=True)]
+    if any(pv):
+        context["inflexible-production"] = {
+            "start": start.isoformat(),
+            "resolution": _iso_minutes(resolution),
+            "values": [round(kw, 4) for kw in pv],
+        }
+    body = {
         "start": start.isoformat(),
         "end": end.isoformat(),
-        "resolution": f"PT{int(resolution.total_seconds() // 60)}M",
+        "resolution": _iso_minutes(resolution),
         "flex-context": context,
         "flex-model": devices,
     }
+    return SiteProblem(body, pv_kw)
 
 
-def price_events(hass: HomeAssistant, entity_id: str, attribute: str) -> list[dict[str, Any]]:
-    """Prices from a sensor attribute holding a list like Nord Pool's or ENTSO-e's.
-
-    Each item has a start (`start`, `time`, `startsAt`), optionally an `end`, and a value
-    (`value`, `price`, `total`) in the sensor's unit (per kWh or per MWh).
-    """
-    state = hass.states.get(entity_id)
-    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        raise MissingInputError(entity_id, "unavailable")
-    items = state.attributes.get(attribute)
-    if not isinstance(items, list) or not items:
-        raise MissingInputError(entity_id, f"has no price list in its attribute {attribute!r}")
-    unit = str(state.attributes.get("unit_of_measurement", "EUR/kWh")).replace(" ", "")
-    per_mwh = unit.lower().endswith("/mwh")
-    starts = [_first(item, _START_KEYS) for item in items]
-    events = []
-    for i, (item, start) in enumerate(zip(items, starts, strict=True)):
-        if start is None:
-            raise MissingInputError(entity_id, f"price {i} has no start time")
-        begin = dt_util.as_utc(_as_datetime(start))
-        end_raw = item.get("end") or (starts[i + 1] if i + 1 < len(starts) else None)
-        end = dt_util.as_utc(_as_datetime(end_raw)) if end_raw else begin + timedelta(hours=1)
-        value = _first(item, _VALUE_KEYS)
-        if value is None:
-            raise MissingInputError(entity_id, f"price {i} has no value")
-        events.append(
-            {
-                "start": begin.isoformat(),
-                "end": end.isoformat(),
-                "value": float(value) / (1000.0 if per_mwh else 1.0),
-            }
+async def _consumption_prices(
+    hass: HomeAssistant, options: Any, start: datetime, end: datetime
+) -> PriceEvents | float:
+    source = options.get(CONF_PRICE_SOURCE) or (
+        SOURCE_SENSOR if options.get(CONF_PRICE_ENTITY) else SOURCE_FIXED
+    )
+    prices: PriceEvents | float
+    if source == SOURCE_SENSOR:
+        prices = price_events(
+            hass, options[CONF_PRICE_ENTITY], options.get(CONF_PRICE_ATTRIBUTE, "prices")
         )
-    return events
+    elif source == SOURCE_NORDPOOL:
+        prices = await nordpool_events(
+            hass, options[CONF_NORDPOOL_ENTRY], options.get(CONF_NORDPOOL_AREA), start, end
+        )
+    else:
+        prices = float(options.get(CONF_FIXED_PRICE, DEFAULT_FIXED_PRICE))
+    return with_markup(prices, float(options.get(CONF_PRICE_MARKUP) or 0.0))
+
+
+async def _production_prices(
+    hass: HomeAssistant,
+    options: Any,
+    start: datetime,
+    end: datetime,
+    consumption: PriceEvents | float,
+) -> PriceEvents | float | None:
+    """None: exports earn the consumption price (FlexMeasures' default)."""
+    source = options.get(CONF_PRODUCTION_SOURCE, SOURCE_SAME)
+    if source == SOURCE_SENSOR:
+        return price_events(
+            hass,
+            options[CONF_PRODUCTION_ENTITY],
+            options.get(CONF_PRODUCTION_ATTRIBUTE, "prices"),
+        )
+    if source == SOURCE_NORDPOOL:
+        return await nordpool_events(
+            hass, options[CONF_NORDPOOL_ENTRY], options.get(CONF_NORDPOOL_AREA), start, end
+        )
+    if source == SOURCE_FIXED:
+        return float(options.get(CONF_PRODUCTION_FIXED, 0.0))
+    return None
+
+
+def _price_source_name(options: Any, which: str) -> str:
+    if which == "production" and options.get(CONF_PRODUCTION_ENTITY):
+        return str(options[CONF_PRODUCTION_ENTITY])
+    return str(options.get(CONF_PRICE_ENTITY) or options.get(CONF_NORDPOOL_ENTRY) or "prices")
 
 
 def battery_model(hass: HomeAssistant, name: str, data: Any) -> dict[str, Any]:
     capacity = float(data[CONF_CAPACITY_KWH])
-    percent = _number_state(hass, data[CONF_SOC_ENTITY])
+    percent = number_state(hass, data[CONF_SOC_ENTITY])
     return {
         "name": name,
         "type": "storage",
@@ -159,7 +280,7 @@ def ev_model(
     """An EV: charges only while plugged in and until departure, to its target by then."""
     capacity = float(data[CONF_CAPACITY_KWH])
     if soc_entity := data.get(CONF_SOC_ENTITY):
-        percent = _number_state(hass, soc_entity)
+        percent = number_state(hass, soc_entity)
     else:
         percent = float(data.get(CONF_ASSUMED_SOC, 50))
     model: dict[str, Any] = {
@@ -175,7 +296,7 @@ def ev_model(
     if plugged and hass.states.is_state(plugged, "off"):
         model["availability"] = []  # not connected: nothing to plan now
         return model
-    departure = next_departure(
+    departure = next_time_of_day(
         settings.get(CONF_DEPARTURE, data.get(CONF_DEPARTURE, DEFAULT_DEPARTURE)), start
     )
     if departure <= end:
@@ -187,47 +308,156 @@ def ev_model(
     return model
 
 
-def building_name(heat_pump: str) -> str:
+def heat_sink_name(heat_pump: str, data: Any) -> str:
     """The heat sink a heat pump subentry heats, as named in the problem and the plan."""
-    return f"{heat_pump} building"
+    return f"{heat_pump} {data.get(CONF_HEATS) or 'building'}"
 
 
-def heat_pump_models(hass: HomeAssistant, name: str, data: Any) -> list[dict[str, Any]]:
-    """A heat pump and the building it heats (first-order thermal model, comfort band).
+async def heat_pump_models(
+    hass: HomeAssistant, name: str, data: Any, steps: list[datetime]
+) -> list[dict[str, Any]]:
+    """A heat pump and what it heats: a building (first-order thermal model with a comfort
+    band) or a hot-water buffer (a tank between a minimum and a maximum temperature)."""
+    sink = (
+        _buffer(hass, name, data, steps)
+        if data.get(CONF_HEATS) == HEATS_BUFFER
+        else (await _building(hass, name, data, steps))
+    )
+    pump: dict[str, Any] = {
+        "name": name,
+        "type": "heat-pump",
+        "heats": sink["name"],
+        "power-capacity": f"{data[CONF_POWER_KW]} kW",
+        "cop": float(data.get(CONF_COP, 3.0)),
+    }
+    if data.get(CONF_MIN_POWER_KW):
+        pump["min-power"] = f"{data[CONF_MIN_POWER_KW]} kW"
+    return [sink, pump]
 
-    The outdoor temperature now stands for the whole horizon (a weather forecast is next).
-    """
-    indoor = _number_state(hass, data[CONF_INDOOR_ENTITY])
-    outdoor = _number_state(hass, data[CONF_OUTDOOR_ENTITY])
-    building = {
-        "name": building_name(name),
+
+async def _building(
+    hass: HomeAssistant, name: str, data: Any, steps: list[datetime]
+) -> dict[str, Any]:
+    outdoor = temperature_state(hass, data[CONF_OUTDOOR_ENTITY])
+    ambient: Any = outdoor
+    if weather := data.get(CONF_WEATHER_ENTITY):
+        values = await forecasts.outdoor_temperatures(hass, weather, outdoor, steps)
+        ambient = {
+            "start": steps[0].isoformat(),
+            "resolution": _iso_minutes(steps[1] - steps[0]) if len(steps) > 1 else "PT15M",
+            "values": values,
+        }
+    return {
+        "name": heat_sink_name(name, data),
         "type": "heat-storage",
         "model": "building",
         "heat-capacity": f"{data[CONF_HEAT_CAPACITY]} kWh/K",
         "heat-loss": f"{data[CONF_HEAT_LOSS]} kW/K",
-        "ambient-temperature": outdoor,
-        "temperature-at-start": indoor,
+        "ambient-temperature": ambient,
+        "temperature-at-start": temperature_state(hass, data[CONF_INDOOR_ENTITY]),
         "comfort-min": float(data[CONF_COMFORT_MIN]),
         "comfort-max": float(data[CONF_COMFORT_MAX]),
         # People who set a comfort band expect it kept unless heating cannot: at 10 per K·h
         # a dip always costs more than the heat that avoids it at any realistic price.
         "comfort-breach-price": COMFORT_BREACH_PRICE,
     }
-    pump: dict[str, Any] = {
-        "name": name,
-        "type": "heat-pump",
-        "heats": building_name(name),
-        "power-capacity": f"{data[CONF_POWER_KW]} kW",
-        "cop": float(data.get(CONF_COP, 3.0)),
+
+
+def _buffer(hass: HomeAssistant, name: str, data: Any, steps: list[datetime]) -> dict[str, Any]:
+    litres = float(data[CONF_TANK_LITRES])
+    buffer: dict[str, Any] = {
+        "name": heat_sink_name(name, data),
+        "type": "heat-storage",
+        "model": "buffer",
+        "heat-capacity": f"{litres * WATER_KWH_PER_LITRE_K:.5f} kWh/K",
+        "heat-loss": f"{float(data.get(CONF_TANK_LOSS_W_PER_K, 2.0)) / 1000:.5f} kW/K",
+        "ambient-temperature": TANK_SURROUNDINGS_C,
+        "temperature-at-start": temperature_state(hass, data[CONF_TANK_ENTITY]),
+        "temperature-min": float(data[CONF_TANK_MIN]),
+        "temperature-max": float(data[CONF_TANK_MAX]),
+        # Tapping spread over the day: the tank must hold enough for it at every step.
+        "heat-usage": f"{float(data.get(CONF_HOT_WATER_KWH_PER_DAY, 0.0)) / 24:.4f} kW",
     }
-    if data.get(CONF_MIN_POWER_KW):
-        pump["min-power"] = f"{data[CONF_MIN_POWER_KW]} kW"
-    return [building, pump]
+    if data.get(CONF_TANK_TARGET) and steps:
+        moment = next_time_of_day(data.get(CONF_TANK_TARGET_TIME, "07:00:00"), steps[0])
+        buffer["temperature-targets"] = [
+            {"datetime": moment.isoformat(), "value": float(data[CONF_TANK_TARGET])}
+        ]
+    return buffer
 
 
-def next_departure(departure: Any, after: datetime) -> datetime:
-    """The next moment, after `after`, at the departure time of day (local time)."""
-    clock = departure if isinstance(departure, time) else time.fromisoformat(str(departure))
+def appliance_model(
+    name: str,
+    data: Any,
+    run: ApplianceRun,
+    start: datetime,
+    end: datetime,
+    resolution: timedelta,
+) -> dict[str, Any] | None:
+    """An appliance asked to run once: shiftable between its earliest start and its deadline;
+    once started, the rest of its run is fixed from now. None: nothing to plan in this horizon
+    (its run is over, or its window opens too late)."""
+    profile = appliance_profile(data, resolution)
+    steps = (end - start) // resolution
+    model: dict[str, Any] = {"name": name, "type": "process"}
+    if run.started_at is not None:
+        done = (start - _floor(dt_util.as_utc(run.started_at), resolution)) // resolution
+        rest = profile[done : done + steps]
+        if not rest:
+            return None
+        model["profile"] = [f"{kw} kW" for kw in rest]
+        return model  # INFLEXIBLE: from the plan's start
+    earliest, deadline = appliance_window(data, max(start, dt_util.as_utc(run.armed_at)), end)
+    first = _ceil(earliest, resolution)
+    if first + len(profile) * resolution > end:
+        return None
+    if deadline is None or first + len(profile) * resolution > _floor(deadline, resolution):
+        # Too late to finish by the deadline: run as soon as the horizon allows rather than not.
+        deadline = end
+    model["earliest-start"] = earliest.isoformat()
+    model["deadline"] = deadline.isoformat()
+    if data.get(CONF_BREAKABLE):
+        model["policy"] = "BREAKABLE"
+        model["power"] = f"{max(profile)} kW"
+        model["duration"] = _iso_minutes(len(profile) * resolution)
+    else:
+        model["policy"] = "SHIFTABLE"
+        model["profile"] = [f"{kw} kW" for kw in profile]
+    return model
+
+
+def appliance_window(data: Any, now: datetime, end: datetime) -> tuple[datetime, datetime | None]:
+    """The run's window: from the earliest start (a time of day; now if inside the window) to
+    the next deadline after it (None: no deadline within the horizon)."""
+    earliest = now
+    if data.get(CONF_EARLIEST_START):
+        opens = next_time_of_day(data[CONF_EARLIEST_START], now - timedelta(seconds=1))
+        closes = next_time_of_day(data[CONF_DEADLINE], now) if data.get(CONF_DEADLINE) else None
+        if closes is None or opens < closes:  # not inside tonight's window yet
+            earliest = opens
+    deadline = next_time_of_day(data[CONF_DEADLINE], earliest) if data.get(CONF_DEADLINE) else end
+    return earliest, deadline if deadline <= end else None
+
+
+def appliance_profile(data: Any, resolution: timedelta) -> list[float]:
+    """The appliance's power per plan step: its quarter-hour profile, or power × duration."""
+    if raw := str(data.get(CONF_PROFILE) or "").strip():
+        quarters = [float(part) for part in raw.replace(";", ",").split(",") if part.strip()]
+    else:
+        count = max(1, round(float(data[CONF_DURATION_MINUTES]) / 15))
+        quarters = [float(data[CONF_POWER_KW])] * count
+    per_step = resolution / PROFILE_STEP
+    if per_step <= 1:  # finer steps repeat each quarter hour's power
+        repeat = round(1 / per_step)
+        return [kw for kw in quarters for _ in range(repeat)]
+    group = round(per_step)  # coarser steps keep the energy: the mean of their quarters
+    padded = quarters + [0.0] * (-len(quarters) % group)
+    return [round(sum(padded[i : i + group]) / group, 4) for i in range(0, len(padded), group)]
+
+
+def next_time_of_day(clock_time: Any, after: datetime) -> datetime:
+    """The next moment, after `after`, at a time of day (local time)."""
+    clock = clock_time if isinstance(clock_time, time) else time.fromisoformat(str(clock_time))
     local = dt_util.as_local(after)
     moment = local.replace(hour=clock.hour, minute=clock.minute, second=0, microsecond=0)
     if moment <= local:
@@ -235,26 +465,35 @@ def next_departure(departure: Any, after: datetime) -> datetime:
     return dt_util.as_utc(moment)
 
 
-def _number_state(hass: HomeAssistant, entity_id: str) -> float:
+def number_state(hass: HomeAssistant, entity_id: str) -> float:
     state = hass.states.get(entity_id)
     if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        raise MissingInputError(entity_id, "unavailable")
+        raise MissingInputError(entity_id, "is unavailable")
     try:
         return float(state.state)
     except ValueError:
-        raise MissingInputError(entity_id, f"state {state.state!r} is not a number") from None
+        raise MissingInputError(entity_id, f"has state {state.state!r}, not a number") from None
+
+
+def temperature_state(hass: HomeAssistant, entity_id: str) -> float:
+    """A temperature sensor's value in °C, whatever unit it reports in."""
+    value = number_state(hass, entity_id)
+    state = hass.states.get(entity_id)
+    unit = state.attributes.get("unit_of_measurement") if state else None
+    if unit in (UnitOfTemperature.FAHRENHEIT, UnitOfTemperature.KELVIN):
+        return round(TemperatureConverter.convert(value, unit, UnitOfTemperature.CELSIUS), 2)
+    return value
+
+
+def _iso_minutes(step: timedelta) -> str:
+    return f"PT{int(step.total_seconds() // 60)}M"
+
+
+def _ceil(moment: datetime, step: timedelta) -> datetime:
+    floored = _floor(moment, step)
+    return floored if floored == moment else floored + step
 
 
 def _floor(moment: datetime, step: timedelta) -> datetime:
     epoch = datetime(1970, 1, 1, tzinfo=moment.tzinfo)
     return moment - (moment - epoch) % step
-
-
-def _first(item: Any, keys: tuple[str, ...]) -> Any:
-    if not isinstance(item, dict):
-        return None
-    return next((item[key] for key in keys if item.get(key) is not None), None)
-
-
-def _as_datetime(value: Any) -> datetime:
-    return value if isinstance(value, datetime) else datetime.fromisoformat(str(value))

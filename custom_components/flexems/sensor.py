@@ -8,20 +8,30 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.components.sensor import (
+    RestoreSensor,
     SensorDeviceClass,
     SensorEntity,
     SensorEntityDescription,
     SensorStateClass,
 )
 from homeassistant.const import UnitOfEnergy, UnitOfPower, UnitOfTemperature
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.event import async_track_utc_time_change
 from homeassistant.util import dt as dt_util
 
-from .const import SUBENTRY_BATTERY, SUBENTRY_EV, SUBENTRY_HEAT_PUMP
+from .const import (
+    CONF_RESOLUTION_MINUTES,
+    DEFAULT_RESOLUTION_MINUTES,
+    SUBENTRY_APPLIANCE,
+    SUBENTRY_BATTERY,
+    SUBENTRY_EV,
+    SUBENTRY_HEAT_PUMP,
+    SUBENTRY_PV,
+)
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator
 from .entity import FlexEmsEntity
-from .problem import building_name
+from .problem import heat_sink_name
 
 PARALLEL_UPDATES = 0
 
@@ -131,42 +141,53 @@ def _planned_power(series: Callable[[dict[str, Any]], list[float]]) -> PlanSenso
     )
 
 
-def battery_sensors(name: str) -> tuple[PlanSensorDescription, ...]:
-    def device(plan: dict[str, Any]) -> dict[str, Any]:
-        body: dict[str, Any] = plan["devices"][name]
-        return body
+def _device(plan: dict[str, Any], name: str) -> dict[str, Any] | None:
+    device: dict[str, Any] | None = plan["devices"].get(name)
+    return device
+
+
+def battery_sensors(name: str, data: Any) -> tuple[PlanSensorDescription, ...]:
+    def power(plan: dict[str, Any]) -> list[float]:
+        values: list[float] = plan["devices"][name]["power_kw"]
+        return values
+
+    def soc(plan: dict[str, Any]) -> list[float]:
+        values: list[float] = plan["devices"][name]["soc_kwh"]
+        return values
 
     return (
-        _planned_power(lambda plan: device(plan)["power_kw"]),
+        _planned_power(power),
         PlanSensorDescription(
             key="planned_energy_stored",
             device_class=SensorDeviceClass.ENERGY_STORAGE,
             state_class=SensorStateClass.MEASUREMENT,
             native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-            value_fn=_now_value(lambda plan: device(plan)["soc_kwh"]),
-            schedule_fn=lambda plan: device(plan)["soc_kwh"],
+            value_fn=_now_value(soc),
+            schedule_fn=soc,
         ),
         PlanSensorDescription(
             key="energy_stored_at_horizon_end",
             device_class=SensorDeviceClass.ENERGY_STORAGE,
             native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-            value_fn=lambda plan: device(plan)["soc_kwh"][-1],
+            value_fn=lambda plan: soc(plan)[-1],
         ),
         PlanSensorDescription(
             key="next_change",
             device_class=SensorDeviceClass.TIMESTAMP,
-            value_fn=lambda plan: next_change(device(plan)["power_kw"], plan),
+            value_fn=lambda plan: next_change(power(plan), plan),
         ),
     )
 
 
-def heat_pump_sensors(name: str) -> tuple[PlanSensorDescription, ...]:
+def heat_pump_sensors(name: str, data: Any) -> tuple[PlanSensorDescription, ...]:
+    sink = heat_sink_name(name, data)
+
     def power(plan: dict[str, Any]) -> list[float]:
         values: list[float] = plan["devices"][name]["power_kw"]
         return values
 
     def temperature(plan: dict[str, Any]) -> list[float]:
-        values: list[float] = plan["devices"][building_name(name)]["temperature_c"]
+        values: list[float] = plan["devices"][sink]["temperature_c"]
         return values
 
     return (
@@ -179,14 +200,47 @@ def heat_pump_sensors(name: str) -> tuple[PlanSensorDescription, ...]:
             value_fn=_now_value(temperature),
             schedule_fn=temperature,
         ),
+        PlanSensorDescription(
+            key="temperature_at_horizon_end",
+            device_class=SensorDeviceClass.TEMPERATURE,
+            native_unit_of_measurement=UnitOfTemperature.CELSIUS,
+            value_fn=lambda plan: temperature(plan)[-1],
+        ),
+        PlanSensorDescription(
+            key="next_change",
+            device_class=SensorDeviceClass.TIMESTAMP,
+            value_fn=lambda plan: next_change(power(plan), plan),
+        ),
+    )
+
+
+def appliance_sensors(name: str, data: Any) -> tuple[PlanSensorDescription, ...]:
+    """Planned only while asked to run: otherwise no power is planned and there is no start."""
+
+    def power(plan: dict[str, Any]) -> list[float]:
+        device = _device(plan, name)
+        return device["power_kw"] if device else [0.0] * len(plan["timestamps"])
+
+    def start(plan: dict[str, Any]) -> datetime | None:
+        device = _device(plan, name)
+        if not device or not device.get("start"):
+            return None
+        return datetime.fromisoformat(device["start"])
+
+    return (
+        _planned_power(power),
+        PlanSensorDescription(
+            key="planned_start", device_class=SensorDeviceClass.TIMESTAMP, value_fn=start
+        ),
     )
 
 
 # Per subentry type: the device's kind and its sensors.
-ASSET_SENSORS: dict[str, tuple[str, Callable[[str], tuple[PlanSensorDescription, ...]]]] = {
+ASSET_SENSORS: dict[str, tuple[str, Callable[[str, Any], tuple[PlanSensorDescription, ...]]]] = {
     SUBENTRY_BATTERY: ("battery", battery_sensors),
     SUBENTRY_EV: ("EV", battery_sensors),
     SUBENTRY_HEAT_PUMP: ("heat pump", heat_pump_sensors),
+    SUBENTRY_APPLIANCE: ("appliance", appliance_sensors),
 }
 
 
@@ -204,10 +258,19 @@ async def async_setup_entry(
         async_add_entities(
             (
                 PlanSensor(coordinator, description, subentry.title, subentry_id, kind)
-                for description in descriptions(subentry.title)
+                for description in descriptions(subentry.title, subentry.data)
             ),
             config_subentry_id=subentry_id,
         )
+    for subentry_id, subentry in entry.subentries.items():
+        if subentry.subentry_type == SUBENTRY_PV:
+            async_add_entities(
+                [PvForecastSensor(coordinator, subentry.title, subentry_id)],
+                config_subentry_id=subentry_id,
+            )
+    async_add_entities(
+        PlannedEnergySensor(coordinator, key, series) for key, series in PLANNED_ENERGY.items()
+    )
 
 
 class PlanSensor(FlexEmsEntity, SensorEntity):
@@ -238,3 +301,107 @@ class PlanSensor(FlexEmsEntity, SensorEntity):
             return None
         plan = self.coordinator.data
         return {"schedule": schedule(plan, self.entity_description.schedule_fn(plan))}
+
+
+class PvForecastSensor(FlexEmsEntity, SensorEntity):
+    """The PV power the plan expects now, from the PV's solar forecast."""
+
+    _attr_device_class = SensorDeviceClass.POWER
+    _attr_state_class = SensorStateClass.MEASUREMENT
+    _attr_native_unit_of_measurement = UnitOfPower.KILO_WATT
+    _unrecorded_attributes = frozenset({"schedule"})
+
+    def __init__(self, coordinator: FlexEmsCoordinator, asset: str, subentry_id: str) -> None:
+        super().__init__(coordinator, "forecast_power", asset, subentry_id, kind="PV")
+        self.subentry_id = subentry_id
+
+    def _series(self) -> list[float] | None:
+        series = self.coordinator.pv_forecasts.get(self.subentry_id)
+        if series is None or len(series) != len(self.coordinator.data["timestamps"]):
+            return None
+        return series
+
+    @property
+    def native_value(self) -> float | None:
+        series = self._series()
+        index = step_now(self.coordinator.data, dt_util.utcnow())
+        return None if series is None or index is None else series[index]
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        series = self._series()
+        return None if series is None else {"schedule": schedule(self.coordinator.data, series)}
+
+
+# Energy-dashboard sensors: energy the plans in force scheduled through the grid meter.
+PLANNED_ENERGY: dict[str, str] = {
+    "planned_grid_import": "import_kw",
+    "planned_grid_export": "export_kw",
+}
+
+
+class PlannedEnergySensor(FlexEmsEntity, RestoreSensor):
+    """A meter of planned energy: at the end of each step it adds that step's planned energy,
+    as planned by the plan in force during the step. Total increasing in kWh, so the energy
+    dashboard can set it beside the real grid meter."""
+
+    _attr_device_class = SensorDeviceClass.ENERGY
+    _attr_state_class = SensorStateClass.TOTAL_INCREASING
+    _attr_native_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
+    _attr_suggested_display_precision = 2
+
+    def __init__(self, coordinator: FlexEmsCoordinator, key: str, series: str) -> None:
+        super().__init__(coordinator, key)
+        self.series = series
+        self._total = 0.0
+        self._pending: tuple[datetime, float] | None = None  # (step end, planned kWh)
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        if (last := await self.async_get_last_sensor_data()) is not None:
+            self._total = float(last.native_value or 0.0)  # type: ignore[arg-type]
+        minutes = self.coordinator.config_entry.options.get(
+            CONF_RESOLUTION_MINUTES, DEFAULT_RESOLUTION_MINUTES
+        )
+        self.async_on_remove(
+            async_track_utc_time_change(
+                self.hass, self._step_ended, minute=list(range(0, 60, int(minutes))), second=0
+            )
+        )
+        self._remember_step()
+
+    @property
+    def native_value(self) -> float:
+        return round(self._total, 4)
+
+    @property
+    def available(self) -> bool:
+        return True  # a meter keeps its count while the add-on is away
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        self._remember_step()
+        super()._handle_coordinator_update()
+
+    @callback
+    def _step_ended(self, now: datetime) -> None:
+        if self._pending is not None and self._pending[0] <= now:
+            self._total += self._pending[1]
+            self._pending = None
+        self._remember_step()
+        self.async_write_ha_state()
+
+    @callback
+    def _remember_step(self) -> None:
+        """The current step's planned energy in the newest plan, counted when the step ends."""
+        plan = self.coordinator.data
+        if not self.coordinator.last_update_success or plan is None:
+            return
+        index = step_now(plan, dt_util.utcnow())
+        if index is None:
+            return
+        ends = [*plan["timestamps"][1:], plan["end"]]
+        begin = datetime.fromisoformat(plan["timestamps"][index])
+        end = datetime.fromisoformat(ends[index])
+        hours = (end - begin) / timedelta(hours=1)
+        self._pending = (end, plan["site"][self.series][index] * hours)

@@ -19,7 +19,8 @@ from homeassistant.util import dt as dt_util
 
 from .client import FlexEmsError, FlexEmsProblemError
 from .const import DOMAIN
-from .problem import MissingInputError, build_site_problem
+from .errors import MissingInputError
+from .problem import async_build_site_problem
 
 ATTR_CONFIG_ENTRY = "config_entry"
 ATTR_PROBLEM = "problem"
@@ -80,12 +81,12 @@ def async_setup_services(hass: HomeAssistant) -> None:
             ) from error
         return plan
 
-    def entry_problem(call: ServiceCall) -> dict[str, Any]:
+    async def entry_problem(call: ServiceCall) -> dict[str, Any]:
         """The entry's own site problem, from now (its prices, limits and assets)."""
         coordinator = _coordinator(hass, call)
         try:
-            return build_site_problem(
-                hass, coordinator.config_entry, dt_util.utcnow(), coordinator.ev_settings
+            built = await async_build_site_problem(
+                hass, coordinator.config_entry, dt_util.utcnow(), coordinator.settings
             )
         except MissingInputError as error:
             raise ServiceValidationError(
@@ -93,10 +94,11 @@ def async_setup_services(hass: HomeAssistant) -> None:
                 translation_key="missing_input",
                 translation_placeholders={"entity_id": error.entity_id, "reason": error.reason},
             ) from error
+        return built.body
 
     async def schedule(call: ServiceCall) -> ServiceResponse:
         """Plan a site problem given inline, or the entry's own."""
-        problem = call.data.get(ATTR_PROBLEM) or entry_problem(call)
+        problem = call.data.get(ATTR_PROBLEM) or await entry_problem(call)
         return await plan_for(call, problem)
 
     async def schedule_device(call: ServiceCall) -> ServiceResponse:
@@ -115,7 +117,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
                         "allowed": ", ".join(allowed),
                     },
                 )
-        problem = entry_problem(call)
+        problem = await entry_problem(call)
         problem["flex-model"] = devices
         return await plan_for(call, problem)
 

@@ -22,7 +22,7 @@ from custom_components.flexems.const import (
     DOMAIN,
     SUBENTRY_EV,
 )
-from custom_components.flexems.problem import next_departure
+from custom_components.flexems.problem import next_time_of_day
 
 from ..api.server import Server
 from .conftest import entry_for, set_inputs
@@ -73,7 +73,7 @@ def soc_at(plan: dict, name: str, moment: datetime) -> float:
 async def test_the_ev_reaches_its_target_by_departure(hass: HomeAssistant, addon: Server) -> None:
     entry = await with_ev(hass, addon)
     plan = await get_plan(hass, entry.entry_id)
-    departure = next_departure("07:00:00", dt_util.utcnow())
+    departure = next_time_of_day("07:00:00", dt_util.utcnow())
     assert soc_at(plan, "car", departure) == pytest.approx(48, abs=1e-3)  # 80 % of 60 kWh
     after = [
         p
@@ -94,7 +94,7 @@ async def test_changing_the_target_replans(hass: HomeAssistant, addon: Server) -
     )  # fmt: skip
     await hass.async_block_till_done()
     plan = await get_plan(hass, entry.entry_id)
-    departure = next_departure("07:00:00", dt_util.utcnow())
+    departure = next_time_of_day("07:00:00", dt_util.utcnow())
     assert soc_at(plan, "car", departure) == pytest.approx(30, abs=1e-3)
     await hass.services.async_call(
         "time", "set_value", {"entity_id": "time.car_departure", "time": "09:30:00"}, blocking=True
@@ -102,7 +102,7 @@ async def test_changing_the_target_replans(hass: HomeAssistant, addon: Server) -
     await hass.async_block_till_done()
     assert hass.states.get("time.car_departure").state == "09:30:00"
     plan = await get_plan(hass, entry.entry_id)
-    later = next_departure(time(9, 30), dt_util.utcnow())
+    later = next_time_of_day(time(9, 30), dt_util.utcnow())
     assert soc_at(plan, "car", later) == pytest.approx(30, abs=1e-3)
 
 
@@ -114,9 +114,9 @@ async def test_an_unplugged_ev_is_not_planned(hass: HomeAssistant, addon: Server
 
 def test_departure_is_the_next_such_time_of_day() -> None:
     morning = datetime(2026, 6, 1, 5, 0, tzinfo=UTC)
-    first = next_departure("07:00:00", morning)
+    first = next_time_of_day("07:00:00", morning)
     assert first > morning
-    assert next_departure("07:00:00", first) > first  # at the moment itself: the next day
+    assert next_time_of_day("07:00:00", first) > first  # at the moment itself: the next day
 
 
 async def test_the_ev_subentry_needs_a_state_of_charge(hass: HomeAssistant, addon: Server) -> None:

@@ -11,12 +11,9 @@ from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
 from custom_components.flexems.client import FlexEmsClient, FlexEmsProblemError
 from custom_components.flexems.const import CONF_FIXED_PRICE, CONF_GRID_LIMIT_KW, DOMAIN
-from custom_components.flexems.problem import (
-    MissingInputError,
-    battery_model,
-    build_site_problem,
-    price_events,
-)
+from custom_components.flexems.errors import MissingInputError
+from custom_components.flexems.prices import price_events
+from custom_components.flexems.problem import async_build_site_problem, battery_model
 
 from ..api.server import TOKEN, Server
 from ..api.test_service import slow_problem
@@ -41,8 +38,8 @@ async def test_prices_per_mwh_with_start_keys_only(hass: HomeAssistant) -> None:
     ("attributes", "reason"),
     [
         ({}, "has no price list in its attribute 'prices'"),
-        ({"prices": [{"value": 1}]}, "price 0 has no start time"),
-        ({"prices": [{"start": "2026-06-01T10:00:00+00:00"}]}, "price 0 has no value"),
+        ({"prices": [{"value": 1}]}, "has no start time in price 0"),
+        ({"prices": [{"start": "2026-06-01T10:00:00+00:00"}]}, "has no value in price 0"),
     ],
 )
 async def test_unusable_price_sensors_say_why(
@@ -56,7 +53,7 @@ async def test_unusable_price_sensors_say_why(
 
 async def test_a_battery_soc_that_is_not_a_number(hass: HomeAssistant) -> None:
     hass.states.async_set(SOC_ENTITY, "charging")
-    with pytest.raises(MissingInputError, match="is not a number"):
+    with pytest.raises(MissingInputError, match="not a number"):
         battery_model(
             hass, "battery", {"soc_entity": SOC_ENTITY, "capacity_kwh": 10, "power_kw": 5}
         )
@@ -74,7 +71,7 @@ async def test_fixed_price_and_grid_limit(hass: HomeAssistant, addon: Server) ->
     hass.config_entries.async_update_entry(
         entry, options={CONF_FIXED_PRICE: 0.25, CONF_GRID_LIMIT_KW: 11}
     )
-    problem = build_site_problem(hass, entry, NOW)
+    problem = (await async_build_site_problem(hass, entry, NOW)).body
     assert problem["start"] == "2026-06-01T10:00:00+00:00"
     assert problem["end"] == "2026-06-02T10:00:00+00:00"
     assert problem["flex-context"]["consumption-price"] == 0.25
@@ -87,8 +84,8 @@ async def test_prices_that_end_before_now_are_missing_input(
 ) -> None:
     set_inputs(hass)
     entry = entry_for(addon)
-    with pytest.raises(MissingInputError, match="end before the current step"):
-        build_site_problem(hass, entry, datetime(2030, 1, 1, tzinfo=UTC))
+    with pytest.raises(MissingInputError, match="has no prices beyond the current step"):
+        await async_build_site_problem(hass, entry, datetime(2030, 1, 1, tzinfo=UTC))
 
 
 async def test_the_client_polls_a_queued_job_and_reports_a_failed_one(

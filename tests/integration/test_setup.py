@@ -129,7 +129,7 @@ async def test_a_missing_price_sensor_raises_a_repair_issue(
     assert entry.state is ConfigEntryState.SETUP_RETRY
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"missing_input_{PRICE_ENTITY}")
     assert issue is not None
-    assert issue.translation_placeholders == {"entity_id": PRICE_ENTITY, "reason": "unavailable"}
+    assert issue.translation_placeholders == {"entity_id": PRICE_ENTITY, "reason": "is unavailable"}
 
 
 async def test_diagnostics_redact_the_token(hass: HomeAssistant, addon: Server) -> None:
