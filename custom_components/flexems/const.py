@@ -84,7 +84,9 @@ CONF_EARLIEST_START: Final = "earliest_start"
 CONF_DEADLINE: Final = "deadline"
 CONF_BREAKABLE: Final = "breakable"
 # Control entities: how a plan is applied.
-CONF_SETPOINT_SIGN: Final = "setpoint_sign"  # consumption_positive or production_positive
+CONF_SETPOINT_SIGN: Final = "setpoint_sign"
+SIGN_CONSUMPTION_POSITIVE: Final = "consumption_positive"
+SIGN_PRODUCTION_POSITIVE: Final = "production_positive"
 CONF_CHARGE_OPTION: Final = "charge_option"
 CONF_DISCHARGE_OPTION: Final = "discharge_option"
 CONF_IDLE_OPTION: Final = "idle_option"

@@ -1,9 +1,12 @@
-"""Per asset, a switch that applies the plan to the asset's control entity.
+"""Per controllable asset, a switch that applies the plan; per appliance, a "run once" switch.
 
-At each step boundary (and on every new plan) the control entity, a number holding a power
-setpoint (consumption positive, in W or kW), is set to the plan's value for the current step,
-within the entity's min, max and step. A change by anyone else pauses applying: the switch
-turns off and says why, until the user turns it on again.
+Apply plan: at each step boundary (and on every new plan) the asset's control entity is set to
+the plan's value for the step (see `controls`). A change by anyone else pauses applying: the
+switch turns off and says when, until the user turns it on again.
+
+Run once: an appliance is planned only when asked to run. Turning the switch on arms it; at its
+planned start flexems starts it (through its control entity, if it has one) and the rest of the
+run is fixed in later plans; when the run is over the switch turns itself off.
 """
 
 from __future__ import annotations
@@ -12,22 +15,40 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
-from homeassistant.const import ATTR_ENTITY_ID, STATE_ON
+from homeassistant.const import ATTR_ENTITY_ID, STATE_ON, UnitOfTemperature
 from homeassistant.core import Context, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.event import (
-    async_track_point_in_utc_time,
-    async_track_state_change_event,
-)
+from homeassistant.helpers.event import async_track_state_change_event, async_track_utc_time_change
 from homeassistant.helpers.restore_state import RestoreEntity
 from homeassistant.util import dt as dt_util
+from homeassistant.util.unit_conversion import TemperatureConverter
 
-from .const import CONF_CONTROL_ENTITY, LOGGER, SUBENTRY_BATTERY
+from . import controls
+from .const import (
+    CONF_CONTROL_ENTITY,
+    CONF_RESOLUTION_MINUTES,
+    DEFAULT_RESOLUTION_MINUTES,
+    LOGGER,
+    SUBENTRY_APPLIANCE,
+    SUBENTRY_BATTERY,
+    SUBENTRY_EV,
+    SUBENTRY_HEAT_PUMP,
+)
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator
 from .entity import FlexEmsEntity
+from .problem import ApplianceRun, appliance_profile, heat_sink_name
 from .sensor import step_now
 
 PARALLEL_UPDATES = 0
+KINDS = {SUBENTRY_BATTERY: "battery", SUBENTRY_EV: "EV", SUBENTRY_HEAT_PUMP: "heat pump"}
+# How an appliance is started, by the domain of its control entity.
+START_SERVICES = {
+    "switch": "turn_on",
+    "input_boolean": "turn_on",
+    "button": "press",
+    "input_button": "press",
+    "script": "turn_on",
+}
 
 
 async def async_setup_entry(
@@ -37,37 +58,57 @@ async def async_setup_entry(
 ) -> None:
     coordinator = entry.runtime_data.coordinator
     for subentry_id, subentry in entry.subentries.items():
-        control = subentry.data.get(CONF_CONTROL_ENTITY)
-        if subentry.subentry_type == SUBENTRY_BATTERY and control:
-            async_add_entities(
-                [ApplyPlanSwitch(coordinator, subentry.title, subentry_id, control)],
-                config_subentry_id=subentry_id,
+        kind = subentry.subentry_type
+        if kind == SUBENTRY_APPLIANCE:
+            entity: SwitchEntity = RunOnceSwitch(
+                coordinator, subentry.title, subentry_id, dict(subentry.data)
             )
+        elif kind in KINDS and subentry.data.get(CONF_CONTROL_ENTITY):
+            entity = ApplyPlanSwitch(
+                coordinator, subentry.title, subentry_id, dict(subentry.data), KINDS[kind]
+            )
+        else:
+            continue
+        async_add_entities([entity], config_subentry_id=subentry_id)
 
 
-def setpoint(planned_kw: float, attributes: dict[str, Any]) -> float:
-    """The planned power in the control entity's unit, within its min, max and step."""
-    value = planned_kw * 1000.0 if attributes.get("unit_of_measurement") == "W" else planned_kw
-    step = float(attributes.get("step", 0) or 0)
-    if step > 0:
-        value = round(value / step) * step
-    low = float(attributes.get("min", value))
-    high = float(attributes.get("max", value))
-    return round(min(max(value, low), high), 6)
+class StepBoundaryEntity(FlexEmsEntity):
+    """Wakes one second after each plan step boundary (step lengths divide the hour)."""
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        minutes = int(
+            self.coordinator.config_entry.options.get(
+                CONF_RESOLUTION_MINUTES, DEFAULT_RESOLUTION_MINUTES
+            )
+        )
+        self.async_on_remove(
+            async_track_utc_time_change(
+                self.hass, self._step_started, minute=list(range(0, 60, minutes)), second=1
+            )
+        )
+
+    async def _step_started(self, now: datetime) -> None:
+        raise NotImplementedError
 
 
-class ApplyPlanSwitch(FlexEmsEntity, SwitchEntity, RestoreEntity):
+class ApplyPlanSwitch(StepBoundaryEntity, SwitchEntity, RestoreEntity):
     _attr_is_on = False
 
     def __init__(
-        self, coordinator: FlexEmsCoordinator, asset: str, subentry_id: str, control: str
+        self,
+        coordinator: FlexEmsCoordinator,
+        asset: str,
+        subentry_id: str,
+        settings: dict[str, Any],
+        kind: str,
     ) -> None:
-        super().__init__(coordinator, "apply_plan", asset, subentry_id)
-        self.control = control
-        self._ours: set[str] = set()  # contexts of our own writes
-        self._last_applied: float | None = None
+        super().__init__(coordinator, "apply_plan", asset, subentry_id, kind)
+        self.settings = settings
+        self.control: str = settings[CONF_CONTROL_ENTITY]
+        self._ours: set[str] = set()  # contexts of our own commands
+        self._expected: Any = None
         self._paused_at: datetime | None = None
-        self._next_boundary: Any = None
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
@@ -76,14 +117,13 @@ class ApplyPlanSwitch(FlexEmsEntity, SwitchEntity, RestoreEntity):
         self.async_on_remove(
             async_track_state_change_event(self.hass, [self.control], self._control_changed)
         )
-        self.async_on_remove(self._cancel_boundary)
         await self._apply()
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         return {
             "control_entity": self.control,
-            "last_applied": self._last_applied,
+            "last_applied": self._expected,
             "paused_by_user_at": self._paused_at.isoformat() if self._paused_at else None,
         }
 
@@ -95,7 +135,6 @@ class ApplyPlanSwitch(FlexEmsEntity, SwitchEntity, RestoreEntity):
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         self._attr_is_on = False
-        self._cancel_boundary()
         self.async_write_ha_state()
 
     @callback
@@ -103,60 +142,159 @@ class ApplyPlanSwitch(FlexEmsEntity, SwitchEntity, RestoreEntity):
         super()._handle_coordinator_update()
         self.hass.async_create_task(self._apply())
 
-    async def _apply(self, _now: datetime | None = None) -> None:
-        """Set the control entity to this step's planned power; wake at the next step."""
-        self._cancel_boundary()
+    async def _step_started(self, now: datetime) -> None:
+        await self._apply()
+
+    async def _apply(self) -> None:
+        """Put the control entity at this step's planned value."""
         if not self.is_on or not self.coordinator.last_update_success:
             return
         plan = self.coordinator.data
-        now = dt_util.utcnow()
-        index = step_now(plan, now)
+        index = step_now(plan, dt_util.utcnow())
         state = self.hass.states.get(self.control)
-        if index is None or state is None:
+        if index is None or state is None or self.asset not in plan["devices"]:
             return
-        value = setpoint(plan["devices"][self.asset]["power_kw"][index], dict(state.attributes))
+        planned_kw = plan["devices"][self.asset]["power_kw"][index]
+        try:
+            command = controls.command(
+                self.control, state, planned_kw, self._planned_temperature(index), self.settings
+            )
+        except ValueError as error:
+            LOGGER.warning("Cannot apply the plan: %s", error)
+            return
+        self._expected = command.shows
+        if controls.same(controls.observed(self.control, state), command.shows):
+            self.async_write_ha_state()
+            return
         context = Context()
         self._ours.add(context.id)
-        self._last_applied = value
-        domain = self.control.split(".", 1)[0]
         await self.hass.services.async_call(
-            domain,
-            "set_value",
-            {ATTR_ENTITY_ID: self.control, "value": value},
-            blocking=True,
-            context=context,
-        )
-        boundaries = [*plan["timestamps"][index + 1 :], plan["end"]]
-        self._next_boundary = async_track_point_in_utc_time(
-            self.hass, self._apply, datetime.fromisoformat(boundaries[0]) + timedelta(seconds=1)
+            command.domain, command.service, command.data, blocking=True, context=context
         )
         self.async_write_ha_state()
 
-    @callback
-    def _control_changed(self, event: Event[EventStateChangedData]) -> None:
-        if not self.is_on or event.context.id in self._ours:
-            return
-        new = event.data["new_state"]
-        if new is None or self._last_applied is None:
-            return
-        try:
-            changed = abs(float(new.state) - self._last_applied) > 1e-6
-        except ValueError:
-            return
-        if changed:
-            LOGGER.info(
-                "%s was changed by hand to %s; applying the plan to %s is paused until turned on",
-                self.control,
-                new.state,
-                self.asset,
-            )
-            self._attr_is_on = False
-            self._paused_at = dt_util.utcnow()
-            self._cancel_boundary()
-            self.async_write_ha_state()
+    def _planned_temperature(self, index: int) -> float | None:
+        """A heated building's planned temperature at the step's end, in HA's unit."""
+        sink = self.coordinator.data["devices"].get(heat_sink_name(self.asset or "", self.settings))
+        if not sink or "temperature_c" not in sink:
+            return None
+        return TemperatureConverter.convert(
+            sink["temperature_c"][index],
+            UnitOfTemperature.CELSIUS,
+            self.hass.config.units.temperature_unit,
+        )
 
     @callback
-    def _cancel_boundary(self) -> None:
-        if self._next_boundary is not None:
-            self._next_boundary()
-            self._next_boundary = None
+    def _control_changed(self, event: Event[EventStateChangedData]) -> None:
+        new = event.data["new_state"]
+        if not self.is_on or event.context.id in self._ours or new is None:
+            return
+        if self._expected is None or controls.same(
+            controls.observed(self.control, new), self._expected
+        ):
+            return
+        LOGGER.info(
+            "%s was changed by hand; applying the plan to %s is paused until turned on",
+            self.control,
+            self.asset,
+        )
+        self._attr_is_on = False
+        self._paused_at = dt_util.utcnow()
+        self.async_write_ha_state()
+
+
+class RunOnceSwitch(StepBoundaryEntity, SwitchEntity, RestoreEntity):
+    """On: the appliance should run once, at the best time in its window."""
+
+    def __init__(
+        self, coordinator: FlexEmsCoordinator, asset: str, subentry_id: str, data: dict[str, Any]
+    ) -> None:
+        super().__init__(coordinator, "run_once", asset, subentry_id, kind="appliance")
+        self.subentry_id = subentry_id
+        self.data = data
+        self.control: str | None = data.get(CONF_CONTROL_ENTITY)
+
+    @property
+    def _run(self) -> ApplianceRun | None:
+        return self.coordinator.settings.appliances.get(self.subentry_id)
+
+    @property
+    def available(self) -> bool:
+        return True  # the user can always ask for a run
+
+    @property
+    def is_on(self) -> bool:
+        return self._run is not None
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        run = self._run
+        return {
+            "armed_at": run.armed_at.isoformat() if run else None,
+            "started_at": run.started_at.isoformat() if run and run.started_at else None,
+        }
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        last = await self.async_get_last_state()
+        if last is not None and last.state == STATE_ON and self._run is None:
+            armed = last.attributes.get("armed_at")
+            started = last.attributes.get("started_at")
+            self.coordinator.settings.appliances[self.subentry_id] = ApplianceRun(
+                armed_at=datetime.fromisoformat(armed) if armed else dt_util.utcnow(),
+                started_at=datetime.fromisoformat(started) if started else None,
+            )
+            await self.coordinator.async_request_refresh()
+
+    async def async_turn_on(self, **kwargs: Any) -> None:
+        if self._run is None:
+            self.coordinator.settings.appliances[self.subentry_id] = ApplianceRun(
+                armed_at=dt_util.utcnow()
+            )
+            self.async_write_ha_state()
+            await self.coordinator.async_request_refresh()
+
+    async def async_turn_off(self, **kwargs: Any) -> None:
+        if self.coordinator.settings.appliances.pop(self.subentry_id, None) is not None:
+            self.async_write_ha_state()
+            await self.coordinator.async_request_refresh()
+
+    @callback
+    def _handle_coordinator_update(self) -> None:
+        super()._handle_coordinator_update()
+        self.hass.async_create_task(self._follow_run())
+
+    async def _step_started(self, now: datetime) -> None:
+        await self._follow_run()
+
+    async def _follow_run(self) -> None:
+        """Start the appliance at its planned start; end the run when it is over."""
+        run = self._run
+        if run is None:
+            return
+        now = dt_util.utcnow()
+        if run.started_at is None:
+            device = (self.coordinator.data or {}).get("devices", {}).get(self.asset)
+            if not self.coordinator.last_update_success or not device or not device.get("start"):
+                return
+            start = datetime.fromisoformat(device["start"])
+            if start > now:
+                return
+            run.started_at = start
+            LOGGER.info("Starting %s as planned at %s", self.asset, start.isoformat())
+            if self.control:
+                domain = self.control.split(".", 1)[0]
+                await self.hass.services.async_call(
+                    domain, START_SERVICES[domain], {ATTR_ENTITY_ID: self.control}, blocking=True
+                )
+            self.async_write_ha_state()
+        step = timedelta(
+            minutes=self.coordinator.config_entry.options.get(
+                CONF_RESOLUTION_MINUTES, DEFAULT_RESOLUTION_MINUTES
+            )
+        )
+        if now >= run.started_at + len(appliance_profile(self.data, step)) * step:
+            LOGGER.info("%s has run; it is planned again when asked to run", self.asset)
+            self.coordinator.settings.appliances.pop(self.subentry_id, None)
+            self.async_write_ha_state()
+            await self.coordinator.async_request_refresh()

@@ -11,7 +11,7 @@ from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.flexems.const import CONF_CONTROL_ENTITY, DOMAIN
-from custom_components.flexems.switch import setpoint
+from custom_components.flexems.controls import setpoint
 
 from ..api.server import Server
 from .conftest import entry_for, set_inputs

@@ -11,9 +11,18 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from custom_components.flexems.const import (
     CONF_CAPACITY_KWH,
     CONF_EFFICIENCY,
+    CONF_GRID_LIMIT_KW,
     CONF_HORIZON_HOURS,
     CONF_INTERVAL_MINUTES,
+    CONF_LOAD_WEEKS,
+    CONF_NORDPOOL_ENTRY,
     CONF_POWER_KW,
+    CONF_PRICE_ATTRIBUTE,
+    CONF_PRICE_ENTITY,
+    CONF_PRICE_MARKUP,
+    CONF_PRICE_SOURCE,
+    CONF_PRODUCTION_FIXED,
+    CONF_PRODUCTION_SOURCE,
     CONF_RELAX,
     CONF_RESOLUTION_MINUTES,
     CONF_SOC_ENTITY,
@@ -24,7 +33,7 @@ from custom_components.flexems.const import (
 )
 
 from ..api.server import TOKEN, Server, free_port
-from .conftest import SOC_ENTITY, entry_for, set_inputs
+from .conftest import PRICE_ENTITY, SOC_ENTITY, entry_for, set_inputs
 
 
 async def test_by_hand_checks_the_connection_first(hass: HomeAssistant, addon: Server) -> None:
@@ -140,10 +149,28 @@ async def test_options_and_a_battery_subentry(hass: HomeAssistant, addon: Server
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
         {CONF_INTERVAL_MINUTES: 30, CONF_HORIZON_HOURS: 12, CONF_RESOLUTION_MINUTES: 60,
-         CONF_RELAX: True},
+         CONF_RELAX: True, CONF_PRICE_SOURCE: "sensor", CONF_PRODUCTION_SOURCE: "fixed"},
     )  # fmt: skip
+    assert result["step_id"] == "prices"
+    fields = {str(key) for key in result["data_schema"].schema}
+    assert {CONF_PRICE_ENTITY, CONF_PRICE_MARKUP, CONF_PRODUCTION_FIXED} <= fields
+    assert CONF_NORDPOOL_ENTRY not in fields
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_PRICE_ATTRIBUTE: "prices", CONF_PRODUCTION_FIXED: 0.05}
+    )
+    assert result["errors"] == {CONF_PRICE_ENTITY: "entity_needed"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_PRICE_ENTITY: PRICE_ENTITY, CONF_PRICE_ATTRIBUTE: "prices",
+         CONF_PRODUCTION_FIXED: 0.05},
+    )  # fmt: skip
+    assert result["step_id"] == "forecasts"
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_LOAD_WEEKS: 4}
+    )
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert entry.options[CONF_HORIZON_HOURS] == 12
+    assert entry.options[CONF_PRODUCTION_FIXED] == 0.05
     await hass.async_block_till_done()
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_BATTERY), context={"source": config_entries.SOURCE_USER}
@@ -162,3 +189,30 @@ async def test_options_and_a_battery_subentry(hass: HomeAssistant, addon: Server
     )
     assert plan["resolution"] == "PT1H"
     assert set(plan["devices"]) == {"battery", "garage battery"}
+
+
+async def test_options_choosing_nord_pool_asks_for_it_and_drops_stale_keys(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    set_inputs(hass)
+    entry = entry_for(addon, **{CONF_GRID_LIMIT_KW: 11})
+    entry.add_to_hass(hass)
+    await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {CONF_INTERVAL_MINUTES: 15, CONF_HORIZON_HOURS: 24, CONF_RESOLUTION_MINUTES: 15,
+         CONF_RELAX: True, CONF_PRICE_SOURCE: "nordpool", CONF_PRODUCTION_SOURCE: "same"},
+    )  # fmt: skip
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["errors"] == {CONF_NORDPOOL_ENTRY: "nordpool_needed"}
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_NORDPOOL_ENTRY: "some entry", CONF_PRICE_MARKUP: 0.12}
+    )
+    result = await hass.config_entries.options.async_configure(result["flow_id"], {})
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert CONF_PRICE_ENTITY not in entry.options  # the sensor source is gone
+    assert CONF_GRID_LIMIT_KW not in entry.options  # left empty: removed
+    assert entry.options[CONF_NORDPOOL_ENTRY] == "some entry"
+    await hass.async_block_till_done()

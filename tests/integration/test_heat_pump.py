@@ -97,6 +97,10 @@ async def test_the_heat_pump_subentry_checks_the_comfort_band(
     result = await hass.config_entries.subentries.async_init(
         (entry.entry_id, SUBENTRY_HEAT_PUMP), context={"source": config_entries.SOURCE_USER}
     )
+    assert result["type"] is FlowResultType.MENU
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "building"}
+    )
     fields = {"name": "heat pump", **PUMP}
     result = await hass.config_entries.subentries.async_configure(
         result["flow_id"], {**fields, CONF_COMFORT_MIN: 23}
