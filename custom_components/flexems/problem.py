@@ -153,7 +153,7 @@ async def async_build_site_problem(
     if limit := options.get(CONF_GRID_LIMIT_KW):
         context["site-power-capacity"] = f"{limit} kW"
     if peak_price := options.get(CONF_PEAK_PRICE):
-        context["site-peak-consumption-price"] = f"{peak_price} EUR/kW"
+        context["site-peak-consumption-price"] = float(peak_price)  # per kW, in the currency
     if load_entity := options.get(CONF_LOAD_ENTITY):
         context["inflexible-consumption"] = await forecasts.load_forecast(
             hass,
