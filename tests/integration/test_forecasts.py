@@ -135,7 +135,7 @@ async def test_weather_forecast_sets_the_outdoor_temperature(
     # Before the first forecast hour: the measured 1.5 °C; then 5, 10 and 15 °C (41, 50, 59 °F).
     assert values[:4] == [1.5] * 4
     assert values[4:16:4] == [5.0, 10.0, 15.0]
-    with pytest.raises(MissingInputError, match="weather.nowhere gave no hourly forecast"):
+    with pytest.raises(MissingInputError, match=r"weather\.nowhere gave no hourly forecast"):
         await outdoor_temperatures(hass, "weather.nowhere", 1.5, steps)
 
 
@@ -150,7 +150,8 @@ async def test_a_heat_pump_with_a_weather_forecast_plans_with_it(
         "template",
         {"template": [{"weather": [{
             "name": "home", "condition_template": "snowy", "temperature_template": "{{ -5 }}",
-            "humidity_template": "{{ 80 }}", "forecast_hourly_template": "{{ " + repr(forecast) + " }}",
+            "humidity_template": "{{ 80 }}",
+            "forecast_hourly_template": "{{ " + repr(forecast) + " }}",
         }]}]},
     )  # fmt: skip
     await hass.async_block_till_done()

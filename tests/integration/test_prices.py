@@ -155,5 +155,5 @@ async def test_export_prices_and_a_peak_price(hass: HomeAssistant, addon: Server
     assert problem["flex-context"]["production-price"][0]["value"] == 0.05
     assert problem["end"] == "2026-06-01T14:00:00+00:00"  # as far as both prices are known
     hass.states.async_remove("sensor.feed_in")
-    with pytest.raises(MissingInputError, match="sensor.feed_in is unavailable"):
+    with pytest.raises(MissingInputError, match=r"sensor\.feed_in is unavailable"):
         await async_build_site_problem(hass, from_sensor, moment)
