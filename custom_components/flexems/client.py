@@ -93,10 +93,10 @@ class FlexEmsClient:
                 f"cannot reach the add-on at {self.url}: {error}"
             ) from error
         if response.status >= 400:
-            error = payload.get("error", {})
+            detail = payload.get("error", {})
             raise FlexEmsProblemError(
-                error.get("code", "error"),
-                error.get("message", str(payload)),
-                error.get("path", ""),
+                detail.get("code", "error"),
+                detail.get("message", str(payload)),
+                detail.get("path", ""),
             )
         return payload

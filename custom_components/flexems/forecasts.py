@@ -16,7 +16,6 @@ from typing import Any
 
 from homeassistant.components.energy.data import async_get_manager
 from homeassistant.components.energy.websocket_api import async_get_energy_platforms
-from homeassistant.components.recorder import get_instance
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.const import (
     STATE_UNAVAILABLE,
@@ -27,6 +26,7 @@ from homeassistant.const import (
 )
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import TemperatureConverter
 
@@ -50,7 +50,7 @@ async def dashboard_solar_entries(hass: HomeAssistant) -> list[str]:
     if "energy" not in hass.config.components:
         return []
     manager = await async_get_manager(hass)
-    sources = (manager.data or {}).get("energy_sources", [])
+    sources = manager.data["energy_sources"] if manager.data else []
     return [
         entry_id
         for source in sources
@@ -151,6 +151,16 @@ async def load_forecast(
     return events
 
 
+def _forecast_points(body: Any) -> list[tuple[datetime, float]]:
+    """(moment, temperature) from one entity's `weather.get_forecasts` answer."""
+    items = body.get("forecast") if isinstance(body, dict) else None
+    return [
+        (dt_util.as_utc(datetime.fromisoformat(str(item["datetime"]))), float(item["temperature"]))
+        for item in items or []
+        if isinstance(item, dict) and item.get("temperature") is not None
+    ]
+
+
 def _hourly(rows: list[Any]) -> dict[datetime, float]:
     """kW per hour from statistics rows: a power's mean, or an energy's change in the hour."""
     hourly = {}
@@ -194,12 +204,7 @@ async def outdoor_temperatures(
         raise MissingInputError(weather_entity, f"gave no hourly forecast: {error}") from error
     state = hass.states.get(weather_entity)
     unit = state.attributes.get("temperature_unit") if state else None
-    forecast = ((response or {}).get(weather_entity) or {}).get("forecast") or []
-    points = sorted(
-        (dt_util.as_utc(datetime.fromisoformat(item["datetime"])), float(item["temperature"]))
-        for item in forecast
-        if item.get("temperature") is not None
-    )
+    points = sorted(_forecast_points((response or {}).get(weather_entity)))
     if not points:
         raise MissingInputError(weather_entity, "has no hourly temperature forecast")
     unit = unit or UnitOfTemperature.CELSIUS
