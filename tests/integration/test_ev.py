@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, datetime, time, timedelta
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant import config_entries
 from homeassistant.config_entries import ConfigSubentryData
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
+from pytest_homeassistant_custom_component.common import (
+    async_fire_time_changed,
+    mock_restore_cache_with_extra_data,
+)
 
 from custom_components.flexems.const import (
     CONF_ASSUMED_SOC,
@@ -138,3 +142,27 @@ async def test_the_ev_subentry_needs_a_state_of_charge(hass: HomeAssistant, addo
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()
     assert hass.states.get("number.van_target_state_of_charge").state == "90.0"
+
+
+async def test_target_and_departure_survive_a_restart(
+    hass: HomeAssistant, addon: Server, freezer: FrozenDateTimeFactory
+) -> None:
+    mock_restore_cache_with_extra_data(
+        hass,
+        (
+            (State("number.car_target_state_of_charge", "60"),
+             {"native_value": 60.0, "native_unit_of_measurement": "%", "native_min_value": 0,
+              "native_max_value": 100, "native_step": 5}),
+            (State("time.car_departure", "09:30:00"), {}),
+        ),
+    )  # fmt: skip
+    entry = await with_ev(hass, addon)
+    assert float(hass.states.get("number.car_target_state_of_charge").state) == 60.0
+    assert hass.states.get("time.car_departure").state == "09:30:00"
+    # Restoring re-plans (the second restore after the debouncer's cooldown).
+    freezer.tick(timedelta(seconds=11))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    plan = entry.runtime_data.coordinator.data
+    departure = next_time_of_day(time(9, 30), dt_util.utcnow())
+    assert soc_at(plan, "car", departure) == pytest.approx(36.0, abs=0.01)  # 60 % of 60 kWh
