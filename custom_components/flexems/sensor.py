@@ -45,13 +45,24 @@ def step_now(plan: dict[str, Any], now: datetime) -> int | None:
     return max(i for i, start in enumerate(starts) if start <= now)
 
 
+# Attributes are kept small (the state machine and frontend carry them): at most this many
+# intervals, which stays under 16 KiB as JSON. The whole plan is in `flexems.get_plan`.
+MAX_SCHEDULE_ITEMS = 160
+
+
 def schedule(plan: dict[str, Any], values: list[float]) -> list[dict[str, Any]]:
-    """[{start, end, value}] for charts, like Nord Pool's raw_today."""
+    """[{start, end, value}] for charts, like Nord Pool's raw_today: steps with the same value
+    in a row are one interval; the first MAX_SCHEDULE_ITEMS intervals."""
     ends = [*plan["timestamps"][1:], plan["end"]]
-    return [
-        {"start": start, "end": end, "value": value}
-        for start, end, value in zip(plan["timestamps"], ends, values, strict=True)
-    ]
+    items: list[dict[str, Any]] = []
+    for start, end, value in zip(plan["timestamps"], ends, values, strict=True):
+        if items and items[-1]["value"] == value:
+            items[-1]["end"] = end
+        elif len(items) == MAX_SCHEDULE_ITEMS:
+            break
+        else:
+            items.append({"start": start, "end": end, "value": value})
+    return items
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -102,7 +102,9 @@ async def test_pv_forecast_becomes_production_and_a_sensor(
     assert production["values"][:9] == [3.0, 3.0, 3.0, 3.0, 4.0, 4.0, 4.0, 4.0, 0.0]
     forecast = hass.states.get("sensor.roof_forecast_power")
     assert float(forecast.state) == 3.0
-    assert forecast.attributes["schedule"][4]["value"] == 4.0
+    assert forecast.attributes["schedule"][1] == {
+        "start": "2026-06-03T11:00:00Z", "end": "2026-06-03T12:00:00Z", "value": 4.0,
+    }  # fmt: skip
     # The plan's grid power carries the PV: net = battery − PV.
     plan = entry.runtime_data.coordinator.data
     battery = plan["devices"]["battery"]["power_kw"]

@@ -71,9 +71,8 @@ async def test_the_building_stays_comfortable_and_the_plan_is_shown(
     temperature = hass.states.get("sensor.heat_pump_planned_temperature")
     assert temperature.attributes["unit_of_measurement"] == "°C"
     assert float(temperature.state) == pytest.approx(temperatures[0])
-    assert len(hass.states.get("sensor.heat_pump_planned_power").attributes["schedule"]) == len(
-        temperatures
-    )
+    chart = hass.states.get("sensor.heat_pump_planned_temperature").attributes["schedule"]
+    assert chart[-1]["end"] == plan["end"] and chart[0]["value"] == temperatures[0]
 
 
 async def test_a_missing_indoor_sensor_is_a_repair_issue(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import json
+from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.flexems.const import DOMAIN
 from custom_components.flexems.diagnostics import async_get_config_entry_diagnostics
+from custom_components.flexems.sensor import MAX_SCHEDULE_ITEMS, schedule
 
 from ..api.server import Server
 from .conftest import PRICE_ENTITY, entry_for, set_inputs
@@ -40,10 +43,13 @@ async def test_first_plan_creates_site_and_battery_entities(
     cost = hass.states.get("sensor.flexems_planner_planned_cost")
     assert cost.attributes["unit_of_measurement"] == hass.config.currency
     power = hass.states.get("sensor.battery_planned_power")
-    schedule = power.attributes["schedule"]
-    assert len(schedule) >= 24 * 4 - 4  # quarter hours until the prices end
-    assert {"start", "end", "value"} == set(schedule[0])
-    assert float(power.state) == pytest.approx(schedule[0]["value"])
+    chart = power.attributes["schedule"]
+    plan = entry.runtime_data.coordinator.data
+    # From the plan's start to its end, one interval per run of equal values.
+    assert (chart[0]["start"], chart[-1]["end"]) == (plan["timestamps"][0], plan["end"])
+    assert all(a["end"] == b["start"] and a["value"] != b["value"] for a, b in pairwise(chart))
+    assert {"start", "end", "value"} == set(chart[0])
+    assert float(power.state) == pytest.approx(chart[0]["value"])
     stored = hass.states.get("sensor.battery_planned_energy_stored")
     assert 0 <= float(stored.state) <= 10
     plan = entry.runtime_data.coordinator.data
@@ -138,3 +144,18 @@ async def test_diagnostics_redact_the_token(hass: HomeAssistant, addon: Server) 
     assert diagnostics["entry"]["token"] == "**REDACTED**"
     assert diagnostics["plan"]["status"] == "optimal"
     assert diagnostics["assets"][0]["type"] == "battery"
+
+
+def test_schedules_merge_equal_steps_and_stay_under_16_kib() -> None:
+    start = datetime(2026, 6, 1, tzinfo=UTC)
+    stamps = [(start + timedelta(minutes=5 * i)).isoformat() for i in range(2016)]
+    plan = {"timestamps": stamps, "end": (start + timedelta(days=7)).isoformat()}
+    merged = schedule(plan, [1.0, 1.0, 2.0] + [0.0] * 2013)
+    assert merged == [
+        {"start": stamps[0], "end": stamps[2], "value": 1.0},
+        {"start": stamps[2], "end": stamps[3], "value": 2.0},
+        {"start": stamps[3], "end": plan["end"], "value": 0.0},
+    ]
+    busy = schedule(plan, [round(0.123456 * i, 6) for i in range(2016)])  # a week, 5-min steps
+    assert len(busy) == MAX_SCHEDULE_ITEMS
+    assert len(json.dumps({"schedule": busy}).encode()) < 16 * 1024
