@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from homeassistant.helpers.device_registry import DeviceEntryType, DeviceInfo
+from homeassistant.helpers.event import async_track_utc_time_change
 from homeassistant.helpers.update_coordinator import CoordinatorEntity
 
 from .const import DOMAIN
 from .coordinator import FlexEmsCoordinator
+from .problem import plan_step
 
 
 class FlexEmsEntity(CoordinatorEntity[FlexEmsCoordinator]):
@@ -35,6 +38,22 @@ class FlexEmsEntity(CoordinatorEntity[FlexEmsCoordinator]):
             model=kind if asset else "planner",
             entry_type=None if asset else DeviceEntryType.SERVICE,
         )
+
+
+class StepBoundaryEntity(FlexEmsEntity):
+    """Wakes one second after each plan step boundary (step lengths divide the hour)."""
+
+    async def async_added_to_hass(self) -> None:
+        await super().async_added_to_hass()
+        minutes = int(plan_step(self.coordinator.config_entry.options).total_seconds() // 60)
+        self.async_on_remove(
+            async_track_utc_time_change(
+                self.hass, self._step_started, minute=list(range(0, 60, minutes)), second=1
+            )
+        )
+
+    async def _step_started(self, now: datetime) -> None:
+        raise NotImplementedError
 
 
 class EvSettingEntity(FlexEmsEntity):

@@ -130,7 +130,7 @@ async def async_build_site_problem(
     """The site problem for the plan starting at the current step."""
     settings = settings or AssetSettings(ev={}, appliances={})
     options = entry.options
-    resolution = timedelta(minutes=options.get(CONF_RESOLUTION_MINUTES, DEFAULT_RESOLUTION_MINUTES))
+    resolution = plan_step(options)
     start = _floor(dt_util.as_utc(now), resolution)
     end = start + timedelta(hours=options.get(CONF_HORIZON_HOURS, DEFAULT_HORIZON_HOURS))
     context: dict[str, Any] = {"relax-constraints": options.get(CONF_RELAX, True)}
@@ -204,6 +204,11 @@ async def async_build_site_problem(
         "flex-model": devices,
     }
     return SiteProblem(body, pv_kw)
+
+
+def plan_step(options: Any) -> timedelta:
+    """The plans' step, from the entry's options."""
+    return timedelta(minutes=int(options.get(CONF_RESOLUTION_MINUTES, DEFAULT_RESOLUTION_MINUTES)))
 
 
 async def _consumption_prices(

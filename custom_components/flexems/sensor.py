@@ -17,12 +17,9 @@ from homeassistant.components.sensor import (
 from homeassistant.const import UnitOfEnergy, UnitOfPower, UnitOfTemperature
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.event import async_track_utc_time_change
 from homeassistant.util import dt as dt_util
 
 from .const import (
-    CONF_RESOLUTION_MINUTES,
-    DEFAULT_RESOLUTION_MINUTES,
     SUBENTRY_APPLIANCE,
     SUBENTRY_BATTERY,
     SUBENTRY_EV,
@@ -30,7 +27,7 @@ from .const import (
     SUBENTRY_PV,
 )
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator
-from .entity import FlexEmsEntity
+from .entity import FlexEmsEntity, StepBoundaryEntity
 from .problem import heat_sink_name
 
 PARALLEL_UPDATES = 0
@@ -351,7 +348,7 @@ PLANNED_ENERGY: dict[str, str] = {
 }
 
 
-class PlannedEnergySensor(FlexEmsEntity, RestoreSensor):
+class PlannedEnergySensor(StepBoundaryEntity, RestoreSensor):
     """A meter of planned energy: at the end of each step it adds that step's planned energy,
     as planned by the plan in force during the step. Total increasing in kWh, so the energy
     dashboard can set it beside the real grid meter."""
@@ -371,14 +368,6 @@ class PlannedEnergySensor(FlexEmsEntity, RestoreSensor):
         await super().async_added_to_hass()
         if (last := await self.async_get_last_sensor_data()) is not None:
             self._total = float(last.native_value or 0.0)  # type: ignore[arg-type]
-        minutes = self.coordinator.config_entry.options.get(
-            CONF_RESOLUTION_MINUTES, DEFAULT_RESOLUTION_MINUTES
-        )
-        self.async_on_remove(
-            async_track_utc_time_change(
-                self.hass, self._step_ended, minute=list(range(0, 60, int(minutes))), second=0
-            )
-        )
         self._remember_step()
 
     @property
@@ -394,8 +383,7 @@ class PlannedEnergySensor(FlexEmsEntity, RestoreSensor):
         self._remember_step()
         super()._handle_coordinator_update()
 
-    @callback
-    def _step_ended(self, now: datetime) -> None:
+    async def _step_started(self, now: datetime) -> None:
         if self._pending is not None and self._pending[0] <= now:
             self._total += self._pending[1]
             self._pending = None

@@ -11,14 +11,14 @@ run is fixed in later plans; when the run is over the switch turns itself off.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.const import ATTR_ENTITY_ID, STATE_ON, UnitOfTemperature
 from homeassistant.core import Context, Event, EventStateChangedData, HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.event import async_track_state_change_event, async_track_utc_time_change
+from homeassistant.helpers.event import async_track_state_change_event
 from homeassistant.helpers.restore_state import RestoreEntity
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import TemperatureConverter
@@ -26,8 +26,6 @@ from homeassistant.util.unit_conversion import TemperatureConverter
 from . import controls
 from .const import (
     CONF_CONTROL_ENTITY,
-    CONF_RESOLUTION_MINUTES,
-    DEFAULT_RESOLUTION_MINUTES,
     LOGGER,
     SUBENTRY_APPLIANCE,
     SUBENTRY_BATTERY,
@@ -35,8 +33,8 @@ from .const import (
     SUBENTRY_HEAT_PUMP,
 )
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator
-from .entity import FlexEmsEntity
-from .problem import ApplianceRun, appliance_profile, heat_sink_name
+from .entity import StepBoundaryEntity
+from .problem import ApplianceRun, appliance_profile, heat_sink_name, plan_step
 from .sensor import step_now
 
 PARALLEL_UPDATES = 0
@@ -70,26 +68,6 @@ async def async_setup_entry(
         else:
             continue
         async_add_entities([entity], config_subentry_id=subentry_id)
-
-
-class StepBoundaryEntity(FlexEmsEntity):
-    """Wakes one second after each plan step boundary (step lengths divide the hour)."""
-
-    async def async_added_to_hass(self) -> None:
-        await super().async_added_to_hass()
-        minutes = int(
-            self.coordinator.config_entry.options.get(
-                CONF_RESOLUTION_MINUTES, DEFAULT_RESOLUTION_MINUTES
-            )
-        )
-        self.async_on_remove(
-            async_track_utc_time_change(
-                self.hass, self._step_started, minute=list(range(0, 60, minutes)), second=1
-            )
-        )
-
-    async def _step_started(self, now: datetime) -> None:
-        raise NotImplementedError
 
 
 class ApplyPlanSwitch(StepBoundaryEntity, SwitchEntity, RestoreEntity):
@@ -288,11 +266,7 @@ class RunOnceSwitch(StepBoundaryEntity, SwitchEntity, RestoreEntity):
                     domain, START_SERVICES[domain], {ATTR_ENTITY_ID: self.control}, blocking=True
                 )
             self.async_write_ha_state()
-        step = timedelta(
-            minutes=self.coordinator.config_entry.options.get(
-                CONF_RESOLUTION_MINUTES, DEFAULT_RESOLUTION_MINUTES
-            )
-        )
+        step = plan_step(self.coordinator.config_entry.options)
         if now >= run.started_at + len(appliance_profile(self.data, step)) * step:
             LOGGER.info("%s has run; it is planned again when asked to run", self.asset)
             self.coordinator.settings.appliances.pop(self.subentry_id, None)
