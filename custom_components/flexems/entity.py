@@ -41,14 +41,20 @@ class FlexEmsEntity(CoordinatorEntity[FlexEmsCoordinator]):
 
 
 class StepBoundaryEntity(FlexEmsEntity):
-    """Wakes one second after each plan step boundary (step lengths divide the hour)."""
+    """Wakes at each plan step boundary (step lengths divide the hour), `_boundary_second`
+    seconds after it."""
+
+    _boundary_second = 1  # controls act once the new step has surely begun
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         minutes = int(plan_step(self.coordinator.config_entry.options).total_seconds() // 60)
         self.async_on_remove(
             async_track_utc_time_change(
-                self.hass, self._step_started, minute=list(range(0, 60, minutes)), second=1
+                self.hass,
+                self._step_started,
+                minute=list(range(0, 60, minutes)),
+                second=self._boundary_second,
             )
         )
 

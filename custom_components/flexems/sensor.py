@@ -357,6 +357,7 @@ class PlannedEnergySensor(StepBoundaryEntity, RestoreSensor):
     _attr_state_class = SensorStateClass.TOTAL_INCREASING
     _attr_native_unit_of_measurement = UnitOfEnergy.KILO_WATT_HOUR
     _attr_suggested_display_precision = 2
+    _boundary_second = 0  # a step's energy is counted the moment it ends
 
     def __init__(self, coordinator: FlexEmsCoordinator, key: str, series: str) -> None:
         super().__init__(coordinator, key)

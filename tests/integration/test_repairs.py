@@ -84,7 +84,7 @@ async def test_planned_import_and_export_meters_count_each_ended_step(
     plan = entry.runtime_data.coordinator.data
     first_import = plan["site"]["import_kw"][0] * 0.25
     first_export = plan["site"]["export_kw"][0] * 0.25
-    freezer.move_to("2026-06-01T10:15:01+00:00")  # meters count a second after each boundary
+    freezer.move_to("2026-06-01T10:15:00+00:00")
     async_fire_time_changed(hass)
     await hass.async_block_till_done()
     assert float(hass.states.get("sensor.flexems_planner_planned_grid_import").state) == (
