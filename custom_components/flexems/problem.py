@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
@@ -135,9 +136,31 @@ async def async_build_site_problem(
     end = start + timedelta(hours=options.get(CONF_HORIZON_HOURS, DEFAULT_HORIZON_HOURS))
     context: dict[str, Any] = {"relax-constraints": options.get(CONF_RELAX, True)}
 
-    consumption = await _consumption_prices(hass, options, start, end)
+    fetched: list[PriceEvents] = []
+
+    async def nordpool() -> PriceEvents:
+        """Nord Pool's prices, asked once though both prices may come from them."""
+        if not fetched:
+            fetched.append(
+                await nordpool_events(
+                    hass, options[CONF_NORDPOOL_ENTRY], options.get(CONF_NORDPOOL_AREA), start, end
+                )
+            )
+        return fetched[0]
+
+    consumption_source = options.get(CONF_PRICE_SOURCE) or (
+        SOURCE_SENSOR if options.get(CONF_PRICE_ENTITY) else SOURCE_FIXED
+    )
+    consumption = with_markup(
+        await _prices(hass, options, consumption_source, _CONSUMPTION_KEYS, nordpool),
+        float(options.get(CONF_PRICE_MARKUP) or 0.0),
+    )
     context["consumption-price"] = consumption
-    production = await _production_prices(hass, options, start, end, consumption)
+    production_source = options.get(CONF_PRODUCTION_SOURCE, SOURCE_SAME)
+    # Same: exports earn the consumption price (FlexMeasures' default), so none is given.
+    production = None
+    if production_source != SOURCE_SAME:
+        production = await _prices(hass, options, production_source, _PRODUCTION_KEYS, nordpool)
     if production is not None:
         context["production-price"] = production
     # Plan as far as every price is known, in whole steps.
@@ -211,48 +234,24 @@ def plan_step(options: Any) -> timedelta:
     return timedelta(minutes=int(options.get(CONF_RESOLUTION_MINUTES, DEFAULT_RESOLUTION_MINUTES)))
 
 
-async def _consumption_prices(
-    hass: HomeAssistant, options: Any, start: datetime, end: datetime
-) -> PriceEvents | float:
-    source = options.get(CONF_PRICE_SOURCE) or (
-        SOURCE_SENSOR if options.get(CONF_PRICE_ENTITY) else SOURCE_FIXED
-    )
-    prices: PriceEvents | float
-    if source == SOURCE_SENSOR:
-        prices = price_events(
-            hass, options[CONF_PRICE_ENTITY], options.get(CONF_PRICE_ATTRIBUTE, "prices")
-        )
-    elif source == SOURCE_NORDPOOL:
-        prices = await nordpool_events(
-            hass, options[CONF_NORDPOOL_ENTRY], options.get(CONF_NORDPOOL_AREA), start, end
-        )
-    else:
-        prices = float(options.get(CONF_FIXED_PRICE, DEFAULT_FIXED_PRICE))
-    return with_markup(prices, float(options.get(CONF_PRICE_MARKUP) or 0.0))
+# Per price: the options naming its sensor, the sensor's attribute, its fixed price and default.
+_CONSUMPTION_KEYS = (CONF_PRICE_ENTITY, CONF_PRICE_ATTRIBUTE, CONF_FIXED_PRICE, DEFAULT_FIXED_PRICE)
+_PRODUCTION_KEYS = (CONF_PRODUCTION_ENTITY, CONF_PRODUCTION_ATTRIBUTE, CONF_PRODUCTION_FIXED, 0.0)
 
 
-async def _production_prices(
+async def _prices(
     hass: HomeAssistant,
     options: Any,
-    start: datetime,
-    end: datetime,
-    consumption: PriceEvents | float,
-) -> PriceEvents | float | None:
-    """None: exports earn the consumption price (FlexMeasures' default)."""
-    source = options.get(CONF_PRODUCTION_SOURCE, SOURCE_SAME)
+    source: str,
+    keys: tuple[str, str, str, float],
+    nordpool: Callable[[], Awaitable[PriceEvents]],
+) -> PriceEvents | float:
+    entity, attribute, fixed, default = keys
     if source == SOURCE_SENSOR:
-        return price_events(
-            hass,
-            options[CONF_PRODUCTION_ENTITY],
-            options.get(CONF_PRODUCTION_ATTRIBUTE, "prices"),
-        )
+        return price_events(hass, options[entity], options.get(attribute, "prices"))
     if source == SOURCE_NORDPOOL:
-        return await nordpool_events(
-            hass, options[CONF_NORDPOOL_ENTRY], options.get(CONF_NORDPOOL_AREA), start, end
-        )
-    if source == SOURCE_FIXED:
-        return float(options.get(CONF_PRODUCTION_FIXED, 0.0))
-    return None
+        return await nordpool()
+    return float(options.get(fixed, default))
 
 
 def _price_source_name(options: Any, which: str) -> str:
