@@ -18,8 +18,6 @@ from homeassistant.components.energy.data import async_get_manager
 from homeassistant.components.energy.websocket_api import async_get_energy_platforms
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.const import (
-    STATE_UNAVAILABLE,
-    STATE_UNKNOWN,
     UnitOfEnergy,
     UnitOfPower,
     UnitOfTemperature,
@@ -31,6 +29,7 @@ from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import TemperatureConverter
 
 from .errors import MissingInputError
+from .states import as_number, usable_state
 
 HOUR = timedelta(hours=1)
 
@@ -174,16 +173,11 @@ def _hourly(rows: list[Any]) -> dict[datetime, float]:
 
 
 def _power_now(hass: HomeAssistant, entity_id: str) -> float:
-    state = hass.states.get(entity_id)
-    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        raise MissingInputError(entity_id, "has no recorded history and no state")
+    state = usable_state(hass, entity_id, "has no recorded history and no state")
     unit = state.attributes.get("unit_of_measurement")
     if unit not in (UnitOfPower.WATT, UnitOfPower.KILO_WATT):
         raise MissingInputError(entity_id, "has no recorded history yet")
-    try:
-        value = float(state.state)
-    except ValueError:
-        raise MissingInputError(entity_id, f"has state {state.state!r}, not a number") from None
+    value = as_number(state)
     return value / 1000 if unit == UnitOfPower.WATT else value
 
 

@@ -9,12 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from typing import Any, Final
 
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.util import dt as dt_util
 
 from .errors import MissingInputError
+from .states import usable_state
 
 SOURCE_SENSOR: Final = "sensor"
 SOURCE_NORDPOOL: Final = "nordpool"
@@ -34,9 +34,7 @@ def price_events(hass: HomeAssistant, entity_id: str, attribute: str) -> PriceEv
     Each item has a start (`start`, `time`, `startsAt`), optionally an `end`, and a value
     (`value`, `price`, `total`) in the sensor's unit (per kWh or per MWh).
     """
-    state = hass.states.get(entity_id)
-    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        raise MissingInputError(entity_id, "is unavailable")
+    state = usable_state(hass, entity_id)
     items = state.attributes.get(attribute)
     if not isinstance(items, list) or not items:
         raise MissingInputError(entity_id, f"has no price list in its attribute {attribute!r}")

@@ -8,10 +8,8 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import STATE_UNAVAILABLE, STATE_UNKNOWN, UnitOfTemperature
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
-from homeassistant.util.unit_conversion import TemperatureConverter
 
 from . import forecasts
 from .const import (
@@ -91,6 +89,7 @@ from .prices import (
     price_events,
     with_markup,
 )
+from .states import number_state, temperature_state
 
 COMFORT_BREACH_PRICE = 10.0  # per K per hour outside the comfort band
 WATER_KWH_PER_LITRE_K = 4.186 / 3600  # specific heat of water
@@ -467,26 +466,6 @@ def next_time_of_day(clock_time: Any, after: datetime) -> datetime:
     if moment <= local:
         moment += timedelta(days=1)
     return dt_util.as_utc(moment)
-
-
-def number_state(hass: HomeAssistant, entity_id: str) -> float:
-    state = hass.states.get(entity_id)
-    if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
-        raise MissingInputError(entity_id, "is unavailable")
-    try:
-        return float(state.state)
-    except ValueError:
-        raise MissingInputError(entity_id, f"has state {state.state!r}, not a number") from None
-
-
-def temperature_state(hass: HomeAssistant, entity_id: str) -> float:
-    """A temperature sensor's value in °C, whatever unit it reports in."""
-    value = number_state(hass, entity_id)
-    state = hass.states.get(entity_id)
-    unit = state.attributes.get("unit_of_measurement") if state else None
-    if unit in (UnitOfTemperature.FAHRENHEIT, UnitOfTemperature.KELVIN):
-        return round(TemperatureConverter.convert(value, unit, UnitOfTemperature.CELSIUS), 2)
-    return value
 
 
 def _iso_minutes(step: timedelta) -> str:
