@@ -154,30 +154,41 @@ def _device(plan: dict[str, Any], name: str) -> dict[str, Any] | None:
     return device
 
 
-def battery_sensors(name: str, data: Any) -> tuple[PlanSensorDescription, ...]:
-    def power(plan: dict[str, Any]) -> list[float]:
-        values: list[float] = plan["devices"][name]["power_kw"]
-        return values
+def _series(name: str, key: str) -> Callable[[dict[str, Any]], list[float]]:
+    """One planned series of a device in the plan."""
 
-    def soc(plan: dict[str, Any]) -> list[float]:
-        values: list[float] = plan["devices"][name]["soc_kwh"]
-        return values
+    def values(plan: dict[str, Any]) -> list[float]:
+        series: list[float] = plan["devices"][name][key]
+        return series
 
+    return values
+
+
+def _planned_state(
+    power: Callable[[dict[str, Any]], list[float]],
+    state: Callable[[dict[str, Any]], list[float]],
+    keys: tuple[str, str],
+    device_class: SensorDeviceClass,
+    unit: str,
+) -> tuple[PlanSensorDescription, ...]:
+    """An asset with a state (energy stored, temperature): its planned power, its planned state
+    now (with its schedule) and at the horizon's end, and when its power next changes."""
+    now_key, end_key = keys
     return (
         _planned_power(power),
         PlanSensorDescription(
-            key="planned_energy_stored",
-            device_class=SensorDeviceClass.ENERGY_STORAGE,
+            key=now_key,
+            device_class=device_class,
             state_class=SensorStateClass.MEASUREMENT,
-            native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-            value_fn=_now_value(soc),
-            schedule_fn=soc,
+            native_unit_of_measurement=unit,
+            value_fn=_now_value(state),
+            schedule_fn=state,
         ),
         PlanSensorDescription(
-            key="energy_stored_at_horizon_end",
-            device_class=SensorDeviceClass.ENERGY_STORAGE,
-            native_unit_of_measurement=UnitOfEnergy.KILO_WATT_HOUR,
-            value_fn=lambda plan: soc(plan)[-1],
+            key=end_key,
+            device_class=device_class,
+            native_unit_of_measurement=unit,
+            value_fn=lambda plan: state(plan)[-1],
         ),
         PlanSensorDescription(
             key="next_change",
@@ -187,38 +198,23 @@ def battery_sensors(name: str, data: Any) -> tuple[PlanSensorDescription, ...]:
     )
 
 
+def battery_sensors(name: str, data: Any) -> tuple[PlanSensorDescription, ...]:
+    return _planned_state(
+        _series(name, "power_kw"),
+        _series(name, "soc_kwh"),
+        ("planned_energy_stored", "energy_stored_at_horizon_end"),
+        SensorDeviceClass.ENERGY_STORAGE,
+        UnitOfEnergy.KILO_WATT_HOUR,
+    )
+
+
 def heat_pump_sensors(name: str, data: Any) -> tuple[PlanSensorDescription, ...]:
-    sink = heat_sink_name(name, data)
-
-    def power(plan: dict[str, Any]) -> list[float]:
-        values: list[float] = plan["devices"][name]["power_kw"]
-        return values
-
-    def temperature(plan: dict[str, Any]) -> list[float]:
-        values: list[float] = plan["devices"][sink]["temperature_c"]
-        return values
-
-    return (
-        _planned_power(power),
-        PlanSensorDescription(
-            key="planned_temperature",
-            device_class=SensorDeviceClass.TEMPERATURE,
-            state_class=SensorStateClass.MEASUREMENT,
-            native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-            value_fn=_now_value(temperature),
-            schedule_fn=temperature,
-        ),
-        PlanSensorDescription(
-            key="temperature_at_horizon_end",
-            device_class=SensorDeviceClass.TEMPERATURE,
-            native_unit_of_measurement=UnitOfTemperature.CELSIUS,
-            value_fn=lambda plan: temperature(plan)[-1],
-        ),
-        PlanSensorDescription(
-            key="next_change",
-            device_class=SensorDeviceClass.TIMESTAMP,
-            value_fn=lambda plan: next_change(power(plan), plan),
-        ),
+    return _planned_state(
+        _series(name, "power_kw"),
+        _series(heat_sink_name(name, data), "temperature_c"),
+        ("planned_temperature", "temperature_at_horizon_end"),
+        SensorDeviceClass.TEMPERATURE,
+        UnitOfTemperature.CELSIUS,
     )
 
 
