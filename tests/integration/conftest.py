@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import pytest_socket
-from homeassistant.config_entries import ConfigSubentryData
+from homeassistant.config_entries import ConfigSubentry, ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
@@ -96,6 +96,18 @@ def entry_for(addon: Server, **options: Any) -> MockConfigEntry:
             )
         ],
     )  # fmt: skip
+
+
+def add_asset(
+    hass: HomeAssistant, entry: MockConfigEntry, kind: str, title: str, data: dict[str, Any]
+) -> None:
+    """Add an asset (a config subentry) to an entry already added to Home Assistant."""
+    hass.config_entries.async_add_subentry(
+        entry,
+        ConfigSubentry(
+            **ConfigSubentryData(subentry_type=kind, title=title, unique_id=None, data=data)
+        ),
+    )
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 from homeassistant import config_entries
-from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
@@ -32,7 +31,7 @@ from custom_components.flexems.const import (
 from custom_components.flexems.controls import command
 
 from ..api.server import Server
-from .conftest import entry_for, set_inputs
+from .conftest import add_asset, entry_for, set_inputs
 from .test_heat_pump import INDOOR, OUTDOOR, PUMP
 
 TANK = "sensor.hot_water_temperature"
@@ -116,15 +115,13 @@ async def test_a_thermostat_gets_the_planned_temperature(
     await hass.async_block_till_done()
     entry = entry_for(addon)
     entry.add_to_hass(hass)
-    hass.config_entries.async_add_subentry(
+    add_asset(
+        hass,
         entry,
-        config_entries.ConfigSubentry(
-            **ConfigSubentryData(
-                subentry_type=SUBENTRY_HEAT_PUMP, title="heat pump", unique_id=None,
-                data={**PUMP, CONF_CONTROL_ENTITY: "climate.living_room"},
-            )
-        ),
-    )  # fmt: skip
+        SUBENTRY_HEAT_PUMP,
+        "heat pump",
+        {**PUMP, CONF_CONTROL_ENTITY: "climate.living_room"},
+    )
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     await turn_on(hass, "switch.heat_pump_apply_plan")

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, time, timedelta
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant import config_entries
-from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant, State
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.util import dt as dt_util
@@ -29,7 +28,7 @@ from custom_components.flexems.const import (
 from custom_components.flexems.problem import next_time_of_day
 
 from ..api.server import Server
-from .conftest import entry_for, set_inputs
+from .conftest import add_asset, entry_for, set_inputs
 
 PLUGGED = "binary_sensor.car_plugged_in"
 
@@ -46,17 +45,20 @@ async def with_ev(hass: HomeAssistant, addon: Server, plugged: str = "on"):  # t
     hass.states.async_set(PLUGGED, plugged)
     entry = entry_for(addon)
     entry.add_to_hass(hass)
-    hass.config_entries.async_add_subentry(
+    add_asset(
+        hass,
         entry,
-        config_entries.ConfigSubentry(
-            **ConfigSubentryData(
-                subentry_type=SUBENTRY_EV, title="car", unique_id=None,
-                data={CONF_CAPACITY_KWH: 60, CONF_POWER_KW: 11, CONF_ASSUMED_SOC: 20,
-                      CONF_PLUGGED_ENTITY: PLUGGED, CONF_TARGET_SOC: 80,
-                      CONF_DEPARTURE: "07:00:00"},
-            )
-        ),
-    )  # fmt: skip
+        SUBENTRY_EV,
+        "car",
+        {
+            CONF_CAPACITY_KWH: 60,
+            CONF_POWER_KW: 11,
+            CONF_ASSUMED_SOC: 20,
+            CONF_PLUGGED_ENTITY: PLUGGED,
+            CONF_TARGET_SOC: 80,
+            CONF_DEPARTURE: "07:00:00",
+        },
+    )
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry

@@ -13,7 +13,6 @@ from homeassistant import config_entries
 from homeassistant.components.recorder import Recorder
 from homeassistant.components.recorder.models import StatisticMeanType
 from homeassistant.components.recorder.statistics import async_import_statistics
-from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.setup import async_setup_component
@@ -44,7 +43,7 @@ from custom_components.flexems.forecasts import outdoor_temperatures
 from custom_components.flexems.problem import async_build_site_problem
 
 from ..api.server import Server
-from .conftest import entry_for, set_inputs
+from .conftest import add_asset, entry_for, set_inputs
 from .test_heat_pump import INDOOR, OUTDOOR, PUMP
 
 NOW = datetime.fromisoformat("2026-06-03T10:07:00+00:00")  # a Wednesday
@@ -162,15 +161,7 @@ async def test_a_heat_pump_with_a_weather_forecast_plans_with_it(
     hass.states.async_set(OUTDOOR, "10", {"unit_of_measurement": "°C"})
     entry = entry_for(addon)
     entry.add_to_hass(hass)
-    hass.config_entries.async_add_subentry(
-        entry,
-        config_entries.ConfigSubentry(
-            **ConfigSubentryData(
-                subentry_type="heat_pump", title="heat pump", unique_id=None,
-                data={**PUMP, CONF_WEATHER_ENTITY: "weather.home"},
-            )
-        ),
-    )  # fmt: skip
+    add_asset(hass, entry, "heat_pump", "heat pump", {**PUMP, CONF_WEATHER_ENTITY: "weather.home"})
     problem = (await async_build_site_problem(hass, entry, NOW)).body
     building = next(d for d in problem["flex-model"] if d["name"] == "heat pump building")
     assert building["ambient-temperature"]["values"][0] == 10.0  # measured until the forecast

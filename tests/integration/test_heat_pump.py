@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from homeassistant import config_entries
-from homeassistant.config_entries import ConfigEntryState, ConfigSubentryData
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import issue_registry as ir
@@ -23,7 +23,7 @@ from custom_components.flexems.const import (
 )
 
 from ..api.server import Server
-from .conftest import entry_for, set_inputs
+from .conftest import add_asset, entry_for, set_inputs
 
 INDOOR = "sensor.living_room_temperature"
 OUTDOOR = "sensor.outdoor_temperature"
@@ -46,14 +46,7 @@ async def with_heat_pump(hass: HomeAssistant, addon: Server, indoor: str | None 
     hass.states.async_set(OUTDOOR, "2", {"unit_of_measurement": "°C"})
     entry = entry_for(addon)
     entry.add_to_hass(hass)
-    hass.config_entries.async_add_subentry(
-        entry,
-        config_entries.ConfigSubentry(
-            **ConfigSubentryData(
-                subentry_type=SUBENTRY_HEAT_PUMP, title="heat pump", unique_id=None, data=PUMP
-            )
-        ),
-    )
+    add_asset(hass, entry, SUBENTRY_HEAT_PUMP, "heat pump", PUMP)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     return entry

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from homeassistant import config_entries
-from homeassistant.config_entries import ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
@@ -20,7 +18,7 @@ from custom_components.flexems.const import (
 )
 
 from ..api.server import Server
-from .conftest import SOC_ENTITY, entry_for, set_inputs
+from .conftest import SOC_ENTITY, add_asset, entry_for, set_inputs
 
 PLUGGED = "binary_sensor.car_plugged_in"
 
@@ -30,16 +28,18 @@ async def counting_plans(hass: HomeAssistant, addon: Server) -> list:  # type: i
     hass.states.async_set(PLUGGED, "off")
     entry = entry_for(addon)
     entry.add_to_hass(hass)
-    hass.config_entries.async_add_subentry(
+    add_asset(
+        hass,
         entry,
-        config_entries.ConfigSubentry(
-            **ConfigSubentryData(
-                subentry_type=SUBENTRY_EV, title="car", unique_id=None,
-                data={CONF_CAPACITY_KWH: 60, CONF_POWER_KW: 11, CONF_ASSUMED_SOC: 30,
-                      CONF_PLUGGED_ENTITY: PLUGGED},
-            )
-        ),
-    )  # fmt: skip
+        SUBENTRY_EV,
+        "car",
+        {
+            CONF_CAPACITY_KWH: 60,
+            CONF_POWER_KW: 11,
+            CONF_ASSUMED_SOC: 30,
+            CONF_PLUGGED_ENTITY: PLUGGED,
+        },
+    )
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     plans: list = []  # type: ignore[type-arg]
