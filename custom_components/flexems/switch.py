@@ -35,10 +35,15 @@ from .const import (
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator
 from .entity import StepBoundaryEntity
 from .problem import ApplianceRun, appliance_profile, heat_sink_name, plan_step
-from .sensor import step_now
+from .sensor import ASSET_SENSORS, step_now
 
 PARALLEL_UPDATES = 0
-KINDS = {SUBENTRY_BATTERY: "battery", SUBENTRY_EV: "EV", SUBENTRY_HEAT_PUMP: "heat pump"}
+# Assets a plan can be applied to, with their device kind (as the sensors name it).
+KINDS = {
+    subentry_type: kind
+    for subentry_type, (kind, _) in ASSET_SENSORS.items()
+    if subentry_type in (SUBENTRY_BATTERY, SUBENTRY_EV, SUBENTRY_HEAT_PUMP)
+}
 # How an appliance is started, by the domain of its control entity.
 START_SERVICES = {
     "switch": "turn_on",
