@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo serve test lint typecheck unit bench clean
+.PHONY: demo serve test lint typecheck unit fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,7 +26,12 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(BIN)/pytest --cov=custom_components/flexems --cov-report=term --cov-fail-under=95
+	$(BIN)/pytest --hypothesis-profile=repeatable \
+		--cov=custom_components/flexems --cov-report=term --cov-fail-under=95
+
+# The optimizer's property tests with fresh random examples (run it a few times after a change).
+fuzz: $(STAMP)
+	$(BIN)/pytest --hypothesis-profile=fuzz tests/optimizer -k "properties or garbage"
 
 test: lint typecheck unit
 

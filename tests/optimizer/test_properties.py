@@ -208,6 +208,8 @@ def test_plans_are_physical_and_optimal(body: dict[str, Any]) -> None:
         costs["energy_eur"] + costs["peak_eur"] + costs["breach_eur"]
     )
 
-    # The objective equals an independent MILP's optimum.
+    # The objective equals an independent MILP's optimum. The oracle's HiGHS stops within its
+    # default absolute MIP gap (1e-6, not settable through scipy) and reported costs are rounded
+    # to 1e-6, so the two may differ by up to 1.5e-6 on a cent-sized problem.
     oracle = optimal_cost(parsed)
-    assert costs["total_eur"] == pytest.approx(oracle, rel=1e-6, abs=1e-6)
+    assert costs["total_eur"] == pytest.approx(oracle, rel=1e-6, abs=2e-6)
