@@ -64,6 +64,8 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         self.settings = AssetSettings(ev={}, appliances={})
         self._unreachable_since: datetime | None = None
         self.pv_forecasts: dict[str, list[float]] = {}
+        # The problem the current plan answers: the states it started from, for drift checks.
+        self.problem: dict[str, Any] | None = None
 
     async def _async_setup(self) -> None:
         await self._check_addon_version()
@@ -138,6 +140,7 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             ir.async_delete_issue(self.hass, DOMAIN, ISSUE_UNREACHABLE)
             await self._check_addon_version()  # it may have come back updated
         self.pv_forecasts = built.pv_kw
+        self.problem = built.body
         self.hass.bus.async_fire(
             EVENT_PLAN_UPDATED,
             {

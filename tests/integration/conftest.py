@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
+import pynordpool
 import pytest
 import pytest_socket
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigSubentry, ConfigSubentryData
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.common import MockConfigEntry
@@ -28,6 +31,7 @@ from custom_components.flexems.const import (
 )
 
 from ..api.server import TOKEN, Server
+from .nord_pool_cloud import NOW, NordPoolCloud, spot
 
 
 @pytest.fixture(autouse=True)
@@ -113,3 +117,24 @@ def add_asset(
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     return tmp_path / "addon"
+
+
+@pytest.fixture
+async def nord_pool(
+    hass: HomeAssistant, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[NordPoolCloud, MockConfigEntry]]:
+    """The real Nord Pool integration, set up against the stand-in cloud (today published)."""
+    freezer.move_to(NOW)
+    await hass.config.async_set_time_zone("Europe/Stockholm")
+    cloud = NordPoolCloud(spot, {date(2026, 5, 31), date(2026, 6, 1)})
+    await cloud.start()
+    monkeypatch.setattr(pynordpool, "API", cloud.url)
+    entry = MockConfigEntry(
+        domain="nordpool", title="Nord Pool", data={"areas": ["SE3", "SE4"], "currency": "EUR"}
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    yield cloud, entry
+    await hass.config_entries.async_unload(entry.entry_id)
+    await cloud.stop()

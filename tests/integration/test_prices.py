@@ -3,12 +3,9 @@ export prices, a markup and a peak price."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, datetime
 
-import pynordpool
 import pytest
-from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
@@ -33,35 +30,7 @@ from custom_components.flexems.problem import async_build_site_problem
 
 from ..api.server import Server
 from .conftest import entry_for, set_inputs
-from .nord_pool_cloud import NordPoolCloud
-
-NOW = "2026-06-01T10:07:00+00:00"  # 12:07 in Stockholm
-
-
-def spot(moment: datetime) -> float:
-    """EUR/MWh: cheap at night, dear in the evening."""
-    return 40.0 + 10.0 * moment.hour
-
-
-@pytest.fixture
-async def nord_pool(
-    hass: HomeAssistant, freezer: FrozenDateTimeFactory, monkeypatch: pytest.MonkeyPatch
-) -> AsyncIterator[tuple[NordPoolCloud, MockConfigEntry]]:
-    """The real Nord Pool integration, set up against the stand-in cloud (today published)."""
-    freezer.move_to(NOW)
-    await hass.config.async_set_time_zone("Europe/Stockholm")
-    cloud = NordPoolCloud(spot, {date(2026, 5, 31), date(2026, 6, 1)})
-    await cloud.start()
-    monkeypatch.setattr(pynordpool, "API", cloud.url)
-    entry = MockConfigEntry(
-        domain="nordpool", title="Nord Pool", data={"areas": ["SE3", "SE4"], "currency": "EUR"}
-    )
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    yield cloud, entry
-    await hass.config_entries.async_unload(entry.entry_id)
-    await cloud.stop()
+from .nord_pool_cloud import NOW, NordPoolCloud, spot
 
 
 async def test_nord_pool_prices_plan_until_the_published_day_ends(
