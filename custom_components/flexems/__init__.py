@@ -6,6 +6,7 @@ from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
+from homeassistant.helpers.device_registry import DeviceEntry
 from homeassistant.helpers.typing import ConfigType
 
 from .client import FlexEmsClient
@@ -43,3 +44,12 @@ async def _reload_on_subentry_change(hass: HomeAssistant, entry: FlexEmsConfigEn
 
 async def async_unload_entry(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> bool:
     return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: FlexEmsConfigEntry, device: DeviceEntry
+) -> bool:
+    """A device left from an asset no longer configured may be deleted; the planner and the
+    assets still configured stay (removing an asset removes its device with it)."""
+    current = {entry.entry_id, *entry.subentries}
+    return not any(domain == DOMAIN and key in current for domain, key in device.identifiers)

@@ -14,7 +14,13 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
     SensorStateClass,
 )
-from homeassistant.const import UnitOfEnergy, UnitOfPower, UnitOfTemperature
+from homeassistant.const import (
+    EntityCategory,
+    UnitOfEnergy,
+    UnitOfPower,
+    UnitOfTemperature,
+    UnitOfTime,
+)
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
@@ -102,6 +108,7 @@ def cost_on_day(plan: dict[str, Any], days_ahead: int) -> float | None:
 SITE_SENSORS: tuple[PlanSensorDescription, ...] = (
     PlanSensorDescription(
         key="plan_status",
+        entity_category=EntityCategory.DIAGNOSTIC,
         device_class=SensorDeviceClass.ENUM,
         options=["optimal", "relaxed", "infeasible"],
         value_fn=lambda plan: plan["status"],
@@ -133,6 +140,17 @@ SITE_SENSORS: tuple[PlanSensorDescription, ...] = (
         native_unit_of_measurement=UnitOfPower.KILO_WATT,
         value_fn=_now_value(lambda plan: plan["site"]["net_power_kw"]),
         schedule_fn=lambda plan: plan["site"]["net_power_kw"],
+    ),
+    # For watching the add-on's speed over time; most people never look.
+    PlanSensorDescription(
+        key="solve_time",
+        entity_category=EntityCategory.DIAGNOSTIC,
+        entity_registry_enabled_default=False,
+        device_class=SensorDeviceClass.DURATION,
+        state_class=SensorStateClass.MEASUREMENT,
+        native_unit_of_measurement=UnitOfTime.SECONDS,
+        suggested_display_precision=3,
+        value_fn=lambda plan: plan["solver"]["total_s"],
     ),
 )
 

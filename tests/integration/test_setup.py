@@ -12,17 +12,26 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
+from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.flexems.const import DOMAIN
+from custom_components.flexems.const import (
+    CONF_ASSUMED_SOC,
+    CONF_CAPACITY_KWH,
+    CONF_POWER_KW,
+    DOMAIN,
+    SUBENTRY_EV,
+)
 from custom_components.flexems.diagnostics import async_get_config_entry_diagnostics
 from custom_components.flexems.sensor import MAX_SCHEDULE_ITEMS, schedule
 
 from ..api.server import Server
-from .conftest import PRICE_ENTITY, entry_for, set_inputs
+from .conftest import PRICE_ENTITY, add_asset, entry_for, set_inputs
 
 
 async def setup(hass: HomeAssistant, addon: Server, **options: object):  # type: ignore[no-untyped-def]
@@ -74,6 +83,9 @@ async def test_first_plan_creates_site_and_battery_entities(
     registry = er.async_get(hass)
     battery = registry.async_get("sensor.battery_planned_power")
     assert battery.config_subentry_id == next(iter(entry.subentries))
+    solve_time = registry.async_get("sensor.flexems_planner_solve_time")
+    assert solve_time.disabled_by is er.RegistryEntryDisabler.INTEGRATION
+    assert hass.states.get("sensor.flexems_planner_solve_time") is None
     assert await hass.config_entries.async_unload(entry.entry_id)
     assert entry.state is ConfigEntryState.NOT_LOADED
 
@@ -159,3 +171,54 @@ def test_schedules_merge_equal_steps_and_stay_under_16_kib() -> None:
     busy = schedule(plan, [round(0.123456 * i, 6) for i in range(2016)])  # a week, 5-min steps
     assert len(busy) == MAX_SCHEDULE_ITEMS
     assert len(json.dumps({"schedule": busy}).encode()) < 16 * 1024
+
+
+async def test_removing_an_asset_removes_its_device_and_entities(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    entry = await setup(hass, addon)
+    add_asset(
+        hass, entry, SUBENTRY_EV, "car",
+        {CONF_CAPACITY_KWH: 60, CONF_POWER_KW: 11, CONF_ASSUMED_SOC: 30},
+    )  # fmt: skip
+    await hass.async_block_till_done()
+    devices, entities = dr.async_get(hass), er.async_get(hass)
+    car_id = next(i for i, s in entry.subentries.items() if s.title == "car")
+    car = devices.async_get_device_by_identifier((DOMAIN, car_id), entry.entry_id)
+    assert car is not None
+    assert len(er.async_entries_for_device(entities, car.id)) >= 5  # sensors, switch, settings
+    assert hass.config_entries.async_remove_subentry(entry, car_id)
+    await hass.async_block_till_done()
+    assert devices.async_get_device_by_identifier((DOMAIN, car_id), entry.entry_id) is None
+    assert [e for e in er.async_entries_for_config_entry(entities, entry.entry_id)
+            if e.config_subentry_id == car_id] == []  # fmt: skip
+    assert hass.states.get("sensor.car_planned_power") is None
+    assert hass.states.get("sensor.battery_planned_power") is not None
+    assert "car" not in entry.runtime_data.coordinator.data["devices"]
+
+
+async def test_only_a_stale_device_can_be_deleted(
+    hass: HomeAssistant, addon: Server, hass_ws_client: WebSocketGenerator
+) -> None:
+    assert await async_setup_component(hass, "config", {})
+    entry = await setup(hass, addon)
+    devices = dr.async_get(hass)
+    stale = devices.async_get_or_create(
+        config_entry_id=entry.entry_id, identifiers={(DOMAIN, "an asset removed long ago")}
+    )
+    battery = devices.async_get_device_by_identifier(
+        (DOMAIN, next(iter(entry.subentries))), entry.entry_id
+    )
+    client = await hass_ws_client(hass)
+
+    async def remove(device: dr.DeviceEntry) -> dict:  # type: ignore[type-arg]
+        await client.send_json_auto_id(
+            {"type": "config/device_registry/remove_config_entry",
+             "config_entry_id": entry.entry_id, "device_id": device.id}
+        )  # fmt: skip
+        return await client.receive_json()  # type: ignore[no-any-return]
+
+    assert not (await remove(battery))["success"]
+    assert devices.async_get(battery.id) is not None
+    assert (await remove(stale))["success"]
+    assert devices.async_get(stale.id) is None
