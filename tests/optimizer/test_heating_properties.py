@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, assume, event, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from flexems_optimizer import schedule
@@ -105,13 +105,6 @@ def heated_sites(draw: st.DrawFn) -> dict[str, Any]:
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(heated_sites())
 def test_heated_sites_are_physical_and_optimal(body: dict[str, Any]) -> None:
-    # Known bug (issue 4 follow-up, see test_known_min_power_peak_bug): with a minimum-power heat
-    # pump and a peak price the MILP can return a dearer plan marked proven optimal. Kept out of
-    # the random search until it is fixed, so that CI stays a signal; the case itself is pinned.
-    assume(not (
-        "site-peak-consumption-price" in body["flex-context"]
-        and any("min-power" in d for d in body["flex-model"])
-    ))  # fmt: skip
     plan = schedule(body)
     parsed = parse_problem(body)
     ctx, dt = parsed.flex_context, parsed.grid.step_hours
@@ -167,12 +160,10 @@ def test_heated_sites_are_physical_and_optimal(body: dict[str, Any]) -> None:
     assert plan["costs"]["total_eur"] == pytest.approx(optimal_cost(parsed), rel=2e-6, abs=2e-6)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug: a min-power heat pump runs needlessly and "
-    "pushes a process into a dear step; the plan is 2.03125, the optimum 2.0",
-)
-def test_known_min_power_peak_bug() -> None:
+def test_min_power_under_a_peak_price() -> None:
+    """Found by the property test: HiGHS, given our warm start, kept its feasibility-jump plan
+    (a needless heat-pump run pushing a process into the dear step: 2.03125) and reported it
+    optimal. Feasibility jump is off when a warm start is given; the optimum is 2.0."""
     series = {"start": "2026-06-01T00:00:00+00:00", "resolution": "PT15M"}
     body = {
         "start": "2026-06-01T00:00:00+00:00", "duration": "PT60M", "resolution": "PT15M",

@@ -85,6 +85,10 @@ def solve(
         if warm is not None and warm.proven:
             return _finish(highs, model, started, warm.gap, duals=duals)
         if warm is not None:
+            # Feasibility jump only looks for a first feasible plan, which the warm start is;
+            # HiGHS 1.15.1 with both can prune its way to a worse plan it reports as optimal
+            # (tests/optimizer/test_heating_properties.py::test_min_power_under_a_peak_price).
+            highs.setOptionValue("mip_heuristic_run_feasibility_jump", False)
             highs.setSolution(model.n_cols, np.arange(model.n_cols, dtype=np.int32), warm.x)
     highs.run()
     status = _STATUS.get(highs.getModelStatus(), SolveStatus.ERROR)
