@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Final
@@ -66,6 +67,10 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         self.pv_forecasts: dict[str, list[float]] = {}
         # The problem the current plan answers: the states it started from, for drift checks.
         self.problem: dict[str, Any] | None = None
+        # One plan at a time; an input that changes while a plan is being made (from the older
+        # inputs) gets a plan of its own right after it.
+        self._planning = asyncio.Lock()
+        self._inputs_changed = False
 
     async def _async_setup(self) -> None:
         await self._check_addon_version()
@@ -95,7 +100,39 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             },
         )
 
+    async def async_request_refresh(self) -> None:
+        # A request means an input changed. The debouncer drops a request while any refresh
+        # runs ("any call is good"), but that refresh may have read the inputs before the
+        # change: the flag makes sure a plan made from the changed inputs follows.
+        self._inputs_changed = True
+        await super().async_request_refresh()
+
+    async def _async_refresh(
+        self,
+        log_failures: bool = True,
+        raise_on_auth_failed: bool = False,
+        scheduled: bool = False,
+        raise_on_entry_error: bool = False,
+    ) -> None:
+        await super()._async_refresh(
+            log_failures, raise_on_auth_failed, scheduled, raise_on_entry_error
+        )
+        if self._inputs_changed:
+            # Changed while listeners took the plan just made (their request was dropped):
+            # ask again once this refresh has let go of the debouncer.
+            self.hass.async_create_task(self.async_request_refresh(), eager_start=False)
+
     async def _async_update_data(self) -> dict[str, Any]:
+        async with self._planning:
+            self._inputs_changed = False
+            plan = await self._plan()
+            while self._inputs_changed:
+                LOGGER.debug("Inputs changed while planning: planning again")
+                self._inputs_changed = False
+                plan = await self._plan()
+            return plan
+
+    async def _plan(self) -> dict[str, Any]:
         try:
             built = await async_build_site_problem(
                 self.hass, self.config_entry, dt_util.utcnow(), self.settings

@@ -88,11 +88,29 @@ async def test_run_once_plans_the_cheapest_hour_starts_it_and_ends(
     power = entry.runtime_data.coordinator.data["devices"]["dishwasher"]["power_kw"]
     assert power[:4] == [2.0, 2.0, 2.0, 2.0] and sum(power) == 8.0
 
+    # The run ends as the coordinator's scheduled re-plan (a background task) is under way
+    # with the run still in its inputs: the plan that lands must be one made without it.
     freezer.move_to("2026-06-01T12:00:01+00:00")
     async_fire_time_changed(hass)
-    await hass.async_block_till_done()
+    await hass.async_block_till_done(wait_background_tasks=True)
     assert hass.states.get(RUN_ONCE).state == "off"
     assert "dishwasher" not in entry.runtime_data.coordinator.data["devices"]
+
+
+async def test_a_run_asked_for_during_a_scheduled_plan_is_planned(
+    hass: HomeAssistant, addon: Server, freezer: FrozenDateTimeFactory
+) -> None:
+    freezer.move_to(NOW)
+    entry = await add_dishwasher(hass, addon)
+    coordinator = entry.runtime_data.coordinator
+    # The planning interval is up: the scheduled plan (a background task) reads the inputs,
+    # then waits for the add-on, holding the coordinator's request debouncer.
+    freezer.tick(timedelta(minutes=15))
+    async_fire_time_changed(hass)
+    # Asked now, the run's own request is dropped by the debouncer ("a refresh is running").
+    await hass.services.async_call("switch", "turn_on", {"entity_id": RUN_ONCE}, blocking=True)
+    await hass.async_block_till_done(wait_background_tasks=True)
+    assert "dishwasher" in coordinator.data["devices"]
 
 
 async def test_turning_run_once_off_unplans_it(
