@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo serve test lint typecheck unit fuzz bench clean
+.PHONY: demo serve test lint typecheck unit card fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,7 +33,11 @@ unit: $(STAMP)
 fuzz: $(STAMP)
 	$(BIN)/pytest --hypothesis-profile=fuzz tests/optimizer -k "properties or garbage"
 
-test: lint typecheck unit
+# The plan card's logic, in Node (the machine's node; no packages needed).
+card:
+	node --experimental-detect-module --test tests/card/
+
+test: lint typecheck unit card
 
 bench: $(STAMP)
 	$(BIN)/python bench/optimizer.py

@@ -1,0 +1,241 @@
+// The flexems plan card: the plan's schedules as step charts, one panel per unit (planned
+// power in kW, energy stored in kWh, temperatures in °C), with a line at "now" and a legend
+// giving each series' value now. Plain custom element, no build step: Home Assistant serves
+// this file as it is. The functions before the element are pure, so they are tested in Node.
+
+export const CARD_TYPE = "flexems-plan-card";
+const PALETTE = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2",
+  "#17becf", "#bcbd22", "#7f7f7f"];
+const UNIT_ORDER = ["kW", "kWh", "°C"];
+
+/** Checks a card configuration; throws an Error saying what is wrong and where. */
+export function checkConfig(config) {
+  if (!config || typeof config !== "object") throw new Error("flexems-plan-card: no configuration");
+  const { entities, hours, title } = config;
+  if (entities !== undefined) {
+    if (!Array.isArray(entities)) throw new Error("flexems-plan-card: entities must be a list");
+    entities.forEach((entity, i) => {
+      const id = typeof entity === "string" ? entity : entity?.entity;
+      if (typeof id !== "string" || !/^sensor\.\w+$/.test(id)) {
+        throw new Error(`flexems-plan-card: entities[${i}] is not a sensor entity id: ${JSON.stringify(entity)}`);
+      }
+    });
+  }
+  if (hours !== undefined && !(Number.isFinite(hours) && hours > 0)) {
+    throw new Error(`flexems-plan-card: hours must be a positive number, not ${JSON.stringify(hours)}`);
+  }
+  if (title !== undefined && typeof title !== "string") throw new Error("flexems-plan-card: title must be text");
+  return config;
+}
+
+/** The entity ids to chart: the configured ones, or every flexems sensor with a schedule. */
+export function chartedEntities(hass, config) {
+  if (config.entities) return config.entities.map((e) => (typeof e === "string" ? e : e.entity));
+  return Object.keys(hass.states)
+    .filter((id) => id.startsWith("sensor.") && hass.entities?.[id]?.platform === "flexems")
+    .filter((id) => Array.isArray(hass.states[id].attributes.schedule))
+    .sort();
+}
+
+/** Series from states: name, unit, colour and [{start, end, value}] in epoch milliseconds. */
+export function seriesFrom(hass, entityIds, config = {}) {
+  const names = Object.fromEntries((config.entities || [])
+    .filter((e) => typeof e === "object").map((e) => [e.entity, e.name]));
+  return entityIds.flatMap((id, i) => {
+    const state = hass.states[id];
+    const schedule = state?.attributes?.schedule;
+    if (!Array.isArray(schedule)) return [];
+    return [{
+      entityId: id,
+      name: names[id] || state.attributes.friendly_name || id,
+      unit: state.attributes.unit_of_measurement || "",
+      color: PALETTE[i % PALETTE.length],
+      points: schedule.map((p) => ({ start: Date.parse(p.start), end: Date.parse(p.end), value: Number(p.value) })),
+      unavailable: state.state === "unavailable",
+    }];
+  });
+}
+
+/** Series grouped by unit into panels, in a fixed order (power, energy, temperature, others). */
+export function panels(series) {
+  const byUnit = new Map();
+  for (const s of series) byUnit.set(s.unit, [...(byUnit.get(s.unit) || []), s]);
+  const rank = (unit) => (UNIT_ORDER.includes(unit) ? UNIT_ORDER.indexOf(unit) : UNIT_ORDER.length);
+  return [...byUnit.entries()].sort((a, b) => rank(a[0]) - rank(b[0]))
+    .map(([unit, members]) => ({ unit, series: members }));
+}
+
+/** The value domain: power and energy include zero; temperatures hug their range. */
+export function valueDomain(unit, series) {
+  const values = series.flatMap((s) => s.points.map((p) => p.value)).filter(Number.isFinite);
+  if (!values.length) return [0, 1];
+  let low = Math.min(...values);
+  let high = Math.max(...values);
+  if (unit !== "°C") {
+    low = Math.min(low, 0);
+    high = Math.max(high, 0);
+  }
+  if (high - low < 1e-9) return [low - 1, high + 1];
+  const pad = (high - low) * 0.08;
+  return [unit === "°C" || low < 0 ? low - pad : low, high + pad];
+}
+
+/** An SVG path drawing a step series; a gap in time lifts the pen. */
+export function stepPath(points, x, y) {
+  let d = "";
+  let lastEnd = null;
+  for (const p of points) {
+    const x0 = x(p.start).toFixed(1);
+    const x1 = x(p.end).toFixed(1);
+    const y0 = y(p.value).toFixed(1);
+    d += lastEnd === p.start ? `V${y0}H${x1}` : `M${x0},${y0}H${x1}`;
+    lastEnd = p.end;
+  }
+  return d;
+}
+
+/** The points within [start, end), cut at its edges. */
+export function clip(points, start, end) {
+  return points.filter((p) => p.end > start && p.start < end)
+    .map((p) => ({ ...p, start: Math.max(p.start, start), end: Math.min(p.end, end) }));
+}
+
+/** The value of a series at a moment, or null outside it. */
+export function valueAt(series, moment) {
+  const point = series.points.find((p) => p.start <= moment && moment < p.end);
+  return point ? point.value : null;
+}
+
+/** Hour ticks: every 1, 2, 3, 6 or 12 hours, so that about six fit. */
+export function hourTicks(start, end) {
+  const hour = 3600e3;
+  const step = [1, 2, 3, 6, 12, 24].find((h) => (end - start) / (h * hour) <= 8) || 24;
+  const ticks = [];
+  const first = new Date(start);
+  first.setMinutes(0, 0, 0);
+  for (let t = first.getTime(); t <= end; t += hour) {
+    if (t >= start && new Date(t).getHours() % step === 0) ticks.push(t);
+  }
+  return ticks;
+}
+
+const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+const format = (value, unit) => (value === null ? "–" : `${Number(value).toFixed(unit === "°C" ? 1 : 2)} ${unit}`);
+
+/** One panel as SVG: grid, zero line, series, "now" line and axis labels. */
+export function panelSvg(panel, { start, end, now, width = 600, height = 150 }) {
+  const left = 44;
+  const right = 8;
+  const top = 18; // room for the unit above the axis
+  const bottom = 20;
+  const [low, high] = valueDomain(panel.unit, panel.series);
+  const x = (t) => left + ((t - start) / (end - start)) * (width - left - right);
+  const y = (v) => top + ((high - v) / (high - low)) * (height - top - bottom);
+  const parts = [];
+  for (const t of hourTicks(start, end)) {
+    const label = new Date(t).getHours() === 0
+      ? new Date(t).toLocaleDateString(undefined, { weekday: "short" })
+      : `${String(new Date(t).getHours()).padStart(2, "0")}:00`;
+    parts.push(`<line class="grid" x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${top}" y2="${height - bottom}"/>`,
+      `<text class="tick" x="${x(t).toFixed(1)}" y="${height - 5}" text-anchor="middle">${label}</text>`);
+  }
+  parts.push(`<text class="tick" x="${left - 4}" y="${top + 8}" text-anchor="end">${high.toFixed(1)}</text>`,
+    `<text class="tick" x="${left - 4}" y="${height - bottom}" text-anchor="end">${low.toFixed(1)}</text>`,
+    `<text class="unit" x="${left - 4}" y="10" text-anchor="end">${escape(panel.unit)}</text>`);
+  if (low < 0 && high > 0) {
+    parts.push(`<line class="zero" x1="${left}" x2="${width - right}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}"/>`);
+  }
+  for (const s of panel.series) {
+    parts.push(`<path class="series" data-entity="${escape(s.entityId)}" stroke="${s.color}" d="${stepPath(s.points, x, y)}"/>`);
+  }
+  if (now >= start && now <= end) {
+    parts.push(`<line class="now" x1="${x(now).toFixed(1)}" x2="${x(now).toFixed(1)}" y1="${top}" y2="${height - bottom}"/>`);
+  }
+  return `<svg viewBox="0 0 ${width} ${height}" role="img" aria-label="${escape(panel.unit)} plan">${parts.join("")}</svg>`;
+}
+
+const STYLE = `
+  ha-card { padding: 12px 16px 8px; }
+  .header { display: flex; justify-content: space-between; align-items: baseline; }
+  .title { font-size: 1.2em; }
+  .status { color: var(--secondary-text-color); font-size: 0.9em; }
+  svg { width: 100%; height: auto; display: block; margin-top: 6px; }
+  .series { fill: none; stroke-width: 2; }
+  .grid { stroke: var(--divider-color, #ddd); stroke-width: 1; }
+  .zero { stroke: var(--secondary-text-color, #888); stroke-width: 1; }
+  .now { stroke: var(--primary-color, #03a9f4); stroke-width: 1.5; stroke-dasharray: 4 3; }
+  .tick, .unit { font-size: 10px; fill: var(--secondary-text-color, #666); }
+  .legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 0.9em; margin-top: 4px; }
+  .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; }
+  .value { color: var(--secondary-text-color); margin-left: 4px; }
+  .empty { color: var(--secondary-text-color); padding: 16px 0; }
+`;
+
+/** The whole card's HTML for the current states. */
+export function cardHtml(hass, config, now = Date.now()) {
+  const series = seriesFrom(hass, chartedEntities(hass, config), config);
+  const title = escape(config.title ?? "Energy plan");
+  const status = config.status_entity ? hass.states[config.status_entity] : null;
+  const statusText = status ? escape(status.state) : "";
+  const points = series.flatMap((s) => s.points);
+  if (!points.length) {
+    return `<style>${STYLE}</style><ha-card><div class="header"><span class="title">${title}</span></div>`
+      + `<div class="empty">No plan to show yet: flexems has not planned, or no charted entity has a schedule.</div></ha-card>`;
+  }
+  const start = Math.min(...points.map((p) => p.start));
+  const planEnd = Math.max(...points.map((p) => p.end));
+  const end = config.hours ? Math.min(planEnd, Math.max(start, now) + config.hours * 3600e3) : planEnd;
+  const shown = series.map((s) => ({ ...s, points: clip(s.points, start, end) }));
+  const charts = panels(shown).map((panel) => panelSvg(panel, { start, end, now })).join("");
+  const legend = series.map((s) => `<span><span class="swatch" style="background:${s.color}"></span>`
+    + `${escape(s.name)}<span class="value">${format(valueAt(s, now), s.unit)}</span></span>`).join("");
+  return `<style>${STYLE}</style><ha-card><div class="header"><span class="title">${title}</span>`
+    + `<span class="status">${statusText}</span></div>${charts}<div class="legend">${legend}</div></ha-card>`;
+}
+
+if (typeof customElements !== "undefined" && !customElements.get(CARD_TYPE)) {
+  class FlexemsPlanCard extends HTMLElement {
+    setConfig(config) {
+      this._config = checkConfig(config);
+      this._render();
+    }
+
+    set hass(hass) {
+      const watched = chartedEntities(hass, this._config || {});
+      const changed = !this._hass || watched.some((id) => hass.states[id] !== this._hass.states[id]);
+      this._hass = hass;
+      if (changed) this._render();
+    }
+
+    connectedCallback() {
+      // The "now" line and the values now move on with time, not only with new states.
+      this._timer = setInterval(() => this._render(), 60e3);
+    }
+
+    disconnectedCallback() {
+      clearInterval(this._timer);
+    }
+
+    _render() {
+      if (!this._hass || !this._config) return;
+      if (!this.shadowRoot) this.attachShadow({ mode: "open" });
+      this.shadowRoot.innerHTML = cardHtml(this._hass, this._config);
+    }
+
+    getCardSize() {
+      return 2 + 3 * panels(seriesFrom(this._hass || { states: {} }, chartedEntities(this._hass || { states: {} }, this._config || {}))).length;
+    }
+
+    static getStubConfig() {
+      return { title: "Energy plan", status_entity: "sensor.flexems_planner_plan_status" };
+    }
+  }
+  customElements.define(CARD_TYPE, FlexemsPlanCard);
+  window.customCards = window.customCards || [];
+  window.customCards.push({
+    type: CARD_TYPE,
+    name: "flexems plan",
+    description: "The flexems plan: planned power, energy stored and temperatures, with now.",
+    documentationURL: "https://github.com/flexems/flexems#the-plan-card",
+  });
+}
