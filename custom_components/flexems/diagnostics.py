@@ -1,4 +1,5 @@
-"""Diagnostics: the entry (token redacted) and a summary of the latest plan."""
+"""Diagnostics: the entry (token redacted), a summary of the latest plan and the site problem it
+answers, which `flexems-optimizer schedule problem.json` replays."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ TO_REDACT = {CONF_TOKEN}
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: FlexEmsConfigEntry
 ) -> dict[str, Any]:
-    plan = entry.runtime_data.coordinator.data
+    coordinator = entry.runtime_data.coordinator
+    plan = coordinator.data
     return {
         "entry": async_redact_data(dict(entry.data), TO_REDACT),
         "options": dict(entry.options),
@@ -32,4 +34,5 @@ async def async_get_config_entry_diagnostics(
             "solver": plan["solver"],
             "breaches": plan["breaches"],
         },
+        "problem": coordinator.problem,
     }

@@ -29,6 +29,7 @@ from custom_components.flexems.const import (
 )
 from custom_components.flexems.diagnostics import async_get_config_entry_diagnostics
 from custom_components.flexems.sensor import MAX_SCHEDULE_ITEMS, schedule
+from flexems_optimizer import schedule as schedule_problem
 
 from ..api.server import Server
 from .conftest import PRICE_ENTITY, add_asset, entry_for, set_inputs
@@ -156,6 +157,11 @@ async def test_diagnostics_redact_the_token(hass: HomeAssistant, addon: Server) 
     assert diagnostics["entry"]["token"] == "**REDACTED**"
     assert diagnostics["plan"]["status"] == "optimal"
     assert diagnostics["assets"][0]["type"] == "battery"
+    # The problem the plan answers, as sent: replaying it gives the same plan.
+    replayed = schedule_problem(diagnostics["problem"])
+    assert replayed["costs"]["total_eur"] == pytest.approx(
+        diagnostics["plan"]["costs"]["total_eur"]
+    )
 
 
 def test_schedules_merge_equal_steps_and_stay_under_16_kib() -> None:
