@@ -147,15 +147,12 @@ async def async_build_site_problem(
             )
         return fetched[0]
 
-    consumption_source = options.get(CONF_PRICE_SOURCE) or (
-        SOURCE_SENSOR if options.get(CONF_PRICE_ENTITY) else SOURCE_FIXED
-    )
+    consumption_source, production_source = price_sources(options)
     consumption = with_markup(
         await _prices(hass, options, consumption_source, _CONSUMPTION_KEYS, nordpool),
         float(options.get(CONF_PRICE_MARKUP) or 0.0),
     )
     context["consumption-price"] = consumption
-    production_source = options.get(CONF_PRODUCTION_SOURCE, SOURCE_SAME)
     # Same: exports earn the consumption price (FlexMeasures' default), so none is given.
     production = None
     if production_source != SOURCE_SAME:
@@ -238,6 +235,26 @@ _CONSUMPTION_KEYS = (CONF_PRICE_ENTITY, CONF_PRICE_ATTRIBUTE, CONF_FIXED_PRICE, 
 _PRODUCTION_KEYS = (CONF_PRODUCTION_ENTITY, CONF_PRODUCTION_ATTRIBUTE, CONF_PRODUCTION_FIXED, 0.0)
 
 
+def price_sources(options: Any) -> tuple[str, str]:
+    """Where the consumption and the production prices come from (a sensor, Nord Pool, fixed;
+    production also "same"). Entries older than the source choice name only a sensor."""
+    consumption = options.get(CONF_PRICE_SOURCE) or (
+        SOURCE_SENSOR if options.get(CONF_PRICE_ENTITY) else SOURCE_FIXED
+    )
+    return consumption, options.get(CONF_PRODUCTION_SOURCE, SOURCE_SAME)
+
+
+def price_sensors(options: Any) -> list[tuple[str, str]]:
+    """The sensors whose price lists the plan reads, each with its attribute."""
+    return [
+        (options[entity], options.get(attribute, "prices"))
+        for source, (entity, attribute, _, _) in zip(
+            price_sources(options), (_CONSUMPTION_KEYS, _PRODUCTION_KEYS), strict=True
+        )
+        if source == SOURCE_SENSOR and options.get(entity)
+    ]
+
+
 async def _prices(
     hass: HomeAssistant,
     options: Any,
@@ -311,6 +328,13 @@ def ev_model(
     return model
 
 
+def heat_sink_sensor(data: Any) -> str:
+    """The temperature sensor of what a heat pump subentry heats: the tank or the building."""
+    return str(
+        data[CONF_TANK_ENTITY if data.get(CONF_HEATS) == HEATS_BUFFER else CONF_INDOOR_ENTITY]
+    )
+
+
 def heat_sink_name(heat_pump: str, data: Any) -> str:
     """The heat sink a heat pump subentry heats, as named in the problem and the plan."""
     return f"{heat_pump} {data.get(CONF_HEATS) or 'building'}"
@@ -357,7 +381,7 @@ async def _building(
         "heat-capacity": f"{data[CONF_HEAT_CAPACITY]} kWh/K",
         "heat-loss": f"{data[CONF_HEAT_LOSS]} kW/K",
         "ambient-temperature": ambient,
-        "temperature-at-start": temperature_state(hass, data[CONF_INDOOR_ENTITY]),
+        "temperature-at-start": temperature_state(hass, heat_sink_sensor(data)),
         "comfort-min": float(data[CONF_COMFORT_MIN]),
         "comfort-max": float(data[CONF_COMFORT_MAX]),
         # People who set a comfort band expect it kept unless heating cannot: at 10 per K·h
@@ -375,7 +399,7 @@ def _buffer(hass: HomeAssistant, name: str, data: Any, steps: list[datetime]) ->
         "heat-capacity": f"{litres * WATER_KWH_PER_LITRE_K:.5f} kWh/K",
         "heat-loss": f"{float(data.get(CONF_TANK_LOSS_W_PER_K, 2.0)) / 1000:.5f} kW/K",
         "ambient-temperature": TANK_SURROUNDINGS_C,
-        "temperature-at-start": temperature_state(hass, data[CONF_TANK_ENTITY]),
+        "temperature-at-start": temperature_state(hass, heat_sink_sensor(data)),
         "temperature-min": float(data[CONF_TANK_MIN]),
         "temperature-max": float(data[CONF_TANK_MAX]),
         # Tapping spread over the day: the tank must hold enough for it at every step.

@@ -20,20 +20,10 @@ from homeassistant.util import dt as dt_util
 
 from .const import (
     CONF_CAPACITY_KWH,
-    CONF_HEATS,
-    CONF_INDOOR_ENTITY,
     CONF_NORDPOOL_AREA,
     CONF_NORDPOOL_ENTRY,
     CONF_PLUGGED_ENTITY,
-    CONF_PRICE_ATTRIBUTE,
-    CONF_PRICE_ENTITY,
-    CONF_PRICE_SOURCE,
-    CONF_PRODUCTION_ATTRIBUTE,
-    CONF_PRODUCTION_ENTITY,
-    CONF_PRODUCTION_SOURCE,
     CONF_SOC_ENTITY,
-    CONF_TANK_ENTITY,
-    HEATS_BUFFER,
     LOGGER,
     SUBENTRY_BATTERY,
     SUBENTRY_EV,
@@ -41,8 +31,8 @@ from .const import (
 )
 from .coordinator import FlexEmsConfigEntry
 from .errors import MissingInputError
-from .prices import NORDPOOL_DOMAIN, SOURCE_NORDPOOL, SOURCE_SENSOR
-from .problem import heat_sink_name
+from .prices import NORDPOOL_DOMAIN, SOURCE_NORDPOOL
+from .problem import heat_sink_name, heat_sink_sensor, price_sensors, price_sources
 from .sensor import step_now
 from .states import temperature_state
 
@@ -86,7 +76,7 @@ def async_track_inputs(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> None:
         if entity_ids:
             entry.async_on_unload(async_track_state_change_event(hass, entity_ids, state_changed))
 
-    for entity_id, attribute in _price_sensors(entry.options):
+    for entity_id, attribute in price_sensors(entry.options):
 
         def prices_changed(old: State | None, new: State, attribute: str = attribute) -> str | None:
             if old is None or old.attributes.get(attribute) != new.attributes.get(attribute):
@@ -118,25 +108,9 @@ def _state_changed(reason: str) -> Callable[[State | None, State], str | None]:
     return changed
 
 
-def _price_sensors(options: Any) -> list[tuple[str, str]]:
-    """The sensors whose price lists the plan reads, with their attributes."""
-    consumption = options.get(CONF_PRICE_SOURCE) or (
-        SOURCE_SENSOR if options.get(CONF_PRICE_ENTITY) else None
-    )
-    sensors = []
-    if consumption == SOURCE_SENSOR and options.get(CONF_PRICE_ENTITY):
-        sensors.append((options[CONF_PRICE_ENTITY], options.get(CONF_PRICE_ATTRIBUTE, "prices")))
-    if options.get(CONF_PRODUCTION_SOURCE) == SOURCE_SENSOR and options.get(CONF_PRODUCTION_ENTITY):
-        sensors.append(
-            (options[CONF_PRODUCTION_ENTITY], options.get(CONF_PRODUCTION_ATTRIBUTE, "prices"))
-        )
-    return sensors
-
-
 def _nordpool_news(hass: HomeAssistant, options: Any) -> list[str]:
     """Nord Pool's entities that change when it has new prices for the plan's area."""
-    sources = (options.get(CONF_PRICE_SOURCE), options.get(CONF_PRODUCTION_SOURCE))
-    if SOURCE_NORDPOOL not in sources or not options.get(CONF_NORDPOOL_ENTRY):
+    if SOURCE_NORDPOOL not in price_sources(options) or not options.get(CONF_NORDPOOL_ENTRY):
         return []
     area = str(options.get(CONF_NORDPOOL_AREA) or "").upper()
     return [
@@ -164,15 +138,14 @@ def _planned_states(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> list[Plan
 
             states.append(PlannedState(soc, name, "soc_kwh", energy, SOC_DRIFT_FRACTION * capacity))
         elif kind == SUBENTRY_HEAT_PUMP:
-            buffer = data.get(CONF_HEATS) == HEATS_BUFFER
-            sensor = data[CONF_TANK_ENTITY if buffer else CONF_INDOOR_ENTITY]
 
             def temperature(state: State) -> float:
                 return temperature_state(hass, state.entity_id)
 
             states.append(
                 PlannedState(
-                    sensor, heat_sink_name(name, data), "temperature_c", temperature,
+                    heat_sink_sensor(data), heat_sink_name(name, data), "temperature_c",
+                    temperature,
                     TEMPERATURE_DRIFT_K,
                 )
             )  # fmt: skip
