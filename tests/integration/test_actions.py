@@ -7,8 +7,10 @@ from typing import Any
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
+from pytest_homeassistant_custom_component.common import async_capture_events
 
 from custom_components.flexems.const import DOMAIN
+from custom_components.flexems.coordinator import EVENT_PLAN_UPDATED
 
 from ..api.server import Server
 from ..optimizer.problems import battery, problem
@@ -90,9 +92,8 @@ async def test_an_unreachable_addon_is_a_home_assistant_error(
 
 
 async def test_the_replan_button_asks_for_a_new_plan(hass: HomeAssistant, addon: Server) -> None:
-    events = []
     await loaded(hass, addon)
-    hass.bus.async_listen(f"{DOMAIN}_plan_updated", events.append)
+    events = async_capture_events(hass, EVENT_PLAN_UPDATED)
     await hass.services.async_call(
         "button", "press", {"entity_id": "button.flexems_planner_re_plan_now"}, blocking=True
     )

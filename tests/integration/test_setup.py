@@ -17,7 +17,10 @@ from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    async_capture_events,
+    async_fire_time_changed,
+)
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.flexems.const import (
@@ -27,6 +30,7 @@ from custom_components.flexems.const import (
     DOMAIN,
     SUBENTRY_EV,
 )
+from custom_components.flexems.coordinator import EVENT_PLAN_UPDATED
 from custom_components.flexems.diagnostics import async_get_config_entry_diagnostics
 from custom_components.flexems.sensor import MAX_SCHEDULE_ITEMS, schedule
 from flexems_optimizer import schedule as schedule_problem
@@ -94,8 +98,7 @@ async def test_first_plan_creates_site_and_battery_entities(
 async def test_get_plan_returns_the_plan_and_replan_asks_again(
     hass: HomeAssistant, addon: Server
 ) -> None:
-    events = []
-    hass.bus.async_listen(f"{DOMAIN}_plan_updated", events.append)
+    events = async_capture_events(hass, EVENT_PLAN_UPDATED)
     entry = await setup(hass, addon)
     plan = await hass.services.async_call(
         DOMAIN, "get_plan", {"config_entry": entry.entry_id}, blocking=True, return_response=True

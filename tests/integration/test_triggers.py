@@ -6,9 +6,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
-from homeassistant.core import HomeAssistant
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+    async_fire_time_changed,
+)
 
 from custom_components.flexems.const import (
     CONF_ASSUMED_SOC,
@@ -27,6 +31,7 @@ from custom_components.flexems.const import (
     SUBENTRY_EV,
     SUBENTRY_HEAT_PUMP,
 )
+from custom_components.flexems.coordinator import EVENT_PLAN_UPDATED
 
 from ..api.server import Server
 from .conftest import PRICE_ENTITY, SOC_ENTITY, add_asset, entry_for, set_inputs
@@ -36,7 +41,7 @@ from .test_heat_pump import INDOOR, OUTDOOR, PUMP
 PLUGGED = "binary_sensor.car_plugged_in"
 
 
-async def counting_plans(hass: HomeAssistant, addon: Server) -> list:  # type: ignore[type-arg]
+async def counting_plans(hass: HomeAssistant, addon: Server) -> list[Event]:
     set_inputs(hass)
     hass.states.async_set(PLUGGED, "off")
     entry = entry_for(addon)
@@ -55,8 +60,7 @@ async def counting_plans(hass: HomeAssistant, addon: Server) -> list:  # type: i
     )
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    plans: list = []  # type: ignore[type-arg]
-    hass.bus.async_listen(f"{DOMAIN}_plan_updated", plans.append)
+    plans = async_capture_events(hass, EVENT_PLAN_UPDATED)
     return plans
 
 
@@ -108,8 +112,7 @@ async def test_an_ev_soc_off_the_plan_replans(hass: HomeAssistant, addon: Server
     )  # fmt: skip
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    plans: list = []  # type: ignore[type-arg]
-    hass.bus.async_listen(f"{DOMAIN}_plan_updated", plans.append)
+    plans = async_capture_events(hass, EVENT_PLAN_UPDATED)
     hass.states.async_set("sensor.car_soc", "42", {"unit_of_measurement": "%"})  # 1.2 kWh: fine
     await settle(hass)
     assert plans == []
@@ -127,8 +130,7 @@ async def test_a_building_warmer_than_planned_replans(hass: HomeAssistant, addon
     add_asset(hass, entry, SUBENTRY_HEAT_PUMP, "heat pump", PUMP)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    plans: list = []  # type: ignore[type-arg]
-    hass.bus.async_listen(f"{DOMAIN}_plan_updated", plans.append)
+    plans = async_capture_events(hass, EVENT_PLAN_UPDATED)
     hass.states.async_set(INDOOR, "20.8", {"unit_of_measurement": "°C"})  # sensor noise
     hass.states.async_set(INDOOR, "unavailable")  # nothing to compare
     await settle(hass)
@@ -156,8 +158,7 @@ async def test_new_export_prices_replan(hass: HomeAssistant, addon: Server) -> N
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    plans: list = []  # type: ignore[type-arg]
-    hass.bus.async_listen(f"{DOMAIN}_plan_updated", plans.append)
+    plans = async_capture_events(hass, EVENT_PLAN_UPDATED)
     feed_in("0.06", 0.05)
     await settle(hass)
     assert plans == []  # the state moved, the prices did not
