@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
 from homeassistant.helpers import config_validation as cv
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.helpers.device_registry import DeviceEntry
@@ -11,7 +12,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .card import async_register_card
 from .client import FlexEmsClient
-from .const import CONF_TOKEN, CONF_URL, DOMAIN
+from .const import CONF_TOKEN, CONF_URL, DOMAIN, LOGGER
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator, FlexEmsRuntimeData
 from .services import async_setup_services
 from .triggers import async_track_inputs
@@ -31,7 +32,14 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> b
         async_get_clientsession(hass), entry.data[CONF_URL], entry.data.get(CONF_TOKEN, "")
     )
     coordinator = FlexEmsCoordinator(hass, entry, client)
-    await coordinator.async_config_entry_first_refresh()
+    try:
+        await coordinator.async_config_entry_first_refresh()
+    except ConfigEntryAuthFailed:
+        entry.async_start_reauth(hass)
+    except ConfigEntryNotReady as error:
+        # Set up without a plan rather than retry later: the entities show that there is
+        # none, and applied devices must go to their safe state now, not when a plan comes.
+        LOGGER.warning("No plan yet (%s); trying again every minute", error.__cause__ or error)
     entry.runtime_data = FlexEmsRuntimeData(client=client, coordinator=coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_track_inputs(hass, entry)

@@ -1,4 +1,4 @@
-"""A button to re-plan now."""
+"""A button to re-plan now: usable exactly when the plan is missing, so always available."""
 
 from __future__ import annotations
 
@@ -21,5 +21,9 @@ async def async_setup_entry(
 
 
 class ReplanButton(FlexEmsEntity, ButtonEntity):
+    @property
+    def available(self) -> bool:
+        return True  # pressing it while the add-on is away tries now and says why it failed
+
     async def async_press(self) -> None:
-        await self.coordinator.async_request_refresh()
+        await self.coordinator.async_replan()

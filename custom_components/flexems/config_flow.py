@@ -53,6 +53,7 @@ from .const import (
     CONF_DURATION_MINUTES,
     CONF_EARLIEST_START,
     CONF_EFFICIENCY,
+    CONF_FALLBACK,
     CONF_FIXED_PRICE,
     CONF_FORECAST_ENTRIES,
     CONF_GRID_LIMIT_KW,
@@ -63,7 +64,6 @@ from .const import (
     CONF_HOT_WATER_KWH_PER_DAY,
     CONF_IDLE_OPTION,
     CONF_INDOOR_ENTITY,
-    CONF_INTERVAL_MINUTES,
     CONF_LOAD_ENTITY,
     CONF_LOAD_EXCLUDED,
     CONF_LOAD_WEEKS,
@@ -87,6 +87,7 @@ from .const import (
     CONF_RESOLUTION_MINUTES,
     CONF_SETPOINT_SIGN,
     CONF_SOC_ENTITY,
+    CONF_STALE_ISSUE_MINUTES,
     CONF_TANK_ENTITY,
     CONF_TANK_LITRES,
     CONF_TANK_LOSS_W_PER_K,
@@ -104,8 +105,12 @@ from .const import (
     DEFAULT_LOAD_WEEKS,
     DEFAULT_PORT,
     DEFAULT_RESOLUTION_MINUTES,
+    DEFAULT_STALE_ISSUE_MINUTES,
     DEFAULT_TARGET_SOC,
     DOMAIN,
+    FALLBACK_IDLE,
+    FALLBACK_OWN,
+    FALLBACKS,
     HEATS_BUFFER,
     HEATS_BUILDING,
     LOGGER,
@@ -300,7 +305,6 @@ class FlexEmsOptionsFlow(OptionsFlow):
         current = self.config_entry.options
         schema = vol.Schema(
             {
-                vol.Required(CONF_INTERVAL_MINUTES, default=15): _number(5, 240, 5, "min"),
                 vol.Required(CONF_HORIZON_HOURS, default=DEFAULT_HORIZON_HOURS): _number(
                     1, 168, 1, "h"
                 ),
@@ -317,6 +321,9 @@ class FlexEmsOptionsFlow(OptionsFlow):
                 ),
                 vol.Optional(CONF_GRID_LIMIT_KW): _number(1, 1000, 0.1, "kW"),
                 vol.Optional(CONF_PEAK_PRICE): _number(0, 100, 0.01),
+                vol.Required(
+                    CONF_STALE_ISSUE_MINUTES, default=DEFAULT_STALE_ISSUE_MINUTES
+                ): _number(5, 1440, 5, "min"),
             }
         )
         if user_input is not None:
@@ -402,10 +409,16 @@ class FlexEmsOptionsFlow(OptionsFlow):
         )
 
 
-def _control_fields(domains: list[str]) -> dict[Any, Any]:
-    """The optional control entity, and how a plan maps onto it."""
+def _fallback_field(default: str) -> dict[Any, Any]:
+    """What the asset does without a current plan."""
+    return {vol.Required(CONF_FALLBACK, default=default): _choice("fallback", list(FALLBACKS))}
+
+
+def _control_fields(domains: list[str], fallback: str) -> dict[Any, Any]:
+    """The optional control entity, how a plan maps onto it, and its fallback."""
     return {
         vol.Optional(CONF_CONTROL_ENTITY): EntitySelector(EntitySelectorConfig(domain=domains)),
+        **_fallback_field(fallback),
         vol.Optional(CONF_SETPOINT_SIGN, default=SIGN_CONSUMPTION_POSITIVE): _choice(
             "setpoint_sign", [SIGN_CONSUMPTION_POSITIVE, SIGN_PRODUCTION_POSITIVE]
         ),
@@ -458,7 +471,9 @@ class BatterySubentryFlow(ConfigSubentryFlow):
                     vol.Required(CONF_CAPACITY_KWH): _number(0.1, 1000, 0.1, "kWh"),
                     vol.Required(CONF_POWER_KW): _number(0.1, 500, 0.1, "kW"),
                     vol.Required(CONF_EFFICIENCY, default=90): _number(50, 100, 1, "%"),
-                    **_control_fields(["number", "input_number", "select", "input_select"]),
+                    **_control_fields(
+                        ["number", "input_number", "select", "input_select"], FALLBACK_IDLE
+                    ),
                 }
             ),
             errors=errors,
@@ -498,6 +513,7 @@ class EvSubentryFlow(ConfigSubentryFlow):
                             domain=["number", "input_number", "switch", "input_boolean"]
                         )
                     ),
+                    **_fallback_field(FALLBACK_IDLE),
                 }
             ),
             errors=errors,
@@ -545,7 +561,8 @@ class HeatPumpSubentryFlow(ConfigSubentryFlow):
                     vol.Required(CONF_COMFORT_MIN, default=19): _number(5, 30, 0.5, "°C"),
                     vol.Required(CONF_COMFORT_MAX, default=22): _number(5, 30, 0.5, "°C"),
                     **_control_fields(
-                        ["climate", "switch", "input_boolean", "select", "input_select"]
+                        ["climate", "switch", "input_boolean", "select", "input_select"],
+                        FALLBACK_OWN,
                     ),
                 }
             ),
@@ -584,7 +601,9 @@ class HeatPumpSubentryFlow(ConfigSubentryFlow):
                     vol.Required(CONF_HOT_WATER_KWH_PER_DAY, default=4.0): _number(
                         0, 100, 0.1, "kWh"
                     ),
-                    **_control_fields(["switch", "input_boolean", "select", "input_select"]),
+                    **_control_fields(
+                        ["switch", "input_boolean", "select", "input_select"], FALLBACK_OWN
+                    ),
                 }
             ),
             errors=errors,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 from typing import Final
 
 DOMAIN: Final = "flexems"
@@ -12,7 +11,7 @@ LOGGER = logging.getLogger(__package__)
 CONF_URL: Final = "url"
 CONF_TOKEN: Final = "token"
 # Options: how and when to plan.
-CONF_INTERVAL_MINUTES: Final = "interval_minutes"
+CONF_STALE_ISSUE_MINUTES: Final = "stale_issue_minutes"  # no plan this long: a repair issue
 CONF_HORIZON_HOURS: Final = "horizon_hours"
 CONF_RESOLUTION_MINUTES: Final = "resolution_minutes"
 CONF_RELAX: Final = "relax_constraints"
@@ -90,9 +89,16 @@ SIGN_PRODUCTION_POSITIVE: Final = "production_positive"
 CONF_CHARGE_OPTION: Final = "charge_option"
 CONF_DISCHARGE_OPTION: Final = "discharge_option"
 CONF_IDLE_OPTION: Final = "idle_option"
+# What an applied asset does when there is no current plan (after holding the last planned
+# value until its step ends): idle, stay as it is, or go back to the device's own control.
+CONF_FALLBACK: Final = "fallback"
+FALLBACK_IDLE: Final = "idle"
+FALLBACK_LEAVE: Final = "leave"
+FALLBACK_OWN: Final = "own_control"
+FALLBACKS: Final = (FALLBACK_IDLE, FALLBACK_LEAVE, FALLBACK_OWN)
 
 DEFAULT_PORT: Final = 8099
-DEFAULT_INTERVAL = timedelta(minutes=15)
+DEFAULT_STALE_ISSUE_MINUTES: Final = 15
 DEFAULT_HORIZON_HOURS: Final = 24
 DEFAULT_RESOLUTION_MINUTES: Final = 15
 DEFAULT_FIXED_PRICE: Final = 0.30

@@ -7,6 +7,10 @@
 - a climate entity: its target temperature set to the planned temperature.
 Each command also says what the entity shows once it is carried out, so a change by anyone
 else can be told apart from our own.
+
+Without a current plan an asset falls back (`fallback`): to idle (0 W, the idle option, off,
+a climate entity off), or to the device's own control (what the entity showed before flexems
+first changed it, e.g. a thermostat's own target temperature).
 """
 
 from __future__ import annotations
@@ -22,8 +26,12 @@ from .const import (
     CONF_DISCHARGE_OPTION,
     CONF_IDLE_OPTION,
     CONF_SETPOINT_SIGN,
+    FALLBACK_IDLE,
+    FALLBACK_OWN,
     SIGN_PRODUCTION_POSITIVE,
 )
+
+HVAC_OFF: Final = "off"
 
 RUNNING_KW: Final = 0.01  # below this a planned power counts as idle
 
@@ -67,14 +75,43 @@ def command(
     return Command(domain, "turn_on" if on else "turn_off", target, STATE_ON if on else STATE_OFF)
 
 
+def fallback(entity_id: str, state: State, mode: str, own: Any, settings: Any) -> Command | None:
+    """The command that puts the control entity in its safe state without a plan, or None
+    to leave it as it is (also when the device's own setting is unknown)."""
+    domain = entity_id.split(".", 1)[0]
+    target = {ATTR_ENTITY_ID: entity_id}
+    if mode == FALLBACK_IDLE:
+        if domain == "climate":
+            return Command(domain, "set_hvac_mode", {**target, "hvac_mode": HVAC_OFF}, HVAC_OFF)
+        return command(entity_id, state, 0.0, None, settings)
+    if mode != FALLBACK_OWN or own is None:
+        return None
+    if domain == "climate":
+        if own == HVAC_OFF:
+            return Command(domain, "set_hvac_mode", {**target, "hvac_mode": HVAC_OFF}, HVAC_OFF)
+        return Command(domain, "set_temperature", {**target, ATTR_TEMPERATURE: own}, own)
+    if domain in ("number", "input_number"):
+        return Command(domain, "set_value", {**target, "value": own}, own)
+    if domain in ("select", "input_select"):
+        return Command(domain, "select_option", {**target, "option": own}, own)
+    return Command(domain, "turn_on" if own == STATE_ON else "turn_off", target, own)
+
+
 def observed(entity_id: str, state: State) -> Any:
-    """What the control entity shows now, comparable with `Command.shows`."""
+    """What the control entity shows now (a climate entity: its target temperature)."""
     domain = entity_id.split(".", 1)[0]
     if domain == "climate":
         return _number(state.attributes.get(ATTR_TEMPERATURE))
     if domain in ("number", "input_number"):
         return _number(state.state)
     return state.state
+
+
+def carried_out(command: Command, state: State) -> bool:
+    """Does the control entity show what `command` sets?"""
+    if command.service == "set_hvac_mode":
+        return bool(state.state == command.shows)
+    return same(observed(state.entity_id, state), command.shows)
 
 
 def same(shown: Any, expected: Any) -> bool:

@@ -1,4 +1,5 @@
-"""The coordinator: plans on its interval, one request to the add-on at a time."""
+"""The coordinator: plans when an input changes (and on a safety interval), one request to the
+add-on at a time; knows whether its plan is current."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from typing import Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
-from homeassistant.exceptions import ConfigEntryAuthFailed
+from homeassistant.exceptions import ConfigEntryAuthFailed, HomeAssistantError
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
@@ -21,16 +23,22 @@ from .client import (
     FlexEmsError,
     FlexEmsProblemError,
 )
-from .const import CONF_INTERVAL_MINUTES, DEFAULT_INTERVAL, DOMAIN, LOGGER
+from .const import CONF_STALE_ISSUE_MINUTES, DEFAULT_STALE_ISSUE_MINUTES, DOMAIN, LOGGER
 from .errors import MissingInputError
+from .plans import step_now
 from .problem import AssetSettings, async_build_site_problem
 
 EVENT_PLAN_UPDATED = f"{DOMAIN}_plan_updated"
 # The add-on API this integration speaks, and the oldest add-on that has every field it sends.
 ADDON_API: Final = "v1"
 MIN_ADDON_VERSION: Final = (0, 1, 0)
-# Unreachable this long: more than a restart or an update, worth a repair issue.
-UNREACHABLE_ISSUE_AFTER: Final = timedelta(hours=1)
+# Plans come when inputs change, new prices arrive or a state drifts off the plan (triggers.py);
+# the interval only catches what no trigger saw. While no plan can be made, try more often.
+SAFETY_INTERVAL: Final = timedelta(minutes=15)
+RETRY_INTERVAL: Final = timedelta(minutes=1)
+# Changes that come in a burst (a new price list and a SoC) make one plan; a change reaches
+# the entities within about a second, not after HA's default 10 s cooldown.
+REQUEST_COOLDOWN_S: Final = 1.0
 ISSUE_UNREACHABLE: Final = "addon_unreachable"
 ISSUE_VERSION: Final = "addon_version"
 
@@ -52,15 +60,19 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
     def __init__(
         self, hass: HomeAssistant, entry: FlexEmsConfigEntry, client: FlexEmsClient
     ) -> None:
-        minutes = entry.options.get(CONF_INTERVAL_MINUTES)
         super().__init__(
             hass,
             LOGGER,
             config_entry=entry,
             name=DOMAIN,
-            update_interval=timedelta(minutes=minutes) if minutes else DEFAULT_INTERVAL,
+            update_interval=SAFETY_INTERVAL,
+            request_refresh_debouncer=Debouncer(
+                hass, LOGGER, cooldown=REQUEST_COOLDOWN_S, immediate=True
+            ),
         )
         self.client = client
+        # When the newest plan was made; the plan stays in `data` while later ones fail.
+        self.planned_at: datetime | None = None
         # Set by flexems' own entities: per EV its target and departure, per appliance its run.
         self.settings = AssetSettings(ev={}, appliances={})
         self._unreachable_since: datetime | None = None
@@ -101,35 +113,47 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         )
 
     async def async_request_refresh(self) -> None:
-        # A request means an input changed. The debouncer drops a request while any refresh
+        # A request means an input changed. The debouncer drops a request while a refresh
         # runs ("any call is good"), but that refresh may have read the inputs before the
-        # change: the flag makes sure a plan made from the changed inputs follows.
+        # change: the flag makes `_async_update_data` plan again from the changed inputs.
         self._inputs_changed = True
         await super().async_request_refresh()
 
-    async def _async_refresh(
-        self,
-        log_failures: bool = True,
-        raise_on_auth_failed: bool = False,
-        scheduled: bool = False,
-        raise_on_entry_error: bool = False,
-    ) -> None:
-        await super()._async_refresh(
-            log_failures, raise_on_auth_failed, scheduled, raise_on_entry_error
+    async def async_replan(self) -> None:
+        """Plan now; raises a translated HomeAssistantError when no plan could be made."""
+        self._inputs_changed = True
+        await self.async_refresh()
+        if self.last_update_success:
+            return
+        cause = self.last_exception
+        raise HomeAssistantError(
+            translation_domain=DOMAIN,
+            translation_key=getattr(cause, "translation_key", None) or "no_plan",
+            translation_placeholders=getattr(cause, "translation_placeholders", None),
+        ) from cause
+
+    def plan_is_current(self, now: datetime) -> bool:
+        """The newest plan succeeded and has a step for `now`."""
+        return (
+            self.last_update_success
+            and self.data is not None
+            and step_now(self.data, now) is not None
         )
-        if self._inputs_changed:
-            # Changed while listeners took the plan just made (their request was dropped):
-            # ask again once this refresh has let go of the debouncer.
-            self.hass.async_create_task(self.async_request_refresh(), eager_start=False)
 
     async def _async_update_data(self) -> dict[str, Any]:
         async with self._planning:
             self._inputs_changed = False
-            plan = await self._plan()
-            while self._inputs_changed:
-                LOGGER.debug("Inputs changed while planning: planning again")
-                self._inputs_changed = False
+            try:
                 plan = await self._plan()
+                while self._inputs_changed:
+                    LOGGER.debug("Inputs changed while planning: planning again")
+                    self._inputs_changed = False
+                    plan = await self._plan()
+            except Exception:
+                self.update_interval = RETRY_INTERVAL
+                raise
+            self.update_interval = SAFETY_INTERVAL
+            self.planned_at = dt_util.utcnow()
             return plan
 
     async def _plan(self) -> dict[str, Any]:
@@ -191,7 +215,10 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
     def _note_unreachable(self) -> None:
         now = dt_util.utcnow()
         self._unreachable_since = self._unreachable_since or now
-        if now - self._unreachable_since >= UNREACHABLE_ISSUE_AFTER:
+        minutes = self.config_entry.options.get(
+            CONF_STALE_ISSUE_MINUTES, DEFAULT_STALE_ISSUE_MINUTES
+        )
+        if now - self._unreachable_since >= timedelta(minutes=minutes):
             ir.async_create_issue(
                 self.hass,
                 DOMAIN,

@@ -34,18 +34,10 @@ from .const import (
 )
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator
 from .entity import FlexEmsEntity, StepBoundaryEntity
+from .plans import step_now
 from .problem import heat_sink_name
 
 PARALLEL_UPDATES = 0
-
-
-def step_now(plan: dict[str, Any], now: datetime) -> int | None:
-    """Index of the plan's step that contains `now`, or None outside the plan."""
-    starts = [datetime.fromisoformat(t) for t in plan["timestamps"]]
-    end = datetime.fromisoformat(plan["end"])
-    if not starts or now < starts[0] or now >= end:
-        return None
-    return max(i for i, start in enumerate(starts) if start <= now)
 
 
 # Attributes are kept small (the state machine and frontend carry them): at most this many

@@ -19,6 +19,7 @@ from homeassistant.util import dt as dt_util
 
 from .client import FlexEmsError, FlexEmsProblemError
 from .const import DOMAIN
+from .coordinator import FlexEmsCoordinator
 from .errors import MissingInputError
 from .problem import async_build_site_problem
 
@@ -36,7 +37,7 @@ DEVICE_ACTIONS = {
 }
 
 
-def _coordinator(hass: HomeAssistant, call: ServiceCall):  # type: ignore[no-untyped-def]
+def _coordinator(hass: HomeAssistant, call: ServiceCall) -> FlexEmsCoordinator:
     entry_id = call.data[ATTR_CONFIG_ENTRY]
     entry = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != DOMAIN:
@@ -51,17 +52,28 @@ def _coordinator(hass: HomeAssistant, call: ServiceCall):  # type: ignore[no-unt
             translation_key="entry_not_loaded",
             translation_placeholders={"title": entry.title},
         )
-    return entry.runtime_data.coordinator
+    coordinator: FlexEmsCoordinator = entry.runtime_data.coordinator
+    return coordinator
 
 
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     async def get_plan(call: ServiceCall) -> ServiceResponse:
-        plan: ServiceResponse = _coordinator(hass, call).data
-        return plan
+        """The newest plan, with how old it is and whether it is current: a plan whose step
+        for now is missing, or whose re-plan failed since, is `stale`."""
+        coordinator = _coordinator(hass, call)
+        if coordinator.data is None or coordinator.planned_at is None:
+            raise HomeAssistantError(translation_domain=DOMAIN, translation_key="no_plan_yet")
+        now = dt_util.utcnow()
+        return {
+            **coordinator.data,
+            "stale": not coordinator.plan_is_current(now),
+            "planned_at": coordinator.planned_at.isoformat(),
+            "age_s": round((now - coordinator.planned_at).total_seconds(), 1),
+        }
 
     async def replan(call: ServiceCall) -> None:
-        await _coordinator(hass, call).async_request_refresh()
+        await _coordinator(hass, call).async_replan()
 
     async def plan_for(call: ServiceCall, problem: dict[str, Any]) -> ServiceResponse:
         coordinator = _coordinator(hass, call)

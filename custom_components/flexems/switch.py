@@ -2,7 +2,9 @@
 
 Apply plan: at each step boundary (and on every new plan) the asset's control entity is set to
 the plan's value for the step (see `controls`). A change by anyone else pauses applying: the
-switch turns off and says when, until the user turns it on again.
+switch turns off and says when, until the user turns it on again. Without a current plan the
+last planned value holds until its step ends, then the asset falls back to its safe state.
+The user's on/off survives restarts and reloads, whatever the add-on's state was.
 
 Run once: an appliance is planned only when asked to run. Turning the switch on arms it; at its
 planned start flexems starts it (through its control entity, if it has one) and the rest of the
@@ -11,21 +13,33 @@ run is fixed in later plans; when the run is over the switch turns itself off.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from homeassistant.components.switch import SwitchEntity
 from homeassistant.const import ATTR_ENTITY_ID, STATE_ON, UnitOfTemperature
-from homeassistant.core import Context, Event, EventStateChangedData, HomeAssistant, callback
+from homeassistant.core import (
+    Context,
+    Event,
+    EventStateChangedData,
+    HomeAssistant,
+    State,
+    callback,
+)
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.helpers.event import async_track_state_change_event
-from homeassistant.helpers.restore_state import RestoreEntity
+from homeassistant.helpers.restore_state import ExtraStoredData, RestoreEntity
 from homeassistant.util import dt as dt_util
 from homeassistant.util.unit_conversion import TemperatureConverter
 
 from . import controls
 from .const import (
     CONF_CONTROL_ENTITY,
+    CONF_FALLBACK,
+    FALLBACK_IDLE,
+    FALLBACK_LEAVE,
+    FALLBACK_OWN,
     LOGGER,
     SUBENTRY_APPLIANCE,
     SUBENTRY_BATTERY,
@@ -34,8 +48,9 @@ from .const import (
 )
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator
 from .entity import StepBoundaryEntity
+from .plans import step_end, step_now
 from .problem import ApplianceRun, appliance_profile, heat_sink_name, plan_step
-from .sensor import ASSET_SENSORS, step_now
+from .sensor import ASSET_SENSORS
 
 PARALLEL_UPDATES = 0
 # Assets a plan can be applied to, with their device kind (as the sensors name it).
@@ -44,6 +59,18 @@ KINDS = {
     for subentry_type, (kind, _) in ASSET_SENSORS.items()
     if subentry_type in (SUBENTRY_BATTERY, SUBENTRY_EV, SUBENTRY_HEAT_PUMP)
 }
+FALLBACK_LOG: Final = {
+    FALLBACK_IDLE: "idling it",
+    FALLBACK_LEAVE: "leaving it as it is",
+    FALLBACK_OWN: "handing it back to its own control",
+}
+
+
+def default_fallback(kind: str) -> str:
+    """Batteries and EVs idle; a heat pump goes back to its own control (its thermostat)."""
+    return FALLBACK_OWN if kind == KINDS[SUBENTRY_HEAT_PUMP] else FALLBACK_IDLE
+
+
 # How an appliance is started, by the domain of its control entity.
 START_SERVICES = {
     "switch": "turn_on",
@@ -75,7 +102,25 @@ async def async_setup_entry(
         async_add_entities([entity], config_subentry_id=subentry_id)
 
 
+@dataclass
+class ApplyPlanData(ExtraStoredData):
+    """What an "Apply plan" switch keeps across restarts: the user's choice (not the state
+    shown, which is "unavailable" when HA stopped while the add-on was away), when it was
+    paused, and the control's own setting from before flexems changed it."""
+
+    applying: bool
+    paused_at: str | None
+    own: Any
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"applying": self.applying, "paused_at": self.paused_at, "own": self.own}
+
+
 class ApplyPlanSwitch(StepBoundaryEntity, SwitchEntity, RestoreEntity):
+    """On: the plan drives the asset. Without a current plan (the add-on away, the plan past
+    its end) the last planned value holds until its step ends; then the asset falls back to
+    its safe state (`CONF_FALLBACK`), once, logged and shown as `fallback_since`."""
+
     _attr_is_on = False
 
     def __init__(
@@ -89,66 +134,121 @@ class ApplyPlanSwitch(StepBoundaryEntity, SwitchEntity, RestoreEntity):
         super().__init__(coordinator, "apply_plan", asset, subentry_id, kind)
         self.settings = settings
         self.control: str = settings[CONF_CONTROL_ENTITY]
+        self.fallback_mode: str = settings.get(CONF_FALLBACK) or default_fallback(kind)
         self._ours: set[str] = set()  # contexts of our own commands
-        self._expected: Any = None
+        self._expected: controls.Command | None = None  # the last command sent or kept
         self._paused_at: datetime | None = None
+        self._own: Any = None  # the control's setting before flexems first changed it
+        self._held_until: datetime | None = None  # end of the step last applied
+        self._fallback_since: datetime | None = None
+
+    @property
+    def available(self) -> bool:
+        return True  # the user's choice stands while the add-on is away
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        if (last := await self.async_get_last_state()) is not None:
-            self._attr_is_on = last.state == STATE_ON
+        if (extra := await self.async_get_last_extra_data()) is not None:
+            data = extra.as_dict()
+            self._attr_is_on = bool(data.get("applying"))
+            paused = data.get("paused_at")
+            self._paused_at = datetime.fromisoformat(paused) if paused else None
+            self._own = data.get("own")
+        elif (last := await self.async_get_last_state()) is not None:
+            self._attr_is_on = last.state == STATE_ON  # saved by a version without extra data
         self.async_on_remove(
             async_track_state_change_event(self.hass, [self.control], self._control_changed)
         )
         await self._apply()
 
     @property
+    def extra_restore_state_data(self) -> ApplyPlanData:
+        paused = self._paused_at.isoformat() if self._paused_at else None
+        return ApplyPlanData(self.is_on is True, paused, self._own)
+
+    @property
     def extra_state_attributes(self) -> dict[str, Any]:
         return {
             "control_entity": self.control,
-            "last_applied": self._expected,
+            "last_applied": self._expected.shows if self._expected else None,
             "paused_by_user_at": self._paused_at.isoformat() if self._paused_at else None,
+            "fallback": self.fallback_mode,
+            "fallback_since": (self._fallback_since.isoformat() if self._fallback_since else None),
         }
 
     async def async_turn_on(self, **kwargs: Any) -> None:
         self._attr_is_on = True
         self._paused_at = None
+        self._own = None  # taken again from what the control shows now
         await self._apply()
         self.async_write_ha_state()
 
     async def async_turn_off(self, **kwargs: Any) -> None:
         self._attr_is_on = False
+        self._fallback_since = None
         self.async_write_ha_state()
 
     @callback
     def _handle_coordinator_update(self) -> None:
         super()._handle_coordinator_update()
-        self.hass.async_create_task(self._apply())
+        self.coordinator.config_entry.async_create_background_task(
+            self.hass, self._apply(), f"flexems apply plan to {self.asset}"
+        )
 
     async def _step_started(self, now: datetime) -> None:
         await self._apply()
 
     async def _apply(self) -> None:
-        """Put the control entity at this step's planned value."""
-        if not self.is_on or not self.coordinator.last_update_success:
-            return
-        plan = self.coordinator.data
-        index = step_now(plan, dt_util.utcnow())
+        """Put the control entity at this step's planned value, hold it, or fall back."""
         state = self.hass.states.get(self.control)
-        if index is None or state is None or self.asset not in plan["devices"]:
+        if not self.is_on or state is None:
             return
-        planned_kw = plan["devices"][self.asset]["power_kw"][index]
-        try:
-            command = controls.command(
-                self.control, state, planned_kw, self._planned_temperature(index), self.settings
+        now = dt_util.utcnow()
+        plan = self.coordinator.data
+        if self.coordinator.plan_is_current(now) and self.asset in plan["devices"]:
+            index = step_now(plan, now)
+            assert index is not None
+            planned_kw = plan["devices"][self.asset]["power_kw"][index]
+            try:
+                command = controls.command(
+                    self.control, state, planned_kw, self._planned_temperature(index), self.settings
+                )
+            except ValueError as error:
+                LOGGER.warning("Cannot apply the plan: %s", error)
+                return
+            if self._fallback_since is not None:
+                LOGGER.info("A current plan again: applying it to %s", self.asset)
+            self._fallback_since = None
+            self._held_until = step_end(plan, index)
+            await self._command(command, state)
+            return
+        if self._held_until is not None and now < self._held_until:
+            return  # the last planned value holds until its step ends
+        if self._fallback_since is None:
+            self._fallback_since = now
+            LOGGER.warning(
+                "No current plan for %s: %s (%s)",
+                self.asset,
+                FALLBACK_LOG[self.fallback_mode],
+                self.control,
             )
-        except ValueError as error:
-            LOGGER.warning("Cannot apply the plan: %s", error)
-            return
-        self._expected = command.shows
-        if controls.same(controls.observed(self.control, state), command.shows):
+        fallback = controls.fallback(
+            self.control, state, self.fallback_mode, self._own, self.settings
+        )
+        if fallback is None:
             self.async_write_ha_state()
             return
+        await self._command(fallback, state)
+
+    async def _command(self, command: controls.Command, state: State) -> None:
+        """Carry out `command` unless the control already shows its value."""
+        self._expected = command
+        if controls.carried_out(command, state):
+            self.async_write_ha_state()
+            return
+        if self._own is None:
+            # The device's own setting, to go back to without a plan.
+            self._own = controls.observed(self.control, state)
         context = Context()
         self._ours.add(context.id)
         await self.hass.services.async_call(
@@ -172,9 +272,7 @@ class ApplyPlanSwitch(StepBoundaryEntity, SwitchEntity, RestoreEntity):
         new = event.data["new_state"]
         if not self.is_on or event.context.id in self._ours or new is None:
             return
-        if self._expected is None or controls.same(
-            controls.observed(self.control, new), self._expected
-        ):
+        if self._expected is None or controls.carried_out(self._expected, new):
             return
         LOGGER.info(
             "%s was changed by hand; applying the plan to %s is paused until turned on",

@@ -31,9 +31,9 @@ from .const import (
 )
 from .coordinator import FlexEmsConfigEntry
 from .errors import MissingInputError
+from .plans import step_now
 from .prices import NORDPOOL_DOMAIN, SOURCE_NORDPOOL
 from .problem import heat_sink_name, heat_sink_sensor, price_sensors, price_sources
-from .sensor import step_now
 from .states import temperature_state
 
 SOC_DRIFT_FRACTION: Final = 0.05  # of capacity

@@ -13,7 +13,6 @@ from custom_components.flexems.const import (
     CONF_EFFICIENCY,
     CONF_GRID_LIMIT_KW,
     CONF_HORIZON_HOURS,
-    CONF_INTERVAL_MINUTES,
     CONF_LOAD_WEEKS,
     CONF_NORDPOOL_ENTRY,
     CONF_POWER_KW,
@@ -26,6 +25,7 @@ from custom_components.flexems.const import (
     CONF_RELAX,
     CONF_RESOLUTION_MINUTES,
     CONF_SOC_ENTITY,
+    CONF_STALE_ISSUE_MINUTES,
     CONF_TOKEN,
     CONF_URL,
     DOMAIN,
@@ -148,7 +148,7 @@ async def test_options_and_a_battery_subentry(hass: HomeAssistant, addon: Server
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {CONF_INTERVAL_MINUTES: 30, CONF_HORIZON_HOURS: 12, CONF_RESOLUTION_MINUTES: 60,
+        {CONF_STALE_ISSUE_MINUTES: 30, CONF_HORIZON_HOURS: 12, CONF_RESOLUTION_MINUTES: 60,
          CONF_RELAX: True, CONF_PRICE_SOURCE: "sensor", CONF_PRODUCTION_SOURCE: "fixed"},
     )  # fmt: skip
     assert result["step_id"] == "prices"
@@ -202,7 +202,7 @@ async def test_options_choosing_nord_pool_asks_for_it_and_drops_stale_keys(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {CONF_INTERVAL_MINUTES: 15, CONF_HORIZON_HOURS: 24, CONF_RESOLUTION_MINUTES: 15,
+        {CONF_STALE_ISSUE_MINUTES: 15, CONF_HORIZON_HOURS: 24, CONF_RESOLUTION_MINUTES: 15,
          CONF_RELAX: True, CONF_PRICE_SOURCE: "nordpool", CONF_PRODUCTION_SOURCE: "same"},
     )  # fmt: skip
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})

@@ -87,7 +87,7 @@ async def test_a_nord_pool_entry_that_is_gone_is_a_repair_issue(
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.state is ConfigEntryState.LOADED  # without a plan: its entities unavailable
     issue = ir.async_get(hass).async_get_issue(DOMAIN, "missing_input_Nord Pool")
     assert issue is not None and issue.translation_placeholders["reason"] == "is not set up"
 

@@ -14,15 +14,15 @@ from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.flexems import coordinator as coordinator_module
-from custom_components.flexems.const import DOMAIN
+from custom_components.flexems.const import CONF_STALE_ISSUE_MINUTES, DOMAIN
 
 from ..api.server import Server
 from .conftest import entry_for, set_inputs
 
 
-async def setup(hass: HomeAssistant, addon: Server):  # type: ignore[no-untyped-def]
+async def setup(hass: HomeAssistant, addon: Server, **options: int):  # type: ignore[no-untyped-def]
     set_inputs(hass)
-    entry = entry_for(addon)
+    entry = entry_for(addon, **options)
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
@@ -45,28 +45,35 @@ async def test_an_add_on_older_than_needed_is_a_repair_issue(
     assert issue.translation_placeholders["api"] == "v1"
 
 
-async def test_an_add_on_away_for_an_hour_is_a_repair_issue_until_it_is_back(
-    hass: HomeAssistant, data_dir: Path, freezer: FrozenDateTimeFactory
+async def minutes_pass(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minutes: int) -> None:
+    """Minute by minute: while no plan can be made, the coordinator tries every minute."""
+    for _ in range(minutes):
+        freezer.tick(timedelta(minutes=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done(wait_background_tasks=True)
+
+
+@pytest.mark.parametrize(("options", "minutes"), [({}, 15), ({CONF_STALE_ISSUE_MINUTES: 30}, 30)])
+async def test_an_add_on_away_is_a_repair_issue_after_the_chosen_time_until_it_is_back(
+    hass: HomeAssistant,
+    data_dir: Path,
+    freezer: FrozenDateTimeFactory,
+    options: dict[str, int],
+    minutes: int,
 ) -> None:
     addon = Server(data_dir)
     try:
-        await setup(hass, addon)
+        await setup(hass, addon, **options)
         port = addon.port
         addon.stop()
-        for _ in range(4):  # four failed plans, 15 minutes apart
-            freezer.tick(timedelta(minutes=15))
-            async_fire_time_changed(hass)
-            await hass.async_block_till_done(wait_background_tasks=True)
+        await minutes_pass(hass, freezer, 15)  # the next plan (the safety interval) fails
+        await minutes_pass(hass, freezer, minutes - 1)
         assert ir.async_get(hass).async_get_issue(DOMAIN, "addon_unreachable") is None
-        freezer.tick(timedelta(minutes=15))  # an hour since the first failure
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
+        await minutes_pass(hass, freezer, 1)
         issue = ir.async_get(hass).async_get_issue(DOMAIN, "addon_unreachable")
         assert issue is not None and issue.translation_placeholders["url"] == addon.base
         addon = Server(data_dir, port=port)
-        freezer.tick(timedelta(minutes=15))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
+        await minutes_pass(hass, freezer, 1)  # back within a minute, not a quarter hour
         assert ir.async_get(hass).async_get_issue(DOMAIN, "addon_unreachable") is None
     finally:
         addon.stop()

@@ -148,7 +148,8 @@ async def test_a_missing_price_sensor_raises_a_repair_issue(
     entry.add_to_hass(hass)
     await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    assert entry.state is ConfigEntryState.SETUP_RETRY
+    assert entry.state is ConfigEntryState.LOADED
+    assert hass.states.get("sensor.flexems_planner_plan_status").state == "unavailable"
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"missing_input_{PRICE_ENTITY}")
     assert issue is not None
     assert issue.translation_placeholders == {"entity_id": PRICE_ENTITY, "reason": "is unavailable"}

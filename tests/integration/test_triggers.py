@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.util import dt as dt_util
@@ -14,10 +15,10 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
+from custom_components.flexems import coordinator as coordinator_module
 from custom_components.flexems.const import (
     CONF_ASSUMED_SOC,
     CONF_CAPACITY_KWH,
-    CONF_INTERVAL_MINUTES,
     CONF_NORDPOOL_AREA,
     CONF_NORDPOOL_ENTRY,
     CONF_PLUGGED_ENTITY,
@@ -172,14 +173,17 @@ async def test_nord_pool_publishing_tomorrow_replans_at_once(
     addon: Server,
     freezer: FrozenDateTimeFactory,
     nord_pool: tuple[NordPoolCloud, MockConfigEntry],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     cloud, nordpool_entry = nord_pool
     set_inputs(hass)
     entry = entry_for(
         addon,
         **{CONF_PRICE_SOURCE: "nordpool", CONF_NORDPOOL_ENTRY: nordpool_entry.entry_id,
-           CONF_NORDPOOL_AREA: "se3", CONF_INTERVAL_MINUTES: 360},
+           CONF_NORDPOOL_AREA: "se3"},
     )  # fmt: skip
+    # The safety interval far away: only the trigger can bring the new plan.
+    monkeypatch.setattr(coordinator_module, "SAFETY_INTERVAL", timedelta(hours=6))
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
