@@ -53,6 +53,7 @@ from .const import (
     CONF_DURATION_MINUTES,
     CONF_EARLIEST_START,
     CONF_EFFICIENCY,
+    CONF_END_SOC,
     CONF_FALLBACK,
     CONF_FIXED_PRICE,
     CONF_FORECAST_ENTRIES,
@@ -84,6 +85,7 @@ from .const import (
     CONF_PRODUCTION_SOURCE,
     CONF_PROFILE,
     CONF_RELAX,
+    CONF_RESERVE_SOC,
     CONF_RESOLUTION_MINUTES,
     CONF_SETPOINT_SIGN,
     CONF_SOC_ENTITY,
@@ -104,6 +106,7 @@ from .const import (
     DEFAULT_HORIZON_HOURS,
     DEFAULT_LOAD_WEEKS,
     DEFAULT_PORT,
+    DEFAULT_RESERVE_SOC,
     DEFAULT_RESOLUTION_MINUTES,
     DEFAULT_STALE_ISSUE_MINUTES,
     DEFAULT_TARGET_SOC,
@@ -471,6 +474,10 @@ class BatterySubentryFlow(ConfigSubentryFlow):
                     vol.Required(CONF_CAPACITY_KWH): _number(0.1, 1000, 0.1, "kWh"),
                     vol.Required(CONF_POWER_KW): _number(0.1, 500, 0.1, "kW"),
                     vol.Required(CONF_EFFICIENCY, default=90): _number(50, 100, 1, "%"),
+                    vol.Required(CONF_RESERVE_SOC, default=DEFAULT_RESERVE_SOC): _number(
+                        0, 100, 1, "%"
+                    ),
+                    vol.Optional(CONF_END_SOC): _number(0, 100, 1, "%"),
                     **_control_fields(
                         ["number", "input_number", "select", "input_select"], FALLBACK_IDLE
                     ),

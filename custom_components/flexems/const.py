@@ -41,6 +41,9 @@ CONF_CAPACITY_KWH: Final = "capacity_kwh"
 CONF_POWER_KW: Final = "power_kw"
 CONF_EFFICIENCY: Final = "roundtrip_efficiency"
 CONF_CONTROL_ENTITY: Final = "control_entity"
+CONF_RESERVE_SOC: Final = "reserve_soc"  # %: kept for outages, never planned below
+CONF_END_SOC: Final = "end_soc"  # %: at least this at the horizon's end (none: as it started)
+DEFAULT_RESERVE_SOC: Final = 10
 # Subentry: an EV.
 SUBENTRY_EV: Final = "ev"
 CONF_PLUGGED_ENTITY: Final = "plugged_in_entity"

@@ -16,6 +16,7 @@ from homeassistant.helpers.debounce import Debouncer
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 from homeassistant.util import dt as dt_util
 
+from . import breaches
 from .client import (
     FlexEmsAuthError,
     FlexEmsClient,
@@ -79,6 +80,8 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         self.pv_forecasts: dict[str, list[float]] = {}
         # The problem the current plan answers: the states it started from, for drift checks.
         self.problem: dict[str, Any] | None = None
+        # What the plan could not keep, per asset and constraint.
+        self.breaches: list[breaches.BreachSummary] = []
         # One plan at a time; an input that changes while a plan is being made (from the older
         # inputs) gets a plan of its own right after it.
         self._planning = asyncio.Lock()
@@ -202,6 +205,8 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             await self._check_addon_version()  # it may have come back updated
         self.pv_forecasts = built.pv_kw
         self.problem = built.body
+        self.breaches = breaches.summarize(plan, breaches.capacities(self.config_entry))
+        breaches.async_update_issues(self.hass, self.config_entry, plan)
         self.hass.bus.async_fire(
             EVENT_PLAN_UPDATED,
             {

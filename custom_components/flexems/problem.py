@@ -24,6 +24,7 @@ from .const import (
     CONF_DURATION_MINUTES,
     CONF_EARLIEST_START,
     CONF_EFFICIENCY,
+    CONF_END_SOC,
     CONF_FIXED_PRICE,
     CONF_FORECAST_ENTRIES,
     CONF_GRID_LIMIT_KW,
@@ -53,6 +54,7 @@ from .const import (
     CONF_PRODUCTION_SOURCE,
     CONF_PROFILE,
     CONF_RELAX,
+    CONF_RESERVE_SOC,
     CONF_RESOLUTION_MINUTES,
     CONF_SOC_ENTITY,
     CONF_TANK_ENTITY,
@@ -68,6 +70,7 @@ from .const import (
     DEFAULT_FIXED_PRICE,
     DEFAULT_HORIZON_HOURS,
     DEFAULT_LOAD_WEEKS,
+    DEFAULT_RESERVE_SOC,
     DEFAULT_RESOLUTION_MINUTES,
     DEFAULT_TARGET_SOC,
     HEATS_BUFFER,
@@ -189,7 +192,7 @@ async def async_build_site_problem(
     for subentry_id, subentry in entry.subentries.items():
         kind, name, data = subentry.subentry_type, subentry.title, subentry.data
         if kind == SUBENTRY_BATTERY:
-            devices.append(battery_model(hass, name, data))
+            devices.append(battery_model(hass, name, data, end))
         elif kind == SUBENTRY_EV:
             ev = settings.ev.get(subentry_id, {})
             devices.append(ev_model(hass, name, data, ev, start, end))
@@ -276,14 +279,25 @@ def _price_source_name(options: Any, which: str) -> str:
     return str(options.get(CONF_PRICE_ENTITY) or options.get(CONF_NORDPOOL_ENTRY) or "prices")
 
 
-def battery_model(hass: HomeAssistant, name: str, data: Any) -> dict[str, Any]:
+def battery_model(hass: HomeAssistant, name: str, data: Any, end: datetime) -> dict[str, Any]:
+    """A home battery: never planned below its reserve (below it already: not lower than now),
+    and at the horizon's end at least its end SoC, or as full as it started: stored energy
+    still has a value after the horizon, so a plan must not sell it off just because the
+    horizon ends."""
     capacity = float(data[CONF_CAPACITY_KWH])
-    percent = number_state(hass, data[CONF_SOC_ENTITY])
+    percent = max(0.0, min(100.0, number_state(hass, data[CONF_SOC_ENTITY])))
+    reserve = float(data.get(CONF_RESERVE_SOC, DEFAULT_RESERVE_SOC))
+    end_percent = data.get(CONF_END_SOC)
+    at_end = max(percent if end_percent is None else float(end_percent), min(reserve, percent))
     return {
         "name": name,
         "type": "storage",
-        "soc-at-start": f"{max(0.0, min(100.0, percent)) / 100 * capacity:.4f} kWh",
+        "soc-at-start": f"{percent / 100 * capacity:.4f} kWh",
+        "soc-min": f"{min(reserve, percent) / 100 * capacity:.4f} kWh",
         "soc-max": f"{capacity} kWh",
+        "soc-minima": [
+            {"datetime": end.isoformat(), "value": f"{min(at_end, 100.0) / 100 * capacity:.4f} kWh"}
+        ],
         "power-capacity": f"{data[CONF_POWER_KW]} kW",
         "roundtrip-efficiency": f"{data.get(CONF_EFFICIENCY, 90)}%",
     }

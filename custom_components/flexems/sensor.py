@@ -64,6 +64,16 @@ def schedule(plan: dict[str, Any], values: list[float]) -> list[dict[str, Any]]:
 class PlanSensorDescription(SensorEntityDescription):
     value_fn: Callable[[dict[str, Any]], Any]
     schedule_fn: Callable[[dict[str, Any]], list[float]] | None = None
+    attributes_fn: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+
+
+def breached(plan: dict[str, Any]) -> dict[str, Any]:
+    """What a plan breaches, as "asset: constraint" (the site's limits without an asset)."""
+    names: dict[str, None] = {}
+    for breach in plan.get("breaches") or []:
+        device = breach.get("device")
+        names[f"{device}: {breach['constraint']}" if device else breach["constraint"]] = None
+    return {"breached": list(names)}
 
 
 def _now_value(series: Callable[[dict[str, Any]], list[float]]) -> Callable[[dict[str, Any]], Any]:
@@ -104,11 +114,13 @@ SITE_SENSORS: tuple[PlanSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=["optimal", "relaxed", "infeasible"],
         value_fn=lambda plan: plan["status"],
+        attributes_fn=breached,
     ),
+    # Money: energy and peaks. Breach penalties are not paid by anyone; see "Constraint breaches".
     PlanSensorDescription(
         key="planned_cost",
         device_class=SensorDeviceClass.MONETARY,
-        value_fn=lambda plan: plan["costs"]["total_eur"],
+        value_fn=lambda plan: round(plan["costs"]["energy_eur"] + plan["costs"]["peak_eur"], 4),
     ),
     PlanSensorDescription(
         key="planned_cost_today",
@@ -265,6 +277,7 @@ async def async_setup_entry(
 ) -> None:
     coordinator = entry.runtime_data.coordinator
     async_add_entities(PlanSensor(coordinator, description) for description in SITE_SENSORS)
+    async_add_entities([BreachesSensor(coordinator)])
     for subentry_id, subentry in entry.subentries.items():
         if subentry.subentry_type not in ASSET_SENSORS:
             continue
@@ -311,10 +324,31 @@ class PlanSensor(FlexEmsEntity, SensorEntity):
 
     @property
     def extra_state_attributes(self) -> dict[str, Any] | None:
-        if self.entity_description.schedule_fn is None:
-            return None
+        description = self.entity_description
         plan = self.coordinator.data
-        return {"schedule": schedule(plan, self.entity_description.schedule_fn(plan))}
+        if description.attributes_fn is not None:
+            return description.attributes_fn(plan)
+        if description.schedule_fn is None:
+            return None
+        return {"schedule": schedule(plan, description.schedule_fn(plan))}
+
+
+class BreachesSensor(FlexEmsEntity, SensorEntity):
+    """How many constraints the plan breaches (per asset and constraint), with the list."""
+
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, coordinator: FlexEmsCoordinator) -> None:
+        super().__init__(coordinator, "constraint_breaches")
+
+    @property
+    def native_value(self) -> int:
+        return len(self.coordinator.breaches)
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        return {"breaches": [summary.as_dict() for summary in self.coordinator.breaches]}
 
 
 class PvForecastSensor(FlexEmsEntity, SensorEntity):

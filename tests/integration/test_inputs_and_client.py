@@ -55,12 +55,12 @@ async def test_a_battery_soc_that_is_not_a_number(hass: HomeAssistant) -> None:
     hass.states.async_set(SOC_ENTITY, "charging")
     with pytest.raises(MissingInputError, match="not a number"):
         battery_model(
-            hass, "battery", {"soc_entity": SOC_ENTITY, "capacity_kwh": 10, "power_kw": 5}
+            hass, "battery", {"soc_entity": SOC_ENTITY, "capacity_kwh": 10, "power_kw": 5}, NOW
         )
     hass.states.async_remove(SOC_ENTITY)
     with pytest.raises(MissingInputError, match="unavailable"):
         battery_model(
-            hass, "battery", {"soc_entity": SOC_ENTITY, "capacity_kwh": 10, "power_kw": 5}
+            hass, "battery", {"soc_entity": SOC_ENTITY, "capacity_kwh": 10, "power_kw": 5}, NOW
         )
 
 
