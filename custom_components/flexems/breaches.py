@@ -54,14 +54,17 @@ class BreachSummary:
         }
 
 
-def summarize(plan: dict[str, Any], capacities: dict[str, float]) -> list[BreachSummary]:
+def summarize(
+    plan: dict[str, Any], capacities: dict[str, float], evs: frozenset[str] = frozenset()
+) -> list[BreachSummary]:
     """The plan's breaches, one per asset and constraint. `capacities` (kWh, by asset name)
-    turns a battery's or an EV's kWh into % of its capacity."""
+    turns a battery's or an EV's kWh into % of its capacity; an EV's soc-minima is its
+    departure target ("at least 80 % at 07:00") and is named as a target."""
     groups: dict[tuple[str | None, str], list[dict[str, Any]]] = {}
     for breach in plan.get("breaches") or []:
         groups.setdefault((breach.get("device"), breach["constraint"]), []).append(breach)
     summaries = []
-    for (asset, constraint), found in groups.items():
+    for (asset, key), found in groups.items():
         worst = max(found, key=lambda b: b["amount"])
         limit, value, unit = worst["limit"], worst["value"], worst["unit"]
         if unit == "kWh" and asset in capacities and capacities[asset] > 0:
@@ -72,6 +75,7 @@ def summarize(plan: dict[str, Any], capacities: dict[str, float]) -> list[Breach
             )
         elif unit == "K":
             unit = "°C"  # a heat sink's states are temperatures
+        constraint = "soc-targets" if asset in evs and key == "soc-minima" else key
         summaries.append(
             BreachSummary(
                 asset=asset,
@@ -85,6 +89,15 @@ def summarize(plan: dict[str, Any], capacities: dict[str, float]) -> list[Breach
             )
         )
     return summaries
+
+
+def evs(entry: ConfigEntry) -> frozenset[str]:
+    """The EVs' names: their soc-minima are their departure targets."""
+    return frozenset(
+        subentry.title
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_EV
+    )
 
 
 def capacities(entry: ConfigEntry) -> dict[str, float]:
@@ -113,7 +126,7 @@ def _translation_key(summary: BreachSummary) -> str:
 @callback
 def async_update_issues(hass: HomeAssistant, entry: ConfigEntry, plan: dict[str, Any]) -> None:
     """A repair issue per breach of a relaxed or infeasible plan; those gone are cleared."""
-    current = {s.issue_id: s for s in summarize(plan, capacities(entry))}
+    current = {s.issue_id: s for s in summarize(plan, capacities(entry), evs(entry))}
     registry = ir.async_get(hass)
     for domain, issue_id in list(registry.issues):
         if domain == DOMAIN and issue_id.startswith(ISSUE_PREFIX) and issue_id not in current:

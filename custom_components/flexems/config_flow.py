@@ -102,6 +102,7 @@ from .const import (
     CONF_URL,
     CONF_WEATHER_ENTITY,
     DEFAULT_DEPARTURE,
+    DEFAULT_EV_MIN_POWER_KW,
     DEFAULT_FIXED_PRICE,
     DEFAULT_HORIZON_HOURS,
     DEFAULT_LOAD_WEEKS,
@@ -504,6 +505,9 @@ class EvSubentryFlow(ConfigSubentryFlow):
                     vol.Required("name", default="EV"): str,
                     vol.Required(CONF_CAPACITY_KWH): _number(5, 250, 0.1, "kWh"),
                     vol.Required(CONF_POWER_KW): _number(1, 350, 0.1, "kW"),
+                    vol.Required(CONF_MIN_POWER_KW, default=DEFAULT_EV_MIN_POWER_KW): _number(
+                        0, 50, 0.1, "kW"
+                    ),
                     vol.Optional(CONF_SOC_ENTITY): EntitySelector(
                         EntitySelectorConfig(domain="sensor")
                     ),

@@ -52,6 +52,7 @@ CONF_TARGET_SOC: Final = "target_soc"
 CONF_DEPARTURE: Final = "departure"
 DEFAULT_TARGET_SOC: Final = 80
 DEFAULT_DEPARTURE: Final = "07:00:00"
+DEFAULT_EV_MIN_POWER_KW: Final = 1.4  # 6 A on one phase at 230 V: no charger goes lower
 # Subentry: a heat pump heating a building.
 SUBENTRY_HEAT_PUMP: Final = "heat_pump"
 CONF_INDOOR_ENTITY: Final = "indoor_temperature_entity"

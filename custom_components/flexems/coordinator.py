@@ -205,7 +205,8 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             await self._check_addon_version()  # it may have come back updated
         self.pv_forecasts = built.pv_kw
         self.problem = built.body
-        self.breaches = breaches.summarize(plan, breaches.capacities(self.config_entry))
+        entry = self.config_entry
+        self.breaches = breaches.summarize(plan, breaches.capacities(entry), breaches.evs(entry))
         breaches.async_update_issues(self.hass, self.config_entry, plan)
         self.hass.bus.async_fire(
             EVENT_PLAN_UPDATED,

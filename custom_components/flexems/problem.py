@@ -18,6 +18,7 @@ from .const import (
     CONF_CAPACITY_KWH,
     CONF_COMFORT_MAX,
     CONF_COMFORT_MIN,
+    CONF_CONTROL_ENTITY,
     CONF_COP,
     CONF_DEADLINE,
     CONF_DEPARTURE,
@@ -326,6 +327,11 @@ def ev_model(
         "production-capacity": "0 kW",
         "charging-efficiency": "95%",
     }
+    # A charger cannot run below its minimum current; one behind a switch runs at full power.
+    if switched(data):
+        model["on-off"] = True
+    elif data.get(CONF_MIN_POWER_KW):
+        model["min-power"] = f"{data[CONF_MIN_POWER_KW]} kW"
     plugged = data.get(CONF_PLUGGED_ENTITY)
     if plugged and hass.states.is_state(plugged, "off"):
         model["availability"] = []  # not connected: nothing to plan now
@@ -336,10 +342,22 @@ def ev_model(
     if departure <= end:
         model["availability"] = [{"start": start.isoformat(), "end": departure.isoformat()}]
         target = float(settings.get(CONF_TARGET_SOC, data.get(CONF_TARGET_SOC, DEFAULT_TARGET_SOC)))
-        model["soc-targets"] = [
+        # At least the target: a car already fuller is not to be emptied, and a charger that
+        # runs in whole steps may end above it.
+        model["soc-minima"] = [
             {"datetime": departure.isoformat(), "value": f"{target / 100 * capacity:.4f} kWh"}
         ]
     return model
+
+
+# Control entities that can only start and stop what they control.
+SWITCHING_DOMAINS = ("switch", "input_boolean", "select", "input_select")
+
+
+def switched(data: Any) -> bool:
+    """Is the asset controlled by starting and stopping it? Then it is planned on/off."""
+    control = data.get(CONF_CONTROL_ENTITY)
+    return bool(control) and str(control).split(".", 1)[0] in SWITCHING_DOMAINS
 
 
 def heat_sink_sensor(data: Any) -> str:
@@ -371,7 +389,9 @@ async def heat_pump_models(
         "power-capacity": f"{data[CONF_POWER_KW]} kW",
         "cop": float(data.get(CONF_COP, 3.0)),
     }
-    if data.get(CONF_MIN_POWER_KW):
+    if switched(data):
+        pump["on-off"] = True  # a switch or a mode select runs it at full power or not at all
+    elif data.get(CONF_MIN_POWER_KW):
         pump["min-power"] = f"{data[CONF_MIN_POWER_KW]} kW"
     return [sink, pump]
 

@@ -64,16 +64,16 @@ def schedule(plan: dict[str, Any], values: list[float]) -> list[dict[str, Any]]:
 class PlanSensorDescription(SensorEntityDescription):
     value_fn: Callable[[dict[str, Any]], Any]
     schedule_fn: Callable[[dict[str, Any]], list[float]] | None = None
-    attributes_fn: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    attributes_fn: Callable[[FlexEmsCoordinator], dict[str, Any]] | None = None
 
 
-def breached(plan: dict[str, Any]) -> dict[str, Any]:
-    """What a plan breaches, as "asset: constraint" (the site's limits without an asset)."""
-    names: dict[str, None] = {}
-    for breach in plan.get("breaches") or []:
-        device = breach.get("device")
-        names[f"{device}: {breach['constraint']}" if device else breach["constraint"]] = None
-    return {"breached": list(names)}
+def breached(coordinator: FlexEmsCoordinator) -> dict[str, Any]:
+    """What the plan breaches, as "asset: constraint" (the site's limits without an asset)."""
+    return {
+        "breached": [
+            f"{s.asset}: {s.constraint}" if s.asset else s.constraint for s in coordinator.breaches
+        ]
+    }
 
 
 def _now_value(series: Callable[[dict[str, Any]], list[float]]) -> Callable[[dict[str, Any]], Any]:
@@ -327,7 +327,7 @@ class PlanSensor(FlexEmsEntity, SensorEntity):
         description = self.entity_description
         plan = self.coordinator.data
         if description.attributes_fn is not None:
-            return description.attributes_fn(plan)
+            return description.attributes_fn(self.coordinator)
         if description.schedule_fn is None:
             return None
         return {"schedule": schedule(plan, description.schedule_fn(plan))}

@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from flexems_optimizer import schedule
+from flexems_optimizer import ProblemError, schedule
 
 from .problems import START, battery, hourly, problem
 
@@ -442,3 +442,53 @@ def test_self_consumption_objective_minimises_imports_whatever_the_price() -> No
     # Store the PV surplus and use it in the evening: nothing imported.
     assert plan["site"]["import_kw"] == pytest.approx([0, 0, 0], abs=1e-6)
     assert power(plan) == pytest.approx([2, 0, -2], abs=1e-6)
+
+
+def _ev(**keys: object) -> dict[str, object]:
+    """An EV that needs 3 kWh by 07:00 over 8 quarter-hour-priced hours (cheapest 04:00)."""
+    return {
+        "start": "2026-06-01T00:00:00+00:00", "end": "2026-06-01T08:00:00+00:00",
+        "resolution": "PT15M",
+        "flex-context": {"consumption-price": {
+            "start": "2026-06-01T00:00:00+00:00", "resolution": "PT1H",
+            "values": [0.3, 0.1, 0.12, 0.2, 0.05, 0.3, 0.25, 0.4]}},
+        "flex-model": [{
+            "name": "EV", "type": "storage", "soc-at-start": "10 kWh", "soc-max": "60 kWh",
+            "power-capacity": "11 kW", "production-capacity": "0 kW",
+            "soc-minima": [{"datetime": "2026-06-01T07:00:00+00:00", "value": "13 kWh"}],
+            **keys}],
+    }  # fmt: skip
+
+
+def test_an_ev_with_a_minimum_power_charges_at_or_above_it() -> None:
+    modulating = schedule(_ev())["devices"]["EV"]["power_kw"]
+    assert min(p for p in modulating if p > 0) < 4.14  # without it: any power
+    plan = schedule(_ev(**{"min-power": "4.14 kW"}))
+    power = plan["devices"]["EV"]["power_kw"]
+    assert plan["status"] == "optimal" and plan["solver"]["problem_class"] == "milp"
+    assert all(p == 0 or p >= 4.14 - 1e-6 for p in power)
+    assert sum(power) * 0.25 == pytest.approx(3.0)
+    # All in the cheapest hour (04:00–05:00): 12 kW·quarter-hours fit as 7.86 + 4.14.
+    assert all(p == 0 for i, p in enumerate(power) if not 16 <= i < 20)
+
+
+def test_an_ev_behind_a_switch_charges_at_full_power_or_not() -> None:
+    plan = schedule(_ev(**{"on-off": True}))
+    power = plan["devices"]["EV"]["power_kw"]
+    assert set(power) <= {0.0, 11.0}
+    assert power.count(11.0) == 2  # one step gives 2.75 kWh: two are needed for 3 kWh
+    assert plan["status"] == "optimal"  # "at least" 13 kWh: ending at 15.5 kWh is fine
+    assert all(p == 0 for i, p in enumerate(power) if not 16 <= i < 20)
+
+
+@pytest.mark.parametrize(
+    ("keys", "code", "path"),
+    [
+        ({"min-power": "2 kW", "on-off": True}, "conflicting_fields", "flex-model[0].on-off"),
+        ({"min-power": "-2 kW"}, "negative_value", "flex-model[0].min-power"),
+    ],
+)
+def test_charging_minimum_bad_input(keys: dict[str, object], code: str, path: str) -> None:
+    with pytest.raises(ProblemError) as raised:
+        schedule(_ev(**keys))
+    assert (raised.value.code, raised.value.path) == (code, path)

@@ -3,6 +3,8 @@
 Per step j: charging c_j ≥ 0 and discharging d_j ≥ 0 (grid side, kW), device power c_j − d_j.
 Stock at the end of step j:  S_j = a·S_{j−1} + b·Δt·(η_c·c_j − d_j/η_d + gain_j − usage_j)
 with a = ε and b = (ε − 1)/ln ε for a storage efficiency ε per step (a = b = 1 when ε = 1).
+With a minimum charging power m_j (an EV charger's minimum current, or a switched charger's
+whole capacity) a binary v_j per step gives c_j ∈ {0} ∪ [m_j, C_j]: m_j·v_j ≤ c_j ≤ C_j·v_j.
 """
 
 from __future__ import annotations
@@ -189,6 +191,7 @@ class StorageBlock:
     soft_discharge: SoftLimit | None
     binary_steps: IntArray
     mode: IntArray  # binaries at binary_steps: 1 = may charge, 0 = may discharge
+    charging: IntArray  # binaries per step when charging has a minimum power, else empty
     heat_inflow_per_kw: float  # state rise over a step per kW of heat received in it
 
     def power_terms(self) -> PowerTerms:
@@ -220,8 +223,10 @@ def build_storage(
     discharge_cost: FloatArray,
     binary_steps: IntArray,
     idle: bool = False,
+    modulating: bool = False,
 ) -> StorageBlock:
-    """Add the storage's columns and rows. `idle` fixes its power to zero (baseline)."""
+    """Add the storage's columns and rows. `idle` fixes its power to zero; `modulating` drops
+    the minimum charging power (the baseline needs no on/off detail)."""
     n = grid.n_steps
     dt = grid.step_hours
     limits = soc_limits(storage, context, strictness, dt)
@@ -276,6 +281,16 @@ def build_storage(
         builder.coefficients(discharge_rows, discharge[binary_steps], 1.0)
         builder.coefficients(discharge_rows, mode, production_cap[binary_steps])
 
+    charging = np.empty(0, dtype=np.int64)
+    if storage.min_charging_kw is not None and not idle and not modulating:
+        charging = builder.columns(n, upper=1.0, integer=True)
+        at_most = builder.rows(n, upper=0.0)
+        builder.coefficients(at_most, charge, 1.0)
+        builder.coefficients(at_most, charging, -consumption_cap)
+        at_least = builder.rows(n, lower=0.0)
+        builder.coefficients(at_least, charge, 1.0)
+        builder.coefficients(at_least, charging, -storage.min_charging_kw)
+
     return StorageBlock(
         storage=storage,
         limits=limits,
@@ -293,5 +308,6 @@ def build_storage(
         soft_discharge=soft_discharge,
         binary_steps=binary_steps if not idle else np.empty(0, dtype=np.int64),
         mode=mode,
+        charging=charging,
         heat_inflow_per_kw=b * dt * storage.heat_input_per_kw,
     )

@@ -69,6 +69,9 @@ class Storage:
     # sets its own instead of the flex-context's soc breach prices.
     lower_breach_price: float | None = None
     upper_breach_price: float | None = None
+    # Charging is 0 or at least this, per step (an EV charger's minimum current, a switched
+    # charger: its whole capacity); None: charging modulates from zero.
+    min_charging_kw: FloatArray | None = None
 
     @property
     def is_lossless(self) -> bool:

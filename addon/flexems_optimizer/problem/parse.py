@@ -47,6 +47,7 @@ _STORAGE_KEYS = {
     "discharging-efficiency", "roundtrip-efficiency", "storage-efficiency",
     "storage-efficiency-resolution", "power-capacity", "consumption-capacity",
     "production-capacity", "prefer-charging-sooner", "availability", "consumption-price",
+    "min-power", "on-off",
 }  # fmt: skip
 DEVICE_TYPES = ("storage", "heat-storage", "heat-pump", "process")
 
@@ -339,6 +340,7 @@ def _parse_storage(
     if context.device_production_breach_price_per_kw is not None and "production-capacity" in entry:
         soft_production, production = np.minimum(production, power), power
     available = _availability(entry, path, reader)
+    consumption_kw = np.where(available, np.minimum(consumption, power), 0.0)
     return Storage(
         name=name,
         path=path,
@@ -352,13 +354,35 @@ def _parse_storage(
         charging_efficiency=charging,
         discharging_efficiency=discharging,
         storage_efficiency_per_step=stock.storage_efficiency_per_step,
-        consumption_capacity_kw=np.where(available, np.minimum(consumption, power), 0.0),
+        consumption_capacity_kw=consumption_kw,
         production_capacity_kw=np.where(available, np.minimum(production, power), 0.0),
         soft_consumption_capacity_kw=np.where(available, soft_consumption, np.nan),
         soft_production_capacity_kw=np.where(available, soft_production, np.nan),
         prefer_charging_sooner=fields.boolean(entry, "prefer-charging-sooner", True, path),
         own_price=own_price(entry, path, reader),
+        min_charging_kw=_min_charging(entry, path, reader, consumption_kw),
     )
+
+
+def _min_charging(
+    entry: Mapping[str, Any], path: str, reader: Reader, capacity_kw: FloatArray
+) -> FloatArray | None:
+    """`min-power`: charging is 0 or at least this; `on-off`: 0 or the whole capacity."""
+    minimum = reader.optional_quantity(entry, "min-power", Dimension.POWER, path)
+    on_off = fields.boolean(entry, "on-off", False, path)
+    if on_off and minimum is not None:
+        raise ProblemError(
+            "conflicting_fields", "give on-off or min-power, not both", join_path(path, "on-off")
+        )
+    if on_off:
+        return capacity_kw.copy()
+    if minimum is None:
+        return None
+    if minimum < 0:
+        raise ProblemError(
+            "negative_value", "min-power must not be negative", join_path(path, "min-power")
+        )
+    return np.minimum(minimum, capacity_kw) if minimum > 0 else None
 
 
 def _efficiencies(entry: Mapping[str, Any], path: str, reader: Reader) -> tuple[float, float]:

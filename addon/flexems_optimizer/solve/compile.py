@@ -49,12 +49,19 @@ class CompiledProblem:
 
     def round_integers(self, x: FloatArray) -> FloatArray:
         """Integer values near a relaxed solution that each block knows to be feasible choices:
-        a storage's direction by its larger flow, the site's likewise, a heat pump's running
+        a storage's direction by its larger flow and its charging steps rounded with carry
+        (when charging has a minimum power), the site's direction likewise, a heat pump's running
         steps rounded with carry, a process's best start (or its best steps when breakable)."""
         y = x.copy()
         for storage in self.devices:
             steps = storage.binary_steps
             y[storage.mode] = x[storage.charge[steps]] >= x[storage.discharge[steps]]
+            if storage.charging.size:
+                # Charging steps at the minimum power that carry the relaxed energy.
+                assert storage.storage.min_charging_kw is not None
+                least = np.maximum(storage.storage.min_charging_kw, 1e-9)
+                y[storage.charging] = round_with_carry(np.clip(x[storage.charge] / least, 0.0, 1.0))
+                y[storage.charging[steps]] *= y[storage.mode]  # no charging where discharging
         steps = self.site.binary_steps
         site = self.site
         y[site.direction] = x[site.meter_imports[steps]] >= x[site.meter_exports[steps]]
@@ -168,7 +175,7 @@ def compile_problem(
             strictness=Strictness.ALL_SOFT if purpose is Purpose.DIAGNOSE else Strictness.AS_GIVEN,
             charge_cost=charge_cost, discharge_cost=discharge_cost,
             binary_steps=binaries.devices.get(device.name, NO_STEPS),
-            idle=device.name in idle_devices,
+            idle=device.name in idle_devices, modulating=baseline,
         )  # fmt: skip
         storages.append(block)
         if not device.is_heat_sink:
