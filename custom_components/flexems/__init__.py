@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ConfigEntryAuthFailed, ConfigEntryNotReady
@@ -43,13 +45,22 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> b
     entry.runtime_data = FlexEmsRuntimeData(client=client, coordinator=coordinator)
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_track_inputs(hass, entry)
-    entry.async_on_unload(entry.add_update_listener(_reload_on_subentry_change))
+    planned_with = _settings(entry)
+
+    async def reload_on_new_settings(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> None:
+        """Assets added, changed or removed, or new options: reload once. A new token or
+        address (reauth, reconfigure) reloads through its own flow, not here as well."""
+        if _settings(entry) != planned_with:
+            await hass.config_entries.async_reload(entry.entry_id)
+
+    entry.async_on_unload(entry.add_update_listener(reload_on_new_settings))
     return True
 
 
-async def _reload_on_subentry_change(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> None:
-    """New or removed assets change the entities: reload."""
-    await hass.config_entries.async_reload(entry.entry_id)
+def _settings(entry: FlexEmsConfigEntry) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the entities and plans are made from: the options and the assets."""
+    assets = {key: (sub.title, dict(sub.data)) for key, sub in entry.subentries.items()}
+    return dict(entry.options), assets
 
 
 async def async_unload_entry(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> bool:

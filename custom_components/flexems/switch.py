@@ -108,12 +108,18 @@ class ApplyPlanData(ExtraStoredData):
     shown, which is "unavailable" when HA stopped while the add-on was away), when it was
     paused, and the control's own setting from before flexems changed it."""
 
+    asset: str  # the subentry id: an asset deleted and added again starts with applying off
     applying: bool
     paused_at: str | None
     own: Any
 
     def as_dict(self) -> dict[str, Any]:
-        return {"applying": self.applying, "paused_at": self.paused_at, "own": self.own}
+        return {
+            "asset": self.asset,
+            "applying": self.applying,
+            "paused_at": self.paused_at,
+            "own": self.own,
+        }
 
 
 class ApplyPlanSwitch(StepBoundaryEntity, SwitchEntity, RestoreEntity):
@@ -132,6 +138,7 @@ class ApplyPlanSwitch(StepBoundaryEntity, SwitchEntity, RestoreEntity):
         kind: str,
     ) -> None:
         super().__init__(coordinator, "apply_plan", asset, subentry_id, kind)
+        self.subentry_id = subentry_id
         self.settings = settings
         self.control: str = settings[CONF_CONTROL_ENTITY]
         self.fallback_mode: str = settings.get(CONF_FALLBACK) or default_fallback(kind)
@@ -148,14 +155,15 @@ class ApplyPlanSwitch(StepBoundaryEntity, SwitchEntity, RestoreEntity):
 
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
-        if (extra := await self.async_get_last_extra_data()) is not None:
-            data = extra.as_dict()
+        extra = await self.async_get_last_extra_data()
+        data = extra.as_dict() if extra is not None else {}
+        # Restore state is kept by entity id: an asset of the same name added anew would
+        # otherwise inherit the old one's choice.
+        if data.get("asset") == self.subentry_id:
             self._attr_is_on = bool(data.get("applying"))
             paused = data.get("paused_at")
             self._paused_at = datetime.fromisoformat(paused) if paused else None
             self._own = data.get("own")
-        elif (last := await self.async_get_last_state()) is not None:
-            self._attr_is_on = last.state == STATE_ON  # saved by a version without extra data
         self.async_on_remove(
             async_track_state_change_event(self.hass, [self.control], self._control_changed)
         )
@@ -164,7 +172,7 @@ class ApplyPlanSwitch(StepBoundaryEntity, SwitchEntity, RestoreEntity):
     @property
     def extra_restore_state_data(self) -> ApplyPlanData:
         paused = self._paused_at.isoformat() if self._paused_at else None
-        return ApplyPlanData(self.is_on is True, paused, self._own)
+        return ApplyPlanData(self.subentry_id, self.is_on is True, paused, self._own)
 
     @property
     def extra_state_attributes(self) -> dict[str, Any]:

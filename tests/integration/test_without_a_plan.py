@@ -10,13 +10,14 @@ from pathlib import Path
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
 from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
     async_mock_restore_state_shutdown_restart,
+    mock_restore_cache_with_extra_data,
 )
 
 from custom_components.flexems import coordinator as coordinator_module
@@ -128,21 +129,20 @@ async def test_reloads_keep_applying_on(hass: HomeAssistant, addon: Server, chan
     assert hass.states.get(SWITCH).state == "on"
 
 
-async def test_an_old_saved_unavailable_state_with_the_choice_restores_on(
-    hass: HomeAssistant, data_dir: Path
+async def test_the_stored_choice_wins_over_a_state_saved_as_unavailable(
+    hass: HomeAssistant, addon: Server
 ) -> None:
-    """The stored choice wins over a state saved as unavailable."""
-    from homeassistant.core import State
-    from pytest_homeassistant_custom_component.common import mock_restore_cache_with_extra_data
-
-    mock_restore_cache_with_extra_data(
-        hass, [(State(SWITCH, "unavailable"), {"applying": True, "paused_at": None, "own": 0.0})]
+    set_inputs(hass)
+    entry = entry_for(addon)
+    entry.add_to_hass(hass)
+    subentry = next(iter(entry.subentries.values()))
+    hass.config_entries.async_update_subentry(
+        entry, subentry, data={**subentry.data, CONF_CONTROL_ENTITY: SETPOINT}
     )
-    addon = Server(data_dir)
-    try:
-        await battery_with_setpoint(hass, addon)
-    finally:
-        addon.stop()
+    saved = {"asset": subentry.subentry_id, "applying": True, "paused_at": None, "own": 0.0}
+    mock_restore_cache_with_extra_data(hass, [(State(SWITCH, "unavailable"), saved)])
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
     assert hass.states.get(SWITCH).state == "on"
 
 
