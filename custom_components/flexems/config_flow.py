@@ -221,9 +221,9 @@ class FlexEmsOptionsFlow(OptionsFlow):
                 vol.Required(CONF_HORIZON_HOURS, default=DEFAULT_HORIZON_HOURS): number(
                     1, 168, 1, "h"
                 ),
-                vol.Required(CONF_RESOLUTION_MINUTES, default=DEFAULT_RESOLUTION_MINUTES): vol.In(
-                    [5, 15, 30, 60]
-                ),
+                vol.Required(
+                    CONF_RESOLUTION_MINUTES, default=str(DEFAULT_RESOLUTION_MINUTES)
+                ): choice("resolution_minutes", ["5", "15", "30", "60"]),
                 vol.Required(CONF_RELAX, default=True): BooleanSelector(),
                 vol.Required(CONF_PRICE_SOURCE, default=SOURCE_FIXED): choice(
                     "price_source", [SOURCE_SENSOR, SOURCE_NORDPOOL, SOURCE_FIXED]
@@ -243,6 +243,9 @@ class FlexEmsOptionsFlow(OptionsFlow):
             self._options = _merge(dict(current), schema, user_input)
             return await self.async_step_prices()
         suggested = dict(current)
+        # The selector's options are strings; entries made before keep an int.
+        if CONF_RESOLUTION_MINUTES in suggested:
+            suggested[CONF_RESOLUTION_MINUTES] = str(suggested[CONF_RESOLUTION_MINUTES])
         if CONF_PRICE_SOURCE not in suggested and current.get(CONF_PRICE_ENTITY):
             suggested[CONF_PRICE_SOURCE] = SOURCE_SENSOR
         return self.async_show_form(

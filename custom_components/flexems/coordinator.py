@@ -24,7 +24,16 @@ from .client import (
     FlexEmsError,
     FlexEmsProblemError,
 )
-from .const import CONF_STALE_ISSUE_MINUTES, DEFAULT_STALE_ISSUE_MINUTES, DOMAIN, LOGGER
+from .const import (
+    CONF_FIXED_PRICE,
+    CONF_PRICE_ENTITY,
+    CONF_PRICE_SOURCE,
+    CONF_STALE_ISSUE_MINUTES,
+    DEFAULT_FIXED_PRICE,
+    DEFAULT_STALE_ISSUE_MINUTES,
+    DOMAIN,
+    LOGGER,
+)
 from .errors import MissingInputError
 from .plans import step_now
 from .problem import AssetSettings, async_build_site_problem
@@ -42,6 +51,7 @@ RETRY_INTERVAL: Final = timedelta(minutes=1)
 REQUEST_COOLDOWN_S: Final = 1.0
 ISSUE_UNREACHABLE: Final = "addon_unreachable"
 ISSUE_VERSION: Final = "addon_version"
+ISSUE_PRICES: Final = "prices_not_chosen"
 
 
 @dataclass
@@ -88,7 +98,24 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         self._inputs_changed = False
 
     async def _async_setup(self) -> None:
+        self._check_prices_chosen()
         await self._check_addon_version()
+
+    def _check_prices_chosen(self) -> None:
+        """Until the user says where prices come from, plans use a fixed default price: say so."""
+        options = self.config_entry.options
+        if any(key in options for key in (CONF_PRICE_SOURCE, CONF_PRICE_ENTITY, CONF_FIXED_PRICE)):
+            ir.async_delete_issue(self.hass, DOMAIN, ISSUE_PRICES)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            ISSUE_PRICES,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_PRICES,
+            translation_placeholders={"price": f"{DEFAULT_FIXED_PRICE:.2f}"},
+        )
 
     async def _check_addon_version(self) -> None:
         """A repair issue when the add-on is older than this integration needs; none when it

@@ -148,7 +148,7 @@ async def test_options_and_a_battery_subentry(hass: HomeAssistant, addon: Server
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {CONF_STALE_ISSUE_MINUTES: 30, CONF_HORIZON_HOURS: 12, CONF_RESOLUTION_MINUTES: 60,
+        {CONF_STALE_ISSUE_MINUTES: 30, CONF_HORIZON_HOURS: 12, CONF_RESOLUTION_MINUTES: "60",
          CONF_RELAX: True, CONF_PRICE_SOURCE: "sensor", CONF_PRODUCTION_SOURCE: "fixed"},
     )  # fmt: skip
     assert result["step_id"] == "prices"
@@ -202,7 +202,7 @@ async def test_options_choosing_nord_pool_asks_for_it_and_drops_stale_keys(
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
         result["flow_id"],
-        {CONF_STALE_ISSUE_MINUTES: 15, CONF_HORIZON_HOURS: 24, CONF_RESOLUTION_MINUTES: 15,
+        {CONF_STALE_ISSUE_MINUTES: 15, CONF_HORIZON_HOURS: 24, CONF_RESOLUTION_MINUTES: "15",
          CONF_RELAX: True, CONF_PRICE_SOURCE: "nordpool", CONF_PRODUCTION_SOURCE: "same"},
     )  # fmt: skip
     result = await hass.config_entries.options.async_configure(result["flow_id"], {})

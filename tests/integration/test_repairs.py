@@ -11,10 +11,10 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
 from custom_components.flexems import coordinator as coordinator_module
-from custom_components.flexems.const import CONF_STALE_ISSUE_MINUTES, DOMAIN
+from custom_components.flexems.const import CONF_FIXED_PRICE, CONF_STALE_ISSUE_MINUTES, DOMAIN
 
 from ..api.server import Server
 from .conftest import entry_for, set_inputs
@@ -102,3 +102,18 @@ async def test_planned_import_and_export_meters_count_each_ended_step(
     )
     assert first_import + first_export > 0  # the battery trades in the first step
     assert dt_util.utcnow().minute == 15
+
+
+async def test_prices_not_chosen_are_a_repair_issue_until_chosen(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    set_inputs(hass)
+    entry = MockConfigEntry(domain=DOMAIN, data=entry_for(addon).data, options={})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    issue = ir.async_get(hass).async_get_issue(DOMAIN, "prices_not_chosen")
+    assert issue is not None and issue.translation_placeholders == {"price": "0.30"}
+    hass.config_entries.async_update_entry(entry, options={CONF_FIXED_PRICE: 0.25})
+    await hass.async_block_till_done(wait_background_tasks=True)  # reloads with the choice
+    assert ir.async_get(hass).async_get_issue(DOMAIN, "prices_not_chosen") is None

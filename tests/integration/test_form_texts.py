@@ -1,0 +1,107 @@
+"""Every field of every form the user sees has a label and a description (the quality scale's
+config-flow rule), found by opening the real forms, and the forms show sensible values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from homeassistant import config_entries
+from homeassistant.core import HomeAssistant
+
+from custom_components.flexems.const import (
+    CONF_PRICE_SOURCE,
+    CONF_PRODUCTION_SOURCE,
+    CONF_RELAX,
+    CONF_RESOLUTION_MINUTES,
+    SUBENTRY_HEAT_PUMP,
+)
+
+from ..api.server import Server
+from .conftest import entry_for, set_inputs
+
+STRINGS = json.loads(
+    (Path(__file__).parents[2] / "custom_components" / "flexems" / "strings.json").read_text()
+)
+
+
+def described(section: dict[str, Any], result: Any) -> set[str]:
+    """The form's fields; fails naming any without a label or a description."""
+    step = section["step"][result["step_id"]]
+    fields = {str(key) for key in result["data_schema"].schema}
+    assert fields <= set(step["data"]), (
+        f"{result['step_id']}: no label for {fields - set(step['data'])}"
+    )
+    missing = fields - set(step.get("data_description", {}))
+    assert not missing, f"{result['step_id']}: no description for {missing}"
+    return fields
+
+
+async def test_every_field_is_labelled_and_described(hass: HomeAssistant, addon: Server) -> None:
+    result = await hass.config_entries.flow.async_init(
+        "flexems", context={"source": config_entries.SOURCE_USER}
+    )
+    described(STRINGS["config"], result)
+    set_inputs(hass)
+    entry = entry_for(addon)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    described(STRINGS["config"], await entry.start_reauth_flow(hass))
+    described(STRINGS["config"], await entry.start_reconfigure_flow(hass))
+
+    options = hass.config_entries.options
+    for consumption, production in (("sensor", "sensor"), ("fixed", "fixed"), ("nordpool", "same")):
+        result = await options.async_init(entry.entry_id)
+        described(STRINGS["options"], result)
+        result = await options.async_configure(
+            result["flow_id"],
+            {CONF_RESOLUTION_MINUTES: "15", CONF_RELAX: True, "horizon_hours": 24,
+             "stale_issue_minutes": 15, CONF_PRICE_SOURCE: consumption,
+             CONF_PRODUCTION_SOURCE: production},
+        )  # fmt: skip
+        described(STRINGS["options"], result)
+        options.async_abort(result["flow_id"])
+
+    subentries = hass.config_entries.subentries
+    for kind, section in STRINGS["config_subentries"].items():
+        result = await subentries.async_init(
+            (entry.entry_id, kind), context={"source": config_entries.SOURCE_USER}
+        )
+        if kind == SUBENTRY_HEAT_PUMP:
+            for heats in ("building", "buffer"):
+                again = await subentries.async_init(
+                    (entry.entry_id, kind), context={"source": config_entries.SOURCE_USER}
+                )
+                form = await subentries.async_configure(again["flow_id"], {"next_step_id": heats})
+                described(section, form)
+                subentries.async_abort(form["flow_id"])
+            continue
+        fields = described(section, result)
+        assert "name" in fields
+        subentries.async_abort(result["flow_id"])
+
+
+async def test_the_step_selector_shows_its_value_and_asks_for_no_sign_of_a_heat_pump(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    set_inputs(hass)
+    entry = entry_for(addon, **{CONF_RESOLUTION_MINUTES: 30})
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    step = next(k for k in result["data_schema"].schema if str(k) == CONF_RESOLUTION_MINUTES)
+    assert step.description["suggested_value"] in (30, "30")
+    # The selector's options are strings that the frontend can show as chosen.
+    selector = result["data_schema"].schema[step]
+    assert "30" in [o if isinstance(o, str) else o["value"] for o in selector.config["options"]]
+    result = await hass.config_entries.subentries.async_init(
+        (entry.entry_id, SUBENTRY_HEAT_PUMP), context={"source": config_entries.SOURCE_USER}
+    )
+    form = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {"next_step_id": "building"}
+    )
+    fields = {str(key) for key in form["data_schema"].schema}
+    assert not fields & {"setpoint_sign", "discharge_option"}
