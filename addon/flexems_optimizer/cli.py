@@ -79,6 +79,14 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _schedule(source: str, time_limit_s: float, summary: bool) -> int:
     try:
+        return _schedule_file(source, time_limit_s, summary)
+    except Exception as error:  # a bug of ours: still an error the user can report, no traceback
+        message = f"internal error ({type(error).__name__}: {error}); please report it"
+        return _fail({"code": "internal_error", "message": message, "path": ""}, 3)
+
+
+def _schedule_file(source: str, time_limit_s: float, summary: bool) -> int:
+    try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as error:
         return _fail({"code": "unreadable_file", "message": str(error), "path": ""}, 2)
@@ -119,16 +127,30 @@ def _summary(plan: dict[str, Any]) -> str:
         f"solver      {solver['problem_class']}, build {solver['build_s'] * 1e3:.1f} ms, "
         f"HiGHS {solver['solve_s'] * 1e3:.1f} ms",
     ]
-    for name, device in plan["devices"].items():
-        power = device["power_kw"]
-        lines.append(
-            f"{name:<11} power {min(power):+.2f}…{max(power):+.2f} kW, "
-            f"soc {device['soc_kwh'][0]:.2f} → {device['soc_kwh'][-1]:.2f} kWh"
-        )
+    lines += [f"{name:<11} {_device_line(device)}" for name, device in plan["devices"].items()]
     lines += [f"note        {note}" for note in plan.get("notes", [])]
     if plan["status"] == "infeasible":
         lines.append(f"infeasible  {plan['message']}")
     return "\n".join(lines)
+
+
+def _device_line(device: dict[str, Any]) -> str:
+    """What a device of any kind does in the plan: power, state, heat, start."""
+    parts = []
+    if "power_kw" in device:
+        power = device["power_kw"]
+        parts.append(f"power {min(power):+.2f}…{max(power):+.2f} kW")
+    if "heat_kw" in device:
+        heat = device["heat_kw"]
+        parts.append(f"heat {min(heat):.2f}…{max(heat):.2f} kW")
+    if "soc_kwh" in device:
+        parts.append(f"soc {device['soc_kwh'][0]:.2f} → {device['soc_kwh'][-1]:.2f} kWh")
+    if "temperature_c" in device:
+        temperature = device["temperature_c"]
+        parts.append(f"temperature {temperature[0]:.1f} → {temperature[-1]:.1f} °C")
+    if device.get("start"):
+        parts.append(f"starts {device['start']}")
+    return ", ".join(parts)
 
 
 if __name__ == "__main__":

@@ -43,6 +43,7 @@ class AddonVersion:
     version: str
     api: str
     highs: str
+    instance_id: str | None  # made once per add-on data directory; None from add-ons < 0.2
 
 
 class FlexEmsClient:
@@ -55,7 +56,9 @@ class FlexEmsClient:
 
     async def version(self) -> AddonVersion:
         body = await self._request("GET", "/api/v1/version")
-        return AddonVersion(body["version"], body["api"], body["highs"])
+        return AddonVersion(
+            body["version"], body["api"], body["highs"], body.get("instance_id") or None
+        )
 
     async def schedule(self, problem: dict[str, Any], wait_s: float = 10.0) -> dict[str, Any]:
         """The plan for a site problem; polls if the add-on answers with a queued job."""

@@ -75,11 +75,14 @@ class FlexEmsConfigFlow(ConfigFlow, domain=DOMAIN):
     VERSION = 1
     _discovered: dict[str, Any]
 
+    _instance_id: str | None = None
+
     async def _check(self, url: str, token: str) -> dict[str, str]:
-        """Errors by field if the add-on at `url` does not accept `token`."""
+        """Errors by field if the add-on at `url` does not accept `token`; else remembers the
+        add-on's instance id, which identifies it however its address is spelled."""
         client = FlexEmsClient(async_get_clientsession(self.hass), url, token)
         try:
-            await client.version()
+            addon = await client.version()
         except FlexEmsAuthError:
             return {CONF_TOKEN: "invalid_auth"}
         except FlexEmsConnectionError:
@@ -87,6 +90,7 @@ class FlexEmsConfigFlow(ConfigFlow, domain=DOMAIN):
         except FlexEmsError:
             LOGGER.exception("Unexpected answer from the add-on at %s", url)
             return {"base": "unknown"}
+        self._instance_id = addon.instance_id
         return {}
 
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -96,6 +100,9 @@ class FlexEmsConfigFlow(ConfigFlow, domain=DOMAIN):
             self._async_abort_entries_match({CONF_URL: url})
             errors = await self._check(url, user_input.get(CONF_TOKEN, ""))
             if not errors:
+                if self._instance_id:
+                    await self.async_set_unique_id(self._instance_id)
+                    self._abort_if_unique_id_configured()
                 return self.async_create_entry(
                     title="flexems",
                     data={CONF_URL: url, CONF_TOKEN: user_input.get(CONF_TOKEN, "")},
@@ -121,7 +128,10 @@ class FlexEmsConfigFlow(ConfigFlow, domain=DOMAIN):
         config = discovery_info.config
         url = f"http://{config['host']}:{config['port']}"
         data = {CONF_URL: url, CONF_TOKEN: config.get("token", "")}
-        await self.async_set_unique_id(discovery_info.uuid)
+        # The add-on's own instance id, as an entry made by hand has it; an add-on that cannot
+        # say it (older, or not answering yet) is known by the Supervisor's discovery id.
+        await self._check(url, data[CONF_TOKEN])
+        await self.async_set_unique_id(self._instance_id or discovery_info.uuid)
         self._abort_if_unique_id_configured(updates=data)
         self._discovered = {**data, "name": discovery_info.name}
         return await self.async_step_hassio_confirm()

@@ -124,6 +124,7 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             addon = await self.client.version()
         except FlexEmsError:
             return
+        self._adopt_instance_id(addon.instance_id)
         if addon.api == ADDON_API and _version(addon.version) >= MIN_ADDON_VERSION:
             ir.async_delete_issue(self.hass, DOMAIN, ISSUE_VERSION)
             return
@@ -141,6 +142,16 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
                 "needed_api": ADDON_API,
             },
         )
+
+    def _adopt_instance_id(self, instance_id: str | None) -> None:
+        """Entries made before add-ons had an instance id take it as their unique id, so a
+        second entry for the same add-on under another address is refused."""
+        entry = self.config_entry
+        if not instance_id or entry.unique_id == instance_id:
+            return
+        taken = self.hass.config_entries.async_entry_for_domain_unique_id(DOMAIN, instance_id)
+        if taken is None:
+            self.hass.config_entries.async_update_entry(entry, unique_id=instance_id)
 
     async def async_request_refresh(self) -> None:
         # A request means an input changed. The debouncer drops a request while a refresh

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -45,9 +46,12 @@ class Server:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = data_dir / f"server-{self.port}.log"
         with self.log_path.open("w") as log:
+            # Its own process group: whatever it leaves (forkserver, resource tracker, workers)
+            # is ended with it, so a test run leaves no process behind.
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "flexems_optimizer.cli", "serve", *arguments],
                 stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+                start_new_session=True,
             )  # fmt: skip
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -89,6 +93,8 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, signal.SIGKILL)  # what the service left behind
         return self.log_path.read_text()
 
 

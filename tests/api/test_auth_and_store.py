@@ -12,6 +12,8 @@ from aiohttp.test_utils import make_mocked_request
 from flexems_optimizer.api.auth import INGRESS_PROXY, TOKEN_KEY, auth_middleware
 from flexems_optimizer.store import JobStatus, JobStore
 
+from .server import Server
+
 
 def _status(remote: str, path: str, headers: dict[str, str] | None = None) -> int:
     app = web.Application()
@@ -69,3 +71,20 @@ def test_an_ended_job_keeps_its_outcome(tmp_path: Path) -> None:
     record = store.get("job")
     assert record is not None and record.status is JobStatus.CANCELLED and record.plan is None
     store.close()
+
+
+def test_the_instance_id_is_made_once_per_data_directory(tmp_path: Path) -> None:
+    first = Server(tmp_path / "a")
+    try:
+        made = first.request("GET", "/api/v1/version").body["instance_id"]
+    finally:
+        first.stop()
+    assert len(made) == 32
+    again = Server(tmp_path / "a")
+    other = Server(tmp_path / "b")
+    try:
+        assert again.request("GET", "/api/v1/version").body["instance_id"] == made
+        assert other.request("GET", "/api/v1/version").body["instance_id"] != made
+    finally:
+        again.stop()
+        other.stop()

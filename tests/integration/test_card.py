@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from homeassistant.components.frontend import DATA_EXTRA_MODULE_URL
 from homeassistant.core import HomeAssistant
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.flexems import card
 from custom_components.flexems.card import CARD_FILE, CARD_URL
 
 from ..api.server import Server
@@ -22,7 +26,8 @@ async def test_the_card_is_served_and_loaded_by_dashboards(
     await hass.async_block_till_done()
     urls = hass.data[DATA_EXTRA_MODULE_URL].urls
     (loaded,) = (url for url in urls if url.startswith(CARD_URL))
-    assert loaded == f"{CARD_URL}?v=0.1.0"  # the version busts browsers' caches on updates
+    version = json.loads((Path(card.__file__).parent / "manifest.json").read_text())["version"]
+    assert loaded == f"{CARD_URL}?v={version}"  # the version busts browsers' caches on updates
     client = await hass_client()
     response = await client.get(loaded)
     assert response.status == 200

@@ -63,6 +63,26 @@ async def test_by_hand_checks_the_connection_first(hass: HomeAssistant, addon: S
     )
     assert again["type"] is FlowResultType.ABORT
     assert again["reason"] == "already_configured"
+    # The same add-on under another address (the entry says local-flexems, the user types
+    # its IP address) is still the same add-on: its instance id says so.
+    entry = hass.config_entries.async_entries(DOMAIN)[0]
+    hass.config_entries.async_update_entry(
+        entry, data={**entry.data, CONF_URL: f"http://local-flexems:{addon.port}"}
+    )
+    again = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_USER}
+    )
+    again = await hass.config_entries.flow.async_configure(
+        again["flow_id"], {CONF_URL: addon.base + "/", CONF_TOKEN: TOKEN}
+    )
+    assert again["type"] is FlowResultType.ABORT
+    assert again["reason"] == "already_configured"
+    # Discovered later: the same entry, not a second one.
+    found = await hass.config_entries.flow.async_init(
+        DOMAIN, context={"source": config_entries.SOURCE_HASSIO}, data=discovery(addon)
+    )
+    assert (found["type"], found["reason"]) == (FlowResultType.ABORT, "already_configured")
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
 
 
 def discovery(addon: Server, host: str = "127.0.0.1") -> HassioServiceInfo:
@@ -84,13 +104,14 @@ async def test_supervisor_discovery_asks_then_creates(hass: HomeAssistant, addon
     result = await hass.config_entries.flow.async_configure(result["flow_id"], {})
     assert result["type"] is FlowResultType.CREATE_ENTRY
     assert result["data"] == {CONF_URL: addon.base, CONF_TOKEN: TOKEN}
-    assert result["result"].unique_id == "0123456789abcdef"
+    instance = addon.request("GET", "/api/v1/version").body["instance_id"]
+    assert result["result"].unique_id == instance  # the add-on's own id, as by hand
 
 
 async def test_rediscovery_updates_the_address(hass: HomeAssistant, addon: Server) -> None:
     entry = MockConfigEntry(
         domain=DOMAIN,
-        unique_id="0123456789abcdef",
+        unique_id=addon.request("GET", "/api/v1/version").body["instance_id"],
         data={CONF_URL: "http://old-host:8099", CONF_TOKEN: TOKEN},
     )
     entry.add_to_hass(hass)
@@ -100,6 +121,17 @@ async def test_rediscovery_updates_the_address(hass: HomeAssistant, addon: Serve
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "already_configured"
     assert entry.data[CONF_URL] == addon.base
+
+
+async def test_an_entry_from_before_instance_ids_adopts_the_add_ons(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    set_inputs(hass)
+    entry = entry_for(addon)  # made by hand before: no unique id
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.unique_id == addon.request("GET", "/api/v1/version").body["instance_id"]
 
 
 async def test_reauth_takes_a_new_token(hass: HomeAssistant, addon: Server) -> None:

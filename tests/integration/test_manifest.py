@@ -44,3 +44,18 @@ def test_hacs_and_brand() -> None:
     hacs = json.loads((INTEGRATION.parents[1] / "hacs.json").read_text())
     assert hacs["name"] == "flexems" and hacs["homeassistant"] >= "2026.10"
     assert (INTEGRATION / "brand" / "icon.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_one_version_for_the_release() -> None:
+    """The integration, the add-on, its Python package and the changelog's newest entry."""
+    import flexems_optimizer
+
+    root = INTEGRATION.parents[1]
+    manifest = json.loads((INTEGRATION / "manifest.json").read_text())["version"]
+    addon = yaml.safe_load((root / "addon" / "config.yaml").read_text())["version"]
+    newest = next(
+        line.removeprefix("## ").split()[0]
+        for line in (root / "addon" / "CHANGELOG.md").read_text().splitlines()
+        if line.startswith("## ")
+    )
+    assert manifest == addon == flexems_optimizer.__version__ == newest

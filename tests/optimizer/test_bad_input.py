@@ -224,3 +224,26 @@ def test_cli_prints_the_plan_or_the_error(tmp_path: Path) -> None:
     )  # fmt: skip
     assert done.returncode == 2
     assert json.loads(done.stderr)["error"]["code"] == "invalid_json"
+
+
+@pytest.mark.parametrize("on_off", [False, True])
+def test_cli_summarizes_every_device_kind(tmp_path: Path, on_off: bool) -> None:
+    """Storage, heat storage in kWh and °C, heat pumps and processes: one line each."""
+    from flexems_optimizer.samples import coupled_site
+
+    site = tmp_path / "site.json"
+    site.write_text(json.dumps(coupled_site(96, on_off=on_off)))
+    done = subprocess.run(
+        [sys.executable, "-m", "flexems_optimizer.cli", "schedule", str(site), "--summary"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("status      ")
+    devices = coupled_site(96)["flex-model"]
+    for device in devices:
+        line = next(x for x in lines if x.startswith(device["name"]))
+        assert "power" in line or "soc" in line or "temperature" in line
+    assert any("starts 2026-" in x for x in lines)  # an appliance's start
+    assert any("temperature" in x and "°C" in x for x in lines)  # a building

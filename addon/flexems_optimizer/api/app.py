@@ -14,6 +14,7 @@ import highspy
 from aiohttp import web
 
 from .. import __version__
+from ..instance import instance_id
 from ..jobs import JobQueue, QueueSettings
 from ..store import JobStore
 from .auth import TOKEN_KEY, auth_middleware
@@ -43,6 +44,7 @@ class ServiceConfig:
 
 
 CONFIG_KEY = web.AppKey("config", ServiceConfig)
+INSTANCE_KEY = web.AppKey("instance_id", str)
 meta_routes = web.RouteTableDef()
 
 
@@ -57,7 +59,12 @@ async def health(request: web.Request) -> web.Response:
 @meta_routes.get("/api/v1/version")
 async def version(request: web.Request) -> web.Response:
     return web.json_response(
-        {"version": __version__, "api": API_VERSION, "highs": highspy.Highs().version()}  # type: ignore[no-untyped-call]
+        {
+            "version": __version__,
+            "api": API_VERSION,
+            "highs": highspy.Highs().version(),  # type: ignore[no-untyped-call]
+            "instance_id": request.app[INSTANCE_KEY],
+        }
     )
 
 
@@ -66,6 +73,7 @@ def create_app(config: ServiceConfig) -> web.Application:
         middlewares=[error_middleware, auth_middleware], client_max_size=config.max_body_bytes
     )
     app[CONFIG_KEY] = config
+    app[INSTANCE_KEY] = instance_id(config.data_dir)
     app[TOKEN_KEY] = config.token
     app.add_routes(meta_routes)
     app.add_routes(schedule_routes)

@@ -180,11 +180,17 @@ _SCHEMAS: dict[str, Any] = {
     },
     "Version": {
         "type": "object",
-        "required": ["version", "api", "highs"],
+        "required": ["version", "api", "highs", "instance_id"],
         "properties": {
             "version": {"type": "string"},
             "api": {"const": "v1"},
             "highs": {"type": "string"},
+            "instance_id": {
+                "type": "string",
+                "pattern": "^[0-9a-f]{32}$",
+                "description": "made once per data directory: the same service, however its "
+                "address is spelled",
+            },
         },
     },
 }  # fmt: skip
