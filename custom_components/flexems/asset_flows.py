@@ -118,9 +118,7 @@ class AssetFlow(ConfigSubentryFlow):
     with the asset's settings, and creates or updates the subentry.
     """
 
-    default_name = "asset"
-
-    def schema(self, step_id: str) -> vol.Schema:
+    def schema(self, step_id: str) -> vol.Schema:  # pragma: no cover - every kind has one
         raise NotImplementedError
 
     def errors(self, step_id: str, user_input: dict[str, Any]) -> dict[str, str]:

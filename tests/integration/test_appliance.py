@@ -48,6 +48,8 @@ async def add_dishwasher(hass: HomeAssistant, addon: Server):  # type: ignore[no
     configure = hass.config_entries.subentries.async_configure
     result = await configure(flow, {"name": "dishwasher", CONF_PROFILE: "2, x"})
     assert result["errors"] == {CONF_PROFILE: "profile"}
+    result = await configure(flow, {"name": "dishwasher", CONF_PROFILE: "2, -1"})
+    assert result["errors"] == {CONF_PROFILE: "profile"}  # no negative power
     result = await configure(flow, {"name": "dishwasher", CONF_POWER_KW: 2})
     assert result["errors"] == {CONF_POWER_KW: "power_or_profile"}
     result = await configure(

@@ -50,6 +50,11 @@ async def test_by_hand_checks_the_connection_first(hass: HomeAssistant, addon: S
         result["flow_id"], {CONF_URL: addon.base, CONF_TOKEN: "wrong"}
     )
     assert result["errors"] == {CONF_TOKEN: "invalid_auth"}
+    # Something answers there, but not as the add-on does (a path below it): "unknown".
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], {CONF_URL: addon.base + "/not-the-api", CONF_TOKEN: TOKEN}
+    )
+    assert result["errors"] == {"base": "unknown"}
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], {CONF_URL: addon.base + "/", CONF_TOKEN: TOKEN}
     )

@@ -97,6 +97,17 @@ async def test_the_battery_subentry_checks_select_options(
          CONF_DISCHARGE_OPTION: "Feed in"},
     )  # fmt: skip
     assert result["errors"] == {CONF_DISCHARGE_OPTION: "not_an_option"}
+    assert await async_setup_component(
+        hass, "input_select",
+        {"input_select": {"shed_mode": {"options": ["Charge", "Idle", "Feed in"]}}},
+    )  # fmt: skip
+    result = await configure(
+        result["flow_id"],
+        {**fields, CONF_CONTROL_ENTITY: "input_select.shed_mode", CONF_CHARGE_OPTION: "Charge",
+         CONF_IDLE_OPTION: "Idle", CONF_DISCHARGE_OPTION: "Feed in"},
+    )  # fmt: skip
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_DISCHARGE_OPTION] == "Feed in"
 
 
 async def test_a_thermostat_gets_the_planned_temperature(
