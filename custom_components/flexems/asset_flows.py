@@ -122,7 +122,7 @@ class AssetFlow(ConfigSubentryFlow):
         raise NotImplementedError
 
     def errors(self, step_id: str, user_input: dict[str, Any]) -> dict[str, str]:
-        return {}
+        raise NotImplementedError  # pragma: no cover - every kind checks its form
 
     def fixed(self, step_id: str) -> dict[str, Any]:
         """Settings the step implies rather than asks (e.g. what a heat pump heats)."""

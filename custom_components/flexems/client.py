@@ -14,6 +14,7 @@ import aiohttp
 
 REQUEST_TIMEOUT_S = 30.0
 POLL_INTERVAL_S = 0.5
+PLAN_TIMEOUT_S = 300.0  # a queued plan not done by then is given up (the add-on is stuck)
 
 
 class FlexEmsError(Exception):
@@ -63,9 +64,15 @@ class FlexEmsClient:
     async def schedule(self, problem: dict[str, Any], wait_s: float = 10.0) -> dict[str, Any]:
         """The plan for a site problem; polls if the add-on answers with a queued job."""
         job = await self._request("POST", f"/api/v1/schedules?wait={wait_s:g}", problem)
-        while job["status"] in ("queued", "running"):
-            await asyncio.sleep(POLL_INTERVAL_S)
-            job = await self._request("GET", f"/api/v1/schedules/{job['id']}")
+        try:
+            async with asyncio.timeout(PLAN_TIMEOUT_S):
+                while job["status"] in ("queued", "running"):
+                    await asyncio.sleep(POLL_INTERVAL_S)
+                    job = await self._request("GET", f"/api/v1/schedules/{job['id']}")
+        except TimeoutError as late:
+            raise FlexEmsConnectionError(
+                f"the add-on did not finish the plan within {PLAN_TIMEOUT_S:g} s"
+            ) from late
         if job["status"] != "finished":
             error = job.get("error") or {}
             raise FlexEmsProblemError(

@@ -61,6 +61,7 @@ from .const import (
     DOMAIN,
     LOGGER,
 )
+from .coordinator import FlexEmsConfigEntry
 from .form_fields import PASSWORD, SENSOR, choice, number
 from .prices import (
     NORDPOOL_DOMAIN,
@@ -199,7 +200,7 @@ class FlexEmsConfigFlow(ConfigFlow, domain=DOMAIN):
 
     @staticmethod
     @callback
-    def async_get_options_flow(config_entry: ConfigEntry) -> OptionsFlow:
+    def async_get_options_flow(config_entry: FlexEmsConfigEntry) -> OptionsFlow:
         return FlexEmsOptionsFlow()
 
     @classmethod

@@ -209,13 +209,13 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
                 f"missing_input_{error.entity_id}",
                 is_fixable=False,
                 severity=ir.IssueSeverity.ERROR,
-                translation_key="missing_input",
-                translation_placeholders={"entity_id": error.entity_id, "reason": error.reason},
+                translation_key=error.translation_key,
+                translation_placeholders=error.placeholders,
             )
             raise UpdateFailed(
                 translation_domain=DOMAIN,
-                translation_key="missing_input",
-                translation_placeholders={"entity_id": error.entity_id, "reason": error.reason},
+                translation_key=error.translation_key,
+                translation_placeholders=error.placeholders,
             ) from error
         self._clear_input_issues()
         try:
@@ -229,13 +229,14 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="cannot_connect",
-                translation_placeholders={"error": str(error)},
+                translation_placeholders={"url": self.client.url},
             ) from error
         except FlexEmsProblemError as error:
+            LOGGER.debug("The add-on refused the site problem: %s", error)
             raise UpdateFailed(
                 translation_domain=DOMAIN,
                 translation_key="invalid_problem",
-                translation_placeholders={"error": str(error)},
+                translation_placeholders={"code": error.code, "path": error.path or "-"},
             ) from error
         if self._unreachable_since is not None:
             self._unreachable_since = None

@@ -10,33 +10,56 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from statistics import fmean
 from typing import Any
 
 from homeassistant.components.energy.data import async_get_manager
-from homeassistant.components.energy.websocket_api import async_get_energy_platforms
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.const import (
     UnitOfEnergy,
     UnitOfPower,
     UnitOfTemperature,
 )
-from homeassistant.core import HomeAssistant
+from homeassistant.core import HomeAssistant, callback
 from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.integration_platform import async_process_integration_platforms
 from homeassistant.helpers.recorder import get_instance
 from homeassistant.util import dt as dt_util
+from homeassistant.util.hass_dict import HassKey
 from homeassistant.util.unit_conversion import TemperatureConverter
 
+from .const import DOMAIN
 from .errors import MissingInputError
 from .states import as_number, usable_state
 
 HOUR = timedelta(hours=1)
+type SolarForecast = Callable[[HomeAssistant, str], Awaitable[dict[str, Any] | None]]
+# Per integration with an energy platform, its solar forecast (the energy dashboard's protocol:
+# `energy.py` with `async_get_solar_forecast(hass, config_entry_id)`), found as they load.
+SOLAR_FORECASTS: HassKey[dict[str, SolarForecast]] = HassKey(f"{DOMAIN}_solar_forecasts")
+
+
+async def async_solar_platforms(hass: HomeAssistant) -> dict[str, SolarForecast]:
+    """The solar forecast of each integration that has one; registered once, kept current."""
+    if (known := hass.data.get(SOLAR_FORECASTS)) is not None:
+        return known
+    found: dict[str, SolarForecast] = {}
+    hass.data[SOLAR_FORECASTS] = found
+
+    @callback
+    def process(hass: HomeAssistant, domain: str, platform: Any) -> None:
+        if hasattr(platform, "async_get_solar_forecast"):
+            found[domain] = platform.async_get_solar_forecast
+
+    await async_process_integration_platforms(hass, "energy", process, wait_for_platforms=True)
+    return found
 
 
 async def solar_forecast_entries(hass: HomeAssistant) -> dict[str, str]:
     """Config entries that can give a solar forecast: entry id → title (and integration)."""
-    platforms = await async_get_energy_platforms(hass)
+    platforms = await async_solar_platforms(hass)
     return {
         entry.entry_id: f"{entry.title} ({entry.domain})"
         for entry in hass.config_entries.async_entries()
@@ -62,15 +85,15 @@ async def solar_power(
     hass: HomeAssistant, entry_ids: list[str], steps: list[datetime], step: timedelta
 ) -> list[float]:
     """Forecast PV power (kW) per plan step, summed over the entries; 0 beyond a forecast."""
-    platforms = await async_get_energy_platforms(hass)
+    platforms = await async_solar_platforms(hass)
     power = [0.0] * len(steps)
     for entry_id in entry_ids:
         entry = hass.config_entries.async_get_entry(entry_id)
         if entry is None or entry.domain not in platforms:
-            raise MissingInputError(f"solar forecast {entry_id}", "is not set up")
+            raise MissingInputError(f"solar forecast {entry_id}", "not_set_up")
         forecast = await platforms[entry.domain](hass, entry_id)
         if not forecast or not forecast.get("wh_hours"):
-            raise MissingInputError(entry.title, "has no solar forecast")
+            raise MissingInputError(entry.title, "no_solar_forecast")
         periods = _energy_periods(forecast["wh_hours"])
         for i, begin in enumerate(steps):
             power[i] += _mean_power(periods, begin, begin + step)
@@ -113,7 +136,7 @@ async def load_forecast(
 ) -> list[dict[str, Any]]:
     """Household power (kW) per hour over [start, end) as `{start, end, value}` events."""
     if "recorder" not in hass.config.components:
-        raise MissingInputError(entity_id, "needs the recorder for its history")
+        raise MissingInputError(entity_id, "needs_recorder")
     first = start.replace(minute=0, second=0, microsecond=0)
     since = first - timedelta(weeks=weeks)
     rows = await get_instance(hass).async_add_executor_job(
@@ -173,10 +196,10 @@ def _hourly(rows: list[Any]) -> dict[datetime, float]:
 
 
 def _power_now(hass: HomeAssistant, entity_id: str) -> float:
-    state = usable_state(hass, entity_id, "has no recorded history and no state")
+    state = usable_state(hass, entity_id, "no_history")
     unit = state.attributes.get("unit_of_measurement")
     if unit not in (UnitOfPower.WATT, UnitOfPower.KILO_WATT):
-        raise MissingInputError(entity_id, "has no recorded history yet")
+        raise MissingInputError(entity_id, "no_history")
     value = as_number(state)
     return value / 1000 if unit == UnitOfPower.WATT else value
 
@@ -195,12 +218,12 @@ async def outdoor_temperatures(
             return_response=True,
         )
     except HomeAssistantError as error:
-        raise MissingInputError(weather_entity, f"gave no hourly forecast: {error}") from error
+        raise MissingInputError(weather_entity, "weather_failed") from error
     state = hass.states.get(weather_entity)
     unit = state.attributes.get("temperature_unit") if state else None
     points = sorted(_forecast_points((response or {}).get(weather_entity)))
     if not points:
-        raise MissingInputError(weather_entity, "has no hourly temperature forecast")
+        raise MissingInputError(weather_entity, "no_hourly_temperature")
     unit = unit or UnitOfTemperature.CELSIUS
     celsius = [
         (moment, TemperatureConverter.convert(value, unit, UnitOfTemperature.CELSIUS))

@@ -37,7 +37,7 @@ def price_events(hass: HomeAssistant, entity_id: str, attribute: str) -> PriceEv
     state = usable_state(hass, entity_id)
     items = state.attributes.get(attribute)
     if not isinstance(items, list) or not items:
-        raise MissingInputError(entity_id, f"has no price list in its attribute {attribute!r}")
+        raise MissingInputError(entity_id, "no_price_list", attribute=attribute)
     unit = str(state.attributes.get("unit_of_measurement", "EUR/kWh")).replace(" ", "")
     return _events(entity_id, items, per_mwh=unit.lower().endswith("/mwh"))
 
@@ -52,7 +52,7 @@ async def nordpool_events(
     """
     entry = hass.config_entries.async_get_entry(entry_id)
     if entry is None or entry.domain != NORDPOOL_DOMAIN:
-        raise MissingInputError("Nord Pool", "is not set up")
+        raise MissingInputError("Nord Pool", "not_set_up")
     events: PriceEvents = []
     for day in _local_days(start, end):
         try:
@@ -64,15 +64,15 @@ async def nordpool_events(
                 return_response=True,
             )
         except HomeAssistantError as error:
-            raise MissingInputError(entry.title, f"did not give prices: {error}") from error
+            raise MissingInputError(entry.title, "prices_failed") from error
         areas = response or {}
         chosen = area.upper() if area else next(iter(areas), None)
         items = areas.get(chosen) if chosen else None
         if not isinstance(items, list):
-            raise MissingInputError(entry.title, f"has no prices for area {chosen}")
+            raise MissingInputError(entry.title, "no_prices_for_area", area=str(chosen))
         events += _events(entry.title, items, per_mwh=True)  # Nord Pool quotes per MWh
     if not events:
-        raise MissingInputError(entry.title, "has no prices for today")
+        raise MissingInputError(entry.title, "no_prices_today")
     return events
 
 
@@ -97,17 +97,19 @@ def _events(source: str, items: list[Any], *, per_mwh: bool) -> PriceEvents:
     events = []
     for i, (item, start) in enumerate(zip(items, starts, strict=True)):
         if start is None:
-            raise MissingInputError(source, f"has no start time in price {i}")
+            raise MissingInputError(source, "price_without_start", index=str(i))
         begin = dt_util.as_utc(_as_datetime(start))
         end_raw = item.get("end") or (starts[i + 1] if i + 1 < len(starts) else None)
         end = dt_util.as_utc(_as_datetime(end_raw)) if end_raw else begin + timedelta(hours=1)
         value = _first(item, _VALUE_KEYS)
         if value is None:
-            raise MissingInputError(source, f"has no value in price {i}")
+            raise MissingInputError(source, "price_without_value", index=str(i))
         try:
             number = float(value)
         except TypeError, ValueError:
-            raise MissingInputError(source, f"has {value!r} as price {i}") from None
+            raise MissingInputError(
+                source, "price_not_a_number", value=str(value), index=str(i)
+            ) from None
         events.append(
             {
                 "start": begin.isoformat(),

@@ -168,9 +168,7 @@ async def async_build_site_problem(
         if prices is not None and (until := known_until(prices)) is not None:
             end = min(end, start + resolution * ((until - start) // resolution))
             if end <= start:
-                raise MissingInputError(
-                    _price_source_name(options, source), "has no prices beyond the current step"
-                )
+                raise MissingInputError(_price_source_name(options, source), "no_prices_ahead")
     steps = [start + i * resolution for i in range((end - start) // resolution)]
 
     if limit := options.get(CONF_GRID_LIMIT_KW):
@@ -208,9 +206,7 @@ async def async_build_site_problem(
             if not entries:
                 entries = await forecasts.dashboard_solar_entries(hass)
             if not entries:
-                raise MissingInputError(
-                    name, "has no solar forecast: choose one, or set one in the energy dashboard"
-                )
+                raise MissingInputError(name, "no_solar_forecast_chosen")
             pv_kw[subentry_id] = await forecasts.solar_power(hass, entries, steps, resolution)
             pv = [total + kw for total, kw in zip(pv, pv_kw[subentry_id], strict=True)]
     if any(pv):

@@ -83,13 +83,13 @@ def async_setup_services(hass: HomeAssistant) -> None:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
                 translation_key="invalid_problem",
-                translation_placeholders={"error": str(error)},
+                translation_placeholders={"code": error.code, "path": error.path or "-"},
             ) from error
         except FlexEmsError as error:
             raise HomeAssistantError(
                 translation_domain=DOMAIN,
                 translation_key="cannot_connect",
-                translation_placeholders={"error": str(error)},
+                translation_placeholders={"url": coordinator.client.url},
             ) from error
         return plan
 
@@ -103,8 +103,8 @@ def async_setup_services(hass: HomeAssistant) -> None:
         except MissingInputError as error:
             raise ServiceValidationError(
                 translation_domain=DOMAIN,
-                translation_key="missing_input",
-                translation_placeholders={"entity_id": error.entity_id, "reason": error.reason},
+                translation_key=error.translation_key,
+                translation_placeholders=error.placeholders,
             ) from error
         return built.body
 

@@ -9,8 +9,8 @@ from homeassistant.util.unit_conversion import TemperatureConverter
 from .errors import MissingInputError
 
 
-def usable_state(hass: HomeAssistant, entity_id: str, missing: str = "is unavailable") -> State:
-    """The entity's state; `missing` completes the error when it has none."""
+def usable_state(hass: HomeAssistant, entity_id: str, missing: str = "unavailable") -> State:
+    """The entity's state; `missing` is the error's cause when it has none."""
     state = hass.states.get(entity_id)
     if state is None or state.state in (STATE_UNAVAILABLE, STATE_UNKNOWN):
         raise MissingInputError(entity_id, missing)
@@ -21,9 +21,7 @@ def as_number(state: State) -> float:
     try:
         return float(state.state)
     except ValueError:
-        raise MissingInputError(
-            state.entity_id, f"has state {state.state!r}, not a number"
-        ) from None
+        raise MissingInputError(state.entity_id, "not_a_number", state=state.state) from None
 
 
 def number_state(hass: HomeAssistant, entity_id: str) -> float:

@@ -351,7 +351,9 @@ class RunOnceSwitch(StepBoundaryEntity, SwitchEntity, RestoreEntity):
     @callback
     def _handle_coordinator_update(self) -> None:
         super()._handle_coordinator_update()
-        self.hass.async_create_task(self._follow_run())
+        self.coordinator.config_entry.async_create_background_task(
+            self.hass, self._follow_run(), f"flexems follow the run of {self.asset}"
+        )
 
     async def _step_started(self, now: datetime) -> None:
         await self._follow_run()

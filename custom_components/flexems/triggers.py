@@ -60,7 +60,9 @@ def async_track_inputs(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> None:
 
     def replan(reason: str) -> None:
         LOGGER.debug("Re-planning: %s", reason)
-        hass.async_create_task(coordinator.async_request_refresh())
+        entry.async_create_background_task(
+            hass, coordinator.async_request_refresh(), f"flexems re-plan: {reason}"
+        )
 
     def on_change(
         entity_ids: list[str], changed: Callable[[State | None, State], str | None]

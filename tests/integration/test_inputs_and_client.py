@@ -9,7 +9,12 @@ from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.aiohttp_client import async_get_clientsession
 
-from custom_components.flexems.client import FlexEmsClient, FlexEmsProblemError
+from custom_components.flexems import client as client_module
+from custom_components.flexems.client import (
+    FlexEmsClient,
+    FlexEmsConnectionError,
+    FlexEmsProblemError,
+)
 from custom_components.flexems.const import CONF_FIXED_PRICE, CONF_GRID_LIMIT_KW, DOMAIN
 from custom_components.flexems.errors import MissingInputError
 from custom_components.flexems.prices import price_events
@@ -37,7 +42,7 @@ async def test_prices_per_mwh_with_start_keys_only(hass: HomeAssistant) -> None:
 @pytest.mark.parametrize(
     ("attributes", "reason"),
     [
-        ({}, "has no price list in its attribute 'prices'"),
+        ({}, "has no price list in its attribute prices"),
         ({"prices": [{"value": 1}]}, "has no start time in price 0"),
         ({"prices": [{"start": "2026-06-01T10:00:00+00:00"}]}, "has no value in price 0"),
     ],
@@ -99,6 +104,15 @@ async def test_the_client_polls_a_queued_job_and_reports_a_failed_one(
     with pytest.raises(FlexEmsProblemError) as raised:
         await client.schedule(bad)
     assert (raised.value.code, raised.value.path) == ("invalid_quantity", "flex-model[0].soc-max")
+
+
+async def test_the_client_gives_up_on_a_plan_that_never_ends(
+    hass: HomeAssistant, addon: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(client_module, "PLAN_TIMEOUT_S", 0.2)  # a year's plan takes longer
+    client = FlexEmsClient(async_get_clientsession(hass), addon.base, TOKEN)
+    with pytest.raises(FlexEmsConnectionError, match=r"did not finish the plan within 0\.2 s"):
+        await client.schedule(slow_problem(), wait_s=0)
 
 
 async def test_actions_need_a_loaded_entry(hass: HomeAssistant, addon: Server) -> None:

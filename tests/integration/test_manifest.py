@@ -59,3 +59,19 @@ def test_one_version_for_the_release() -> None:
         if line.startswith("## ")
     )
     assert manifest == addon == flexems_optimizer.__version__ == newest
+
+
+def test_every_input_error_has_its_texts_and_placeholders_carry_no_english() -> None:
+    """One translation key per cause, for repairs and for exceptions alike; the placeholders
+    a cause fills are the ones its texts use."""
+    import re
+    import string
+
+    from custom_components.flexems.errors import CAUSES
+
+    strings = json.loads((INTEGRATION / "strings.json").read_text())
+    for cause, english in CAUSES.items():
+        key = f"missing_input_{cause}"
+        fields = {f for _, f, _, _ in string.Formatter().parse(english) if f} | {"entity_id"}
+        for text in (strings["exceptions"][key]["message"], strings["issues"][key]["description"]):
+            assert set(re.findall(r"{(\w+)}", text)) == fields

@@ -89,7 +89,7 @@ async def test_a_nord_pool_entry_that_is_gone_is_a_repair_issue(
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.LOADED  # without a plan: its entities unavailable
     issue = ir.async_get(hass).async_get_issue(DOMAIN, "missing_input_Nord Pool")
-    assert issue is not None and issue.translation_placeholders["reason"] == "is not set up"
+    assert issue is not None and issue.translation_key == "missing_input_not_set_up"
 
 
 async def test_export_prices_and_a_peak_price(hass: HomeAssistant, addon: Server) -> None:

@@ -152,7 +152,8 @@ async def test_a_missing_price_sensor_raises_a_repair_issue(
     assert hass.states.get("sensor.flexems_planner_plan_status").state == "unavailable"
     issue = ir.async_get(hass).async_get_issue(DOMAIN, f"missing_input_{PRICE_ENTITY}")
     assert issue is not None
-    assert issue.translation_placeholders == {"entity_id": PRICE_ENTITY, "reason": "is unavailable"}
+    assert issue.translation_key == "missing_input_unavailable"
+    assert issue.translation_placeholders == {"entity_id": PRICE_ENTITY}
 
 
 async def test_diagnostics_redact_the_token(hass: HomeAssistant, addon: Server) -> None:
