@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  cardHtml, chartedEntities, checkConfig, clip, hourTicks, panels, seriesFrom, stepPath, valueAt, valueDomain,
+  cardHtml, chartedEntities, checkConfig, clip, errorHtml, formatNumber, hourTicks, localeOf, panels, seriesFrom,
+  statusText, stepPath, tickLabel, valueAt, valueDomain, valueTicks,
 } from "../../custom_components/flexems/frontend/flexems-plan-card.js";
 
 const T0 = Date.parse("2026-06-01T10:00:00Z");
@@ -120,10 +121,62 @@ test("hours limits the chart to a window from now", () => {
   // 5 kW, 5 kW, then -2 kW and 0 after the window: the path ends at the right edge (x = 592)
   // and the domain no longer goes below zero.
   assert.equal(html.match(/class="series"[^>]* d="([^"]+)"/)[1], "M44.0,26.3H318.0V26.3H592.0");
-  assert.match(html, /text-anchor="end">0\.0<\/text>/);
+  assert.match(html, /class="tick value-tick"[^>]*>0<\/text>/);
 });
 
 test("clip cuts points at the window's edges", () => {
   const points = [{ start: 0, end: 10, value: 1 }, { start: 10, end: 20, value: 2 }, { start: 20, end: 30, value: 3 }];
   assert.deepEqual(clip(points, 5, 15), [{ start: 5, end: 10, value: 1 }, { start: 10, end: 15, value: 2 }]);
+});
+
+test("a wrong option is shown on the card itself, in view mode too", () => {
+  let error;
+  try { checkConfig({ entities: ["light.kitchen"] }); } catch (e) { error = e; }
+  const html = errorHtml(error);
+  assert.match(html, /<ha-card>/);
+  assert.match(html, /role="alert">flexems-plan-card: entities\[0\] is not a sensor entity id: &#34;light.kitchen&#34;/);
+});
+
+test("times follow the user's 12- or 24-hour clock, language and time zone", () => {
+  const t = Date.parse("2026-06-01T13:00:00Z");
+  const utc = { time_zone: "server", language: "en" };
+  const config = { time_zone: "UTC" };
+  const twelve = localeOf({ locale: { ...utc, time_format: "12" }, config });
+  const twentyFour = localeOf({ locale: { ...utc, time_format: "24" }, config });
+  assert.match(tickLabel(t, twelve), /^1:00\sPM$/);
+  assert.equal(tickLabel(t, twentyFour), "13:00");
+  const stockholm = localeOf({ locale: { time_zone: "server", time_format: "24", language: "sv" }, config: { time_zone: "Europe/Stockholm" } });
+  assert.equal(tickLabel(t, stockholm), "15:00"); // CEST
+  assert.equal(tickLabel(Date.parse("2026-06-01T22:00:00Z"), stockholm), "tis"); // midnight: the weekday
+});
+
+test("hour ticks fall on whole local hours, also in a half-hour time zone", () => {
+  const india = localeOf({ locale: { time_zone: "server" }, config: { time_zone: "Asia/Kolkata" } });
+  const ticks = hourTicks(T0, T0 + 24 * H, india);
+  assert.ok(ticks.length >= 4 && ticks.length <= 8, `${ticks.length} ticks`);
+  assert.ok(ticks.every((t) => new Date(t).getUTCMinutes() === 30)); // 05:30 ahead of UTC
+});
+
+test("numbers follow the user's number format", () => {
+  assert.equal(formatNumber(1234.5, 2, localeOf({ locale: { number_format: "decimal_comma" } })), "1.234,50");
+  assert.equal(formatNumber(1234.5, 2, localeOf({ locale: { number_format: "comma_decimal" } })), "1,234.50");
+  assert.equal(formatNumber(1234.5, 1, localeOf({ locale: { number_format: "none" } })), "1234.5");
+  const html = cardHtml({ ...hass(), locale: { number_format: "decimal_comma" } }, {}, T0 + 30 * 60e3);
+  assert.match(html, /battery Planned power<span class="value">5,00 kW<\/span>/);
+});
+
+test("value axes are labelled at round steps", () => {
+  assert.deepEqual(valueTicks(0, 5.4), [0, 2, 4]);
+  assert.deepEqual(valueTicks(0, 4.6), [0, 1, 2, 3, 4]);
+  assert.deepEqual(valueTicks(-2.3, 6.4), [-2, 0, 2, 4, 6]);
+  assert.deepEqual(valueTicks(19.8, 22.2), [20, 20.5, 21, 21.5, 22]);
+});
+
+test("the plan status is shown translated when Home Assistant can", () => {
+  const states = hass();
+  const stateObj = states.states["sensor.flexems_planner_plan_status"];
+  assert.equal(statusText(states, stateObj), "optimal");
+  const translated = { ...states, formatEntityState: (s) => ({ optimal: "Optimal", relaxed: "Relaxed (with breaches)" })[s.state] };
+  assert.equal(statusText(translated, stateObj), "Optimal");
+  assert.match(cardHtml(translated, { status_entity: "sensor.flexems_planner_plan_status" }, T0), /<span class="status">Optimal<\/span>/);
 });

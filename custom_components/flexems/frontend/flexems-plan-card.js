@@ -106,24 +106,88 @@ export function valueAt(series, moment) {
   return point ? point.value : null;
 }
 
-/** Hour ticks: every 1, 2, 3, 6 or 12 hours, so that about six fit. */
-export function hourTicks(start, end) {
+/**
+ * How the user wants times and numbers: Home Assistant's profile settings (`hass.locale`:
+ * language, 12/24-hour clock, number format, the browser's or the server's time zone).
+ */
+export function localeOf(hass) {
+  const locale = hass?.locale || {};
+  const language = locale.language || hass?.language || undefined;
+  const hour12 = { 12: true, 24: false }[locale.time_format];
+  const numbers = {
+    comma_decimal: "en-US", decimal_comma: "de-DE", space_comma: "fr-FR", none: "en-US",
+    system: undefined,
+  };
+  const timeZone = locale.time_zone === "server" ? hass?.config?.time_zone : undefined;
+  return {
+    language,
+    hour12,
+    timeZone,
+    numberLocale: locale.number_format in numbers ? numbers[locale.number_format] : language,
+    grouping: locale.number_format !== "none",
+  };
+}
+
+/** The hour of day and minute of a moment in the user's time zone. */
+function clockAt(t, locale) {
+  const parts = new Intl.DateTimeFormat("en-GB", {
+    hour: "numeric", minute: "numeric", hourCycle: "h23", timeZone: locale.timeZone,
+  }).formatToParts(new Date(t));
+  const part = (type) => Number(parts.find((p) => p.type === type).value);
+  return [part("hour"), part("minute")];
+}
+
+/** Hour ticks at whole local hours: every 1, 2, 3, 6, 12 or 24 hours, so that at most eight fit. */
+export function hourTicks(start, end, locale = {}) {
   const hour = 3600e3;
   const step = [1, 2, 3, 6, 12, 24].find((h) => (end - start) / (h * hour) <= 8) || 24;
   const ticks = [];
-  const first = new Date(start);
-  first.setMinutes(0, 0, 0);
-  for (let t = first.getTime(); t <= end; t += hour) {
-    if (t >= start && new Date(t).getHours() % step === 0) ticks.push(t);
+  const quarter = 900e3; // whole local hours fall on a quarter hour in every time zone
+  for (let t = Math.ceil(start / quarter) * quarter; t <= end; t += quarter) {
+    const [h, m] = clockAt(t, locale);
+    if (m === 0 && h % step === 0) ticks.push(t);
+  }
+  return ticks;
+}
+
+/** A tick's label: the weekday at midnight, else the time on the user's clock (13:00 or 1 PM). */
+export function tickLabel(t, locale = {}) {
+  const [h] = clockAt(t, locale);
+  if (h === 0) {
+    return new Date(t).toLocaleDateString(locale.language, { weekday: "short", timeZone: locale.timeZone });
+  }
+  return new Date(t).toLocaleTimeString(locale.language, {
+    hour: "numeric", minute: "2-digit", hour12: locale.hour12, timeZone: locale.timeZone,
+  });
+}
+
+/** Value ticks at a round step (1, 2, 2.5 or 5 × 10^k) so that three to six fit the domain. */
+export function valueTicks(low, high) {
+  const span = high - low;
+  if (!(span > 0)) return [low];
+  const magnitude = 10 ** Math.floor(Math.log10(span / 4));
+  const step = [1, 2, 2.5, 5, 10].map((m) => m * magnitude).find((s) => span / s <= 5);
+  const ticks = [];
+  for (let v = Math.ceil(low / step) * step; v <= high + step * 1e-9; v += step) {
+    ticks.push(Math.abs(v) < step * 1e-9 ? 0 : Number(v.toPrecision(12)));
   }
   return ticks;
 }
 
 const escape = (text) => String(text).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-const format = (value, unit) => (value === null ? "–" : `${Number(value).toFixed(unit === "°C" ? 1 : 2)} ${unit}`);
+
+/** A number in the user's number format. */
+export function formatNumber(value, digits, locale = {}) {
+  return Number(value).toLocaleString(locale.numberLocale, {
+    minimumFractionDigits: digits, maximumFractionDigits: digits, useGrouping: locale.grouping !== false,
+  });
+}
+
+const format = (value, unit, locale) => (value === null
+  ? "–" : `${formatNumber(value, unit === "°C" ? 1 : 2, locale)} ${unit}`);
 
 /** One panel as SVG: grid, zero line, series, "now" line and axis labels. */
-export function panelSvg(panel, { start, end, now, width = 600, height = 150 }) {
+export function panelSvg(panel, { start, end, now, width = 600, height = 150, locale = {} }) {
   const left = 44;
   const right = 8;
   const top = 18; // room for the unit above the axis
@@ -132,16 +196,17 @@ export function panelSvg(panel, { start, end, now, width = 600, height = 150 }) 
   const x = (t) => left + ((t - start) / (end - start)) * (width - left - right);
   const y = (v) => top + ((high - v) / (high - low)) * (height - top - bottom);
   const parts = [];
-  for (const t of hourTicks(start, end)) {
-    const label = new Date(t).getHours() === 0
-      ? new Date(t).toLocaleDateString(undefined, { weekday: "short" })
-      : `${String(new Date(t).getHours()).padStart(2, "0")}:00`;
+  for (const t of hourTicks(start, end, locale)) {
     parts.push(`<line class="grid" x1="${x(t).toFixed(1)}" x2="${x(t).toFixed(1)}" y1="${top}" y2="${height - bottom}"/>`,
-      `<text class="tick" x="${x(t).toFixed(1)}" y="${height - 5}" text-anchor="middle">${label}</text>`);
+      `<text class="tick time" x="${x(t).toFixed(1)}" y="${height - 5}" text-anchor="middle">${escape(tickLabel(t, locale))}</text>`);
   }
-  parts.push(`<text class="tick" x="${left - 4}" y="${top + 8}" text-anchor="end">${high.toFixed(1)}</text>`,
-    `<text class="tick" x="${left - 4}" y="${height - bottom}" text-anchor="end">${low.toFixed(1)}</text>`,
-    `<text class="unit" x="${left - 4}" y="10" text-anchor="end">${escape(panel.unit)}</text>`);
+  const ticks = valueTicks(low, high);
+  const digits = Math.max(0, ...ticks.map((v) => (String(v).split(".")[1] || "").length));
+  for (const v of ticks) {
+    parts.push(`<line class="grid" x1="${left}" x2="${width - right}" y1="${y(v).toFixed(1)}" y2="${y(v).toFixed(1)}"/>`,
+      `<text class="tick value-tick" x="${left - 4}" y="${(y(v) + 3).toFixed(1)}" text-anchor="end">${escape(formatNumber(v, digits, locale))}</text>`);
+  }
+  parts.push(`<text class="unit" x="${left - 4}" y="10" text-anchor="end">${escape(panel.unit)}</text>`);
   if (low < 0 && high > 0) {
     parts.push(`<line class="zero" x1="${left}" x2="${width - right}" y1="${y(0).toFixed(1)}" y2="${y(0).toFixed(1)}"/>`);
   }
@@ -169,14 +234,27 @@ const STYLE = `
   .swatch { display: inline-block; width: 10px; height: 10px; border-radius: 2px; margin-right: 5px; }
   .value { color: var(--secondary-text-color); margin-left: 4px; }
   .empty { color: var(--secondary-text-color); padding: 16px 0; }
+  .error { color: var(--error-color, #db4437); padding: 8px 0; white-space: pre-wrap; }
 `;
+
+/** The card showing what is wrong with its configuration, in view mode as in the editor. */
+export function errorHtml(error) {
+  return `<style>${STYLE}</style><ha-card><div class="header"><span class="title">flexems plan</span></div>`
+    + `<div class="error" role="alert">${escape(error.message || error)}</div></ha-card>`;
+}
+
+/** The plan status as Home Assistant shows it (translated), else its raw state. */
+export function statusText(hass, stateObj) {
+  if (!stateObj) return "";
+  return typeof hass.formatEntityState === "function" ? hass.formatEntityState(stateObj) : stateObj.state;
+}
 
 /** The whole card's HTML for the current states. */
 export function cardHtml(hass, config, now = Date.now()) {
   const series = seriesFrom(hass, chartedEntities(hass, config), config);
   const title = escape(config.title ?? "Energy plan");
-  const status = config.status_entity ? hass.states[config.status_entity] : null;
-  const statusText = status ? escape(status.state) : "";
+  const locale = localeOf(hass);
+  const status = escape(statusText(hass, config.status_entity ? hass.states[config.status_entity] : null));
   const points = series.flatMap((s) => s.points);
   if (!points.length) {
     return `<style>${STYLE}</style><ha-card><div class="header"><span class="title">${title}</span></div>`
@@ -186,23 +264,33 @@ export function cardHtml(hass, config, now = Date.now()) {
   const planEnd = Math.max(...points.map((p) => p.end));
   const end = config.hours ? Math.min(planEnd, Math.max(start, now) + config.hours * 3600e3) : planEnd;
   const shown = series.map((s) => ({ ...s, points: clip(s.points, start, end) }));
-  const charts = panels(shown).map((panel) => panelSvg(panel, { start, end, now })).join("");
+  const charts = panels(shown).map((panel) => panelSvg(panel, { start, end, now, locale })).join("");
   const legend = series.map((s) => `<span><span class="swatch" style="background:${s.color}"></span>`
-    + `${escape(s.name)}<span class="value">${format(valueAt(s, now), s.unit)}</span></span>`).join("");
+    + `${escape(s.name)}<span class="value">${escape(format(valueAt(s, now), s.unit, locale))}</span></span>`).join("");
   return `<style>${STYLE}</style><ha-card><div class="header"><span class="title">${title}</span>`
-    + `<span class="status">${statusText}</span></div>${charts}<div class="legend">${legend}</div></ha-card>`;
+    + `<span class="status">${status}</span></div>${charts}<div class="legend">${legend}</div></ha-card>`;
 }
 
 if (typeof customElements !== "undefined" && !customElements.get(CARD_TYPE)) {
   class FlexemsPlanCard extends HTMLElement {
     setConfig(config) {
-      this._config = checkConfig(config);
+      // A wrong option is shown on the card itself: Home Assistant shows thrown configuration
+      // errors in the dashboard editor only, so in view mode the card would just be missing.
+      try {
+        this._config = checkConfig(config);
+        this._error = null;
+      } catch (error) {
+        this._config = null;
+        this._error = error;
+      }
       this._render();
     }
 
     set hass(hass) {
-      const watched = chartedEntities(hass, this._config || {});
-      const changed = !this._hass || watched.some((id) => hass.states[id] !== this._hass.states[id]);
+      const config = this._config || {};
+      const watched = [...chartedEntities(hass, config), config.status_entity].filter(Boolean);
+      const changed = !this._hass || hass.locale !== this._hass.locale
+        || watched.some((id) => hass.states[id] !== this._hass.states[id]);
       this._hass = hass;
       if (changed) this._render();
     }
@@ -217,9 +305,9 @@ if (typeof customElements !== "undefined" && !customElements.get(CARD_TYPE)) {
     }
 
     _render() {
-      if (!this._hass || !this._config) return;
+      if (!this._error && (!this._hass || !this._config)) return;
       if (!this.shadowRoot) this.attachShadow({ mode: "open" });
-      this.shadowRoot.innerHTML = cardHtml(this._hass, this._config);
+      this.shadowRoot.innerHTML = this._error ? errorHtml(this._error) : cardHtml(this._hass, this._config);
     }
 
     getCardSize() {
