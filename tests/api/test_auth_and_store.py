@@ -9,7 +9,13 @@ from pathlib import Path
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from flexems_optimizer.api.auth import INGRESS_PROXY, TOKEN_KEY, auth_middleware
+from flexems_optimizer.api.auth import (
+    INGRESS_PROXY,
+    SESSIONS_KEY,
+    TOKEN_KEY,
+    Sessions,
+    auth_middleware,
+)
 from flexems_optimizer.store import JobStatus, JobStore
 
 from .server import Server
@@ -18,6 +24,7 @@ from .server import Server
 def _status(remote: str, path: str, headers: dict[str, str] | None = None) -> int:
     app = web.Application()
     app[TOKEN_KEY] = "secret"
+    app[SESSIONS_KEY] = Sessions()
 
     async def handler(request: web.Request) -> web.Response:
         return web.Response(text="ok")
@@ -40,7 +47,8 @@ def test_the_ingress_proxy_is_trusted_and_others_need_the_token() -> None:
     assert _status(INGRESS_PROXY, "/api/v1/schedules") == 200
     assert _status(INGRESS_PROXY, "/") == 200
     assert _status("172.30.32.9", "/api/v1/schedules") == 401
-    assert _status("192.0.2.7", "/") == 401
+    assert _status("192.0.2.7", "/") == 303  # a person: to the sign-in form
+    assert _status("192.0.2.7", "/", {"Cookie": "flexems_session=forged"}) == 303
     assert _status("192.0.2.7", "/api/v1/schedules", {"Authorization": "Bearer secret"}) == 200
     assert _status("192.0.2.7", "/api/v1/health") == 200
 

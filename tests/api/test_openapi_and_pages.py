@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import http.cookiejar
 import re
+import urllib.error
+import urllib.parse
+import urllib.request
 from pathlib import Path
 from typing import Any
 
@@ -64,7 +68,42 @@ def test_the_status_page_shows_the_latest_jobs_and_a_chart(server: Server) -> No
     assert job["id"] in html
     assert "finished" in html and "4 steps of PT1H" in html
     assert html.count("<rect") == 4  # one bar per step of the last plan
-    assert server.request("GET", "/", token="").status == 401
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def test_a_person_signs_in_to_the_status_page(server: Server) -> None:
+    """A browser without the bearer header gets a sign-in form, not a JSON 401; the session
+    cookie opens the page (not the API) until signing out."""
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    with browser.open(server.base + "/") as page:  # sent on to the form
+        assert page.url.endswith("/login") and "name='token'" in page.read().decode()
+    form = urllib.parse.urlencode({"token": "guess"}).encode()
+    with pytest.raises(urllib.error.HTTPError) as wrong:
+        browser.open(server.base + "/login", data=form)
+    assert wrong.value.code == 401 and "not this service" in wrong.value.read().decode()
+    # Signing in answers 303 with the cookie; a browser follows it to the status page.
+    plain = urllib.request.build_opener(_NoRedirect)
+    form = urllib.parse.urlencode({"token": server.token}).encode()
+    with pytest.raises(urllib.error.HTTPError) as signed_in:
+        plain.open(server.base + "/login", data=form)
+    assert signed_in.value.code == 303
+    cookie = signed_in.value.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "flexems_session=" in cookie
+    with browser.open(server.base + "/login", data=form) as page:
+        assert page.url == server.base + "/"
+        assert "<h1>flexems optimizer</h1>" in page.read().decode()
+    with pytest.raises(urllib.error.HTTPError) as api:
+        browser.open(server.base + "/api/v1/schedules")  # the cookie is not an API token
+    assert api.value.code == 401
+    with browser.open(server.base + "/logout", data=b"") as page:
+        assert page.url.endswith("/login")
+    with browser.open(server.base + "/") as page:
+        assert page.url.endswith("/login")
 
 
 def test_pages_link_under_the_ingress_path(server: Server) -> None:

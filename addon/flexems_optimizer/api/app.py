@@ -17,8 +17,9 @@ from .. import __version__
 from ..instance import instance_id
 from ..jobs import JobQueue, QueueSettings
 from ..store import JobStore
-from .auth import TOKEN_KEY, auth_middleware
+from .auth import SESSIONS_KEY, TOKEN_KEY, Sessions, auth_middleware
 from .errors import error_middleware
+from .login import routes as login_routes
 from .pages import routes as page_routes
 from .schedules import QUEUE_KEY
 from .schedules import routes as schedule_routes
@@ -75,9 +76,11 @@ def create_app(config: ServiceConfig) -> web.Application:
     app[CONFIG_KEY] = config
     app[INSTANCE_KEY] = instance_id(config.data_dir)
     app[TOKEN_KEY] = config.token
+    app[SESSIONS_KEY] = Sessions()
     app.add_routes(meta_routes)
     app.add_routes(schedule_routes)
     app.add_routes(page_routes)
+    app.add_routes(login_routes)
     app.cleanup_ctx.append(_job_queue)
     return app
 

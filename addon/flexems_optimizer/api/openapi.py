@@ -305,12 +305,53 @@ def openapi_document() -> dict[str, Any]:
             },
             "/": {
                 "get": {
-                    "summary": "Status page: latest jobs and the last plan (HTML)",
+                    "summary": "Status page: latest jobs and the last plan (HTML); with a bearer "
+                    "token, through ingress, or signed in (a browser without either is sent to "
+                    "/login)",
                     "operationId": "statusPage",
                     "responses": {
                         "200": {"description": "HTML", "content": {"text/html": {}}},
+                        "303": {"description": "not signed in: to /login"},
                         **_AUTH_ERRORS,
                     },
+                }
+            },
+            "/login": {
+                "get": {
+                    "summary": "Sign-in form for people: the status page without a bearer header",
+                    "operationId": "loginForm",
+                    "security": [],
+                    "responses": {"200": {"description": "HTML", "content": {"text/html": {}}}},
+                },
+                "post": {
+                    "summary": "Sign in with the API token (form field `token`): sets an HttpOnly, "
+                    "SameSite=Strict session cookie that opens the status page for 12 hours",
+                    "operationId": "login",
+                    "security": [],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/x-www-form-urlencoded": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["token"],
+                                    "properties": {"token": {"type": "string"}},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "303": {"description": "signed in: to the status page"},
+                        "401": {"description": "wrong token: the form again (HTML)"},
+                    },
+                },
+            },
+            "/logout": {
+                "post": {
+                    "summary": "Sign out: ends the session",
+                    "operationId": "logout",
+                    "security": [],
+                    "responses": {"303": {"description": "signed out: to the sign-in form"}},
                 }
             },
             "/docs": {

@@ -32,10 +32,11 @@ code,pre{font:13px ui-monospace,monospace}
 pre{background:#f6f8fa;padding:.8rem;overflow:auto;border-radius:.4rem}
 svg{background:#fcfcfd;border:1px solid #e4e7ec;border-radius:.4rem}
 .method{font-weight:700;text-transform:uppercase;margin-right:.4rem}
+.error{color:#b42318}form{margin:1rem 0}input,button{font:inherit;padding:.3rem .5rem}
 """
 
 
-def _page(title: str, body: str) -> web.Response:
+def page(title: str, body: str) -> web.Response:
     html = (
         f"<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
@@ -44,7 +45,7 @@ def _page(title: str, body: str) -> web.Response:
     return web.Response(text=html, content_type="text/html")
 
 
-def _base(request: web.Request) -> str:
+def path_prefix(request: web.Request) -> str:
     """The path prefix the browser sees (HA ingress adds one)."""
     return request.headers.get("X-Ingress-Path", "").rstrip("/")
 
@@ -113,11 +114,21 @@ def _job_row(record: JobRecord) -> str:
     )
 
 
+def _sign_out(request: web.Request) -> str:
+    """A sign-out button for a person signed in with a session cookie."""
+    if "flexems_session" not in request.cookies:
+        return ""
+    return (
+        f"<form method='post' action='{escape(path_prefix(request))}/logout'>"
+        "<button type='submit'>Sign out</button></form>"
+    )
+
+
 @routes.get("/")
 async def status_page(request: web.Request) -> web.Response:
     queue = request.app[QUEUE_KEY]
     records = queue.store.latest(20)
-    base = _base(request)
+    base = path_prefix(request)
     last_plan = next((r for r in records if r.summary), None)
     chart = ""
     if last_plan is not None and last_plan.summary is not None:
@@ -134,12 +145,13 @@ async def status_page(request: web.Request) -> web.Response:
     body = (
         f"<h1>flexems optimizer</h1><p class='muted'>version {__version__} · "
         f"{queue.settings.workers} workers · {queue.pending} jobs pending · "
-        f"<a href='{base}/docs'>API docs</a> · <a href='{base}/api/v1/openapi.json'>OpenAPI</a></p>"
+        f"<a href='{base}/docs'>API docs</a> · <a href='{base}/api/v1/openapi.json'>OpenAPI</a>"
+        f"</p>{_sign_out(request)}"
         f"{chart}<h2>Latest jobs</h2><table><thead><tr><th>job</th><th>created (UTC)</th>"
         f"<th>duration</th><th>status</th><th>plan</th><th>total cost</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )
-    return _page("flexems optimizer", body)
+    return page("flexems optimizer", body)
 
 
 @routes.get("/docs")
@@ -168,11 +180,11 @@ async def docs_page(request: web.Request) -> web.Response:
     body = (
         f"<h1>flexems optimizer API {escape(document['info']['version'])}</h1>"
         f"<p>{escape(document['info']['description'])}</p>"
-        f"<p><a href='{_base(request)}/api/v1/openapi.json'>openapi.json</a></p>"
+        f"<p><a href='{path_prefix(request)}/api/v1/openapi.json'>openapi.json</a></p>"
         + "".join(sections)
         + f"<h2>Schemas</h2><pre>{schemas}</pre>"
     )
-    return _page("flexems optimizer API", body)
+    return page("flexems optimizer API", body)
 
 
 @routes.get("/api/v1/openapi.json")
