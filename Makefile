@@ -42,6 +42,7 @@ test: lint typecheck unit card
 bench: $(STAMP)
 	$(BIN)/python bench/optimizer.py
 	$(BIN)/python bench/service.py
+	$(BIN)/python bench/replan_latency.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
