@@ -74,18 +74,19 @@ async def test_replan_latency(hass: HomeAssistant, addon: Server) -> None:
     for percent in (30, 60, 40, 70, 55):  # a burst within the debounce time
         hass.states.async_set(SOC_ENTITY, str(percent), {"unit_of_measurement": "%"})
         await asyncio.sleep(0.05)
-    burst = await _until(
+    await _until(
         lambda: (
             coordinator.problem is not None
             and coordinator.problem["flex-model"][0]["soc-at-start"] == "5.5000 kWh"
         )
     )
+    total = time.perf_counter() - started
     await asyncio.sleep(1.5)
     burst_plans = len(plans) - before
-    total = burst + 0.2  # the burst took 0.2 s to send
+    median = statistics.median(latencies)
     print()
-    print(f"input change → entities, {CHANGES} changes: median {statistics.median(latencies):.3f} s, "
+    print(f"input change → entities, {CHANGES} changes: median {median:.3f} s, "
           f"worst {max(latencies):.3f} s (goal < 2 s)")  # fmt: skip
-    print(f"burst of 5 changes in 0.2 s → last one planned after {total:.3f} s, "
+    print(f"burst of 5 changes in 0.2 s → all planned {total:.3f} s after the first, "
           f"{burst_plans} plans made (debounce 1 s)")  # fmt: skip
     assert max(latencies) < 2.0
