@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from statistics import fmean
 from typing import Any
 
-from homeassistant.components.energy.data import async_get_manager
+from homeassistant.components.energy import async_get_manager
 from homeassistant.components.recorder.statistics import statistics_during_period
 from homeassistant.const import (
     UnitOfEnergy,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 from homeassistant.components.sensor import (
@@ -408,7 +409,9 @@ class PlannedEnergySensor(StepBoundaryEntity, RestoreSensor):
     async def async_added_to_hass(self) -> None:
         await super().async_added_to_hass()
         if (last := await self.async_get_last_sensor_data()) is not None:
-            self._total = float(last.native_value or 0.0)  # type: ignore[arg-type]
+            value = last.native_value
+            if isinstance(value, int | float | str | Decimal):
+                self._total = float(value)
         self._remember_step()
 
     @property

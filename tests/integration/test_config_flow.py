@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -139,7 +140,9 @@ async def test_an_entry_from_before_instance_ids_adopts_the_add_ons(
     assert entry.unique_id == addon.request("GET", "/api/v1/version").body["instance_id"]
 
 
-async def test_reauth_takes_a_new_token(hass: HomeAssistant, addon: Server) -> None:
+async def test_reauth_takes_a_new_token(
+    hass: HomeAssistant, addon: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
     set_inputs(hass)
     entry = entry_for(addon)
     entry.add_to_hass(hass)
@@ -150,12 +153,21 @@ async def test_reauth_takes_a_new_token(hass: HomeAssistant, addon: Server) -> N
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
     result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {CONF_TOKEN: "x"})
     assert result["errors"] == {CONF_TOKEN: "invalid_auth"}
+    reloads = []
+    original = hass.config_entries.async_reload
+
+    async def counting(entry_id: str) -> bool:
+        reloads.append(entry_id)
+        return await original(entry_id)
+
+    monkeypatch.setattr(hass.config_entries, "async_reload", counting)
     result = await hass.config_entries.flow.async_configure(
         flows[0]["flow_id"], {CONF_TOKEN: TOKEN}
     )
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reauth_successful"
     await hass.async_block_till_done()  # the entry reloads with the new token
+    assert reloads == [entry.entry_id]  # once: by the flow, not again by the update listener
     assert entry.data[CONF_TOKEN] == TOKEN
     assert entry.state is config_entries.ConfigEntryState.LOADED
 
