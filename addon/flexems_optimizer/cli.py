@@ -38,6 +38,10 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--token-file", type=Path, default=env("FLEXEMS_TOKEN_FILE"))
     serve.add_argument("--workers", type=int, default=int(env("FLEXEMS_WORKERS", "2")))
     serve.add_argument(
+        "--worker-memory", type=int, default=int(env("FLEXEMS_WORKER_MEMORY_MB", "0")),
+        help="address space per solver worker in MB (0: the service's memory limit, shared)",
+    )  # fmt: skip
+    serve.add_argument(
         "--max-pending", type=int, default=int(env("FLEXEMS_MAX_PENDING", "64")),
         help="jobs queued or running before new ones get 429",
     )  # fmt: skip
@@ -69,11 +73,16 @@ def _serve(args: argparse.Namespace) -> int:
         data_dir=args.data_dir,
         token=token,
         workers=max(1, args.workers),
+        worker_memory_mb=max(0, args.worker_memory),
         max_pending=max(1, args.max_pending),
         solve_time_limit_s=args.solve_time_limit,
         job_retention_days=args.job_retention_days,
     )
-    web.run_app(create_app(config), host=args.host, port=args.port, print=None)
+    # SIGTERM (the Supervisor stopping the add-on) ends requests still waiting for a plan
+    # after 3 s; the workers are killed at cleanup, so the service is gone within seconds.
+    web.run_app(
+        create_app(config), host=args.host, port=args.port, print=None, shutdown_timeout=3.0
+    )
     return 0
 
 

@@ -22,6 +22,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     error TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at DESC);
+CREATE TABLE IF NOT EXISTS health (id INTEGER PRIMARY KEY, checked_at REAL NOT NULL);
 """
 
 
@@ -85,6 +86,16 @@ class JobStore:
 
     def close(self) -> None:
         self._db.close()
+
+    def check(self) -> str:
+        """Why the store cannot keep what it acknowledges (full, read-only, corrupt), or ""."""
+        try:
+            self._db.execute(
+                "INSERT OR REPLACE INTO health (id, checked_at) VALUES (1, ?)", (time.time(),)
+            )
+        except sqlite3.Error as error:
+            return f"the job store cannot write: {error}"
+        return ""
 
     def add(self, job_id: str, created_at: float) -> None:
         self._db.execute(

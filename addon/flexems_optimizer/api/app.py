@@ -9,6 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import highspy
 from aiohttp import web
@@ -34,6 +35,7 @@ class ServiceConfig:
     data_dir: Path
     token: str = ""
     workers: int = 2
+    worker_memory_mb: int = 0  # 0: derived from the memory the service may use
     max_pending: int = 64
     solve_time_limit_s: float = 60.0
     job_retention_days: float = 7.0
@@ -51,10 +53,20 @@ meta_routes = web.RouteTableDef()
 
 @meta_routes.get("/api/v1/health")
 async def health(request: web.Request) -> web.Response:
+    """`ok` only when the store can write and workers can solve; otherwise 503 with the
+    reasons, so the Supervisor's watchdog restarts the add-on."""
     queue = request.app[QUEUE_KEY]
-    return web.json_response(
-        {"status": "ok", "workers": queue.settings.workers, "pending": queue.pending}
-    )
+    pool = queue.health()
+    reasons = [reason for reason in (queue.store.check(), pool.reason) if reason]
+    body: dict[str, Any] = {
+        "status": "failing" if reasons else "ok",
+        "workers": pool.workers,
+        "busy": pool.busy,
+        "pending": queue.pending,
+    }
+    if reasons:
+        body["reasons"] = reasons
+    return web.json_response(body, status=503 if reasons else 200)
 
 
 @meta_routes.get("/api/v1/version")
@@ -95,6 +107,7 @@ async def _job_queue(app: web.Application) -> AsyncIterator[None]:
         store,
         QueueSettings(
             workers=config.workers,
+            worker_memory_mb=config.worker_memory_mb,
             max_pending=config.max_pending,
             solve_time_limit_s=config.solve_time_limit_s,
         ),

@@ -173,9 +173,11 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["status", "workers", "pending"],
         "properties": {
-            "status": {"const": "ok"},
-            "workers": {"type": "integer"},
-            "pending": {"type": "integer"},
+            "status": {"enum": ["ok", "failing"]},
+            "workers": {"type": "integer", "description": "solver workers running"},
+            "busy": {"type": "integer", "description": "workers solving now"},
+            "pending": {"type": "integer", "description": "jobs queued or running"},
+            "reasons": {"type": "array", "items": {"type": "string"}},
         },
     },
     "Version": {
@@ -290,10 +292,14 @@ def openapi_document() -> dict[str, Any]:
             },
             "/api/v1/health": {
                 "get": {
-                    "summary": "Liveness (no auth)",
+                    "summary": "Health (no auth): ok only when the store can write and workers "
+                    "can solve",
                     "operationId": "health",
                     "security": [],
-                    "responses": {"200": _json("alive", "Health")},
+                    "responses": {
+                        "200": _json("healthy", "Health"),
+                        "503": _json("failing: the reasons say why", "Health"),
+                    },
                 }
             },
             "/api/v1/version": {

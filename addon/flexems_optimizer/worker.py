@@ -1,0 +1,125 @@
+"""A solver worker process: `python -m flexems_optimizer.worker --parent PID [--memory-mb N]`.
+
+It reads solve requests from standard input and writes outcomes to standard output, one frame
+each: an 8-byte big-endian length, then that many bytes of JSON. A request is
+`{"problem": ..., "time_limit_s": ...}`; an outcome is `{"plan": ..., "summary": ...}` or
+`{"error": {code, message, path}, "kind": ...}`. It starts by writing `ready` frame once numpy
+and HiGHS are imported.
+
+It dies with the service: the kernel kills it when its parent dies (PR_SET_PDEATHSIG), so a
+crashed or killed service leaves no worker solving. Its address space is capped (RLIMIT_AS) so
+that one huge problem fails as `too_large` instead of starving the host.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import os
+import resource
+import signal
+import struct
+import sys
+from collections.abc import Mapping
+from typing import Any, BinaryIO
+
+FRAME = struct.Struct(">Q")
+PR_SET_PDEATHSIG = 1
+SELF_TEST_BYTES = 64 * 2**20  # what a small plan needs on top of numpy and HiGHS
+
+
+def read_frame(stream: BinaryIO) -> bytes | None:
+    """One frame's bytes, or None at the end of the stream."""
+    header = stream.read(FRAME.size)
+    if len(header) < FRAME.size:
+        return None
+    (length,) = FRAME.unpack(header)
+    data = stream.read(length)
+    return data if len(data) == length else None
+
+
+def write_frame(stream: BinaryIO, data: bytes) -> None:
+    stream.write(FRAME.pack(len(data)) + data)
+    stream.flush()
+
+
+def _die_with_parent(parent: int) -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except OSError, AttributeError:  # not Linux: the closed pipe still ends the loop
+        pass
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        sys.exit(0)
+
+
+def _cap_memory(megabytes: int) -> None:
+    limit = megabytes * 1024 * 1024
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def solve(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The outcome of one request (never raises)."""
+    from .problem.errors import ProblemError
+    from .scheduler import SolverError, schedule
+    from .solve.highs import SolverSettings
+    from .summary import plan_summary
+
+    try:
+        plan = schedule(request["problem"], SolverSettings(time_limit_s=request["time_limit_s"]))
+    except ProblemError as error:
+        return {"error": error.as_dict()["error"], "kind": "input"}
+    except SolverError as error:
+        return {"error": {"code": "solver_failure", "message": str(error), "path": ""}}
+    except MemoryError:
+        return {
+            "error": {
+                "code": "too_large",
+                "message": "the problem needs more memory than a worker may use",
+                "path": "",
+            }
+        }
+    return {"plan": plan, "summary": plan_summary(plan)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="flexems_optimizer.worker")
+    parser.add_argument("--parent", type=int, required=True)
+    parser.add_argument("--memory-mb", type=int, default=0)
+    args = parser.parse_args()
+    _die_with_parent(args.parent)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service decides when a worker stops
+    import flexems_optimizer.scheduler  # noqa: F401  (numpy and HiGHS, before "ready")
+
+    if args.memory_mb > 0:
+        _cap_memory(args.memory_mb)
+        try:  # a worker that cannot find room for a small plan cannot solve anything
+            bytearray(SELF_TEST_BYTES)
+        except MemoryError:
+            print(
+                f"flexems worker: {args.memory_mb} MB of address space is less than a worker "
+                "needs to solve anything",
+                file=sys.stderr,
+            )
+            return 3
+
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    write_frame(stdout, b'"ready"')
+    while (frame := read_frame(stdin)) is not None:
+        try:
+            outcome = solve(json.loads(frame))
+            reply = json.dumps(outcome, separators=(",", ":")).encode()
+        except MemoryError:
+            reply = json.dumps({"error": {"code": "too_large", "path": "",
+                                          "message": "the plan needs more memory than a worker "
+                                                     "may use"}}).encode()  # fmt: skip
+        write_frame(stdout, reply)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,264 @@
+"""The solver workers: a fixed number of worker processes (worker.py), one solve at a time each.
+
+A solve that must stop (cancelled, past its wall-clock limit) stops by killing its worker: HiGHS
+cannot be interrupted from outside, and a worker left solving would hold its slot for minutes.
+A worker that dies (killed, out of memory) fails only the solve it had; a new worker takes its
+place before the next job. The pool says whether it can solve (`health`), so the service's
+health check tells the Supervisor's watchdog the truth.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .worker import FRAME
+
+LOGGER = logging.getLogger(__name__)
+START_TIMEOUT_S = 60.0  # importing numpy and HiGHS on a slow SD card
+# A worker that cannot start (no memory at all, a broken install) is not retried in a tight
+# loop: the waits between attempts grow, and the pool reports itself unhealthy meanwhile.
+RESTART_BACKOFF_S = (0.0, 0.5, 2.0, 10.0)
+
+
+class WorkerDiedError(RuntimeError):
+    """The worker process ended during the solve (killed, out of memory, crashed)."""
+
+
+class SolveStoppedError(RuntimeError):
+    """The solve was stopped (cancelled or out of time) by killing its worker."""
+
+
+@dataclass(frozen=True)
+class PoolHealth:
+    ok: bool
+    reason: str
+    workers: int
+    busy: int
+
+
+def memory_per_worker_mb(workers: int) -> int:
+    """The address space a worker may use: the memory this service may use (its cgroup's
+    limit, else the machine's), less room for the service itself, shared by the workers; at
+    least 768 MB (numpy and HiGHS alone reserve about 400 MB of address space)."""
+    available = _cgroup_limit_bytes() or _physical_bytes()
+    share = (available * 0.8 - 256 * 2**20) / max(workers, 1)
+    return max(768, int(share / 2**20))
+
+
+def _cgroup_limit_bytes() -> int | None:
+    for path, unlimited in (
+        (Path("/sys/fs/cgroup/memory.max"), "max"),
+        (Path("/sys/fs/cgroup/memory/memory.limit_in_bytes"), None),
+    ):
+        try:
+            text = path.read_text().strip()
+        except OSError:
+            continue
+        if text == unlimited:
+            return None
+        value = int(text)
+        return value if value < 2**60 else None  # cgroup v1 says "no limit" with a huge number
+    return None
+
+
+def _physical_bytes() -> int:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
+class Worker:
+    """One worker process and its pipes."""
+
+    def __init__(self, process: asyncio.subprocess.Process) -> None:
+        self.process = process
+
+    @classmethod
+    async def start(cls, memory_mb: int) -> Worker:
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "flexems_optimizer.worker",
+            "--parent", str(os.getpid()), "--memory-mb", str(memory_mb),
+            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        worker = cls(process)
+        try:
+            ready = await asyncio.wait_for(worker._read(), START_TIMEOUT_S)
+        except BaseException:
+            await worker.stop()
+            raise
+        if ready != "ready":
+            await worker.stop()
+            raise WorkerDiedError(f"the worker answered {ready!r} instead of 'ready'")
+        return worker
+
+    @property
+    def alive(self) -> bool:
+        return self.process.returncode is None
+
+    async def solve(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """Send one request and read its outcome; raises WorkerDiedError if the process ends."""
+        data = json.dumps(request, separators=(",", ":")).encode()
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(FRAME.pack(len(data)) + data)
+            await self.process.stdin.drain()
+        except (BrokenPipeError, ConnectionResetError) as error:
+            raise WorkerDiedError(self._death()) from error
+        outcome: dict[str, Any] = await self._read()
+        return outcome
+
+    async def _read(self) -> Any:
+        assert self.process.stdout is not None
+        try:
+            (length,) = FRAME.unpack(await self.process.stdout.readexactly(FRAME.size))
+            data = await self.process.stdout.readexactly(length)
+        except (asyncio.IncompleteReadError, ConnectionResetError) as error:
+            await self.process.wait()
+            raise WorkerDiedError(self._death()) from error
+        # Large plans (megabytes of JSON) are parsed off the event loop.
+        if length > 256 * 1024:
+            return await asyncio.to_thread(json.loads, data)
+        return json.loads(data)
+
+    def _death(self) -> str:
+        code = self.process.returncode
+        if code is not None and code < 0:
+            signal_number = -code
+            hint = " (out of memory?)" if signal_number == 9 else ""
+            return f"the solver worker was killed by signal {signal_number}{hint}"
+        return f"the solver worker ended (exit code {code})"
+
+    async def stop(self) -> None:
+        """Kill the process (a solve in it is abandoned) and reap it."""
+        if self.process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                self.process.kill()
+        with contextlib.suppress(ProcessLookupError):
+            await self.process.wait()
+
+
+class WorkerPool:
+    """`size` workers; `solve` takes an idle one, waiting for it if all are busy."""
+
+    def __init__(self, size: int, memory_mb: int) -> None:
+        self.size = size
+        self.memory_mb = memory_mb
+        self._idle: asyncio.Queue[Worker] = asyncio.Queue()
+        self._all: set[Worker] = set()
+        self._replacing: set[asyncio.Task[None]] = set()
+        self._failed_starts = 0  # in a row
+        self._last_failure = ""
+        self._closed = False
+
+    async def start(self) -> None:
+        """Start the workers; one that cannot start is retried in the background (and the
+        pool's health says why meanwhile) rather than keeping the service from starting."""
+        started = await asyncio.gather(
+            *(Worker.start(self.memory_mb) for _ in range(self.size)), return_exceptions=True
+        )
+        for outcome in started:
+            if isinstance(outcome, Worker):
+                self._all.add(outcome)
+                self._idle.put_nowait(outcome)
+            elif isinstance(outcome, Exception):
+                self._failed_start(outcome)
+                self._begin_replacement(None)
+            else:
+                raise outcome
+
+    @property
+    def busy(self) -> int:
+        return len(self._all) - self._idle.qsize()
+
+    def health(self) -> PoolHealth:
+        alive = sum(worker.alive for worker in self._all)
+        if self._closed:
+            return PoolHealth(False, "the service is stopping", alive, self.busy)
+        # A worker being replaced after a cancel or a death is normal; one that cannot start is
+        # not: then no job can be solved, or fewer than configured, until someone looks.
+        if self._failed_starts and (alive == 0 or self._failed_starts >= 3):
+            return PoolHealth(False, self._last_failure, alive, self.busy)
+        return PoolHealth(True, "", alive, self.busy)
+
+    async def solve(
+        self,
+        problem: Mapping[str, Any],
+        time_limit_s: float,
+        wall_s: float,
+        starting: Callable[[], bool] = lambda: True,
+    ) -> dict[str, Any] | None:
+        """The outcome of one solve, once a worker is free for it and `starting()` agrees
+        (None if it does not: the job was cancelled while it waited). Raises WorkerDiedError,
+        or SolveStoppedError when it ran past `wall_s`; cancelling the calling task stops the
+        solve too. A worker that did not finish its solve is killed and replaced."""
+        worker = await self._idle.get()
+        if not starting():
+            self._idle.put_nowait(worker)
+            return None
+        finished = False
+        try:
+            outcome = await asyncio.wait_for(
+                worker.solve({"problem": problem, "time_limit_s": time_limit_s}), wall_s
+            )
+            finished = True
+            return outcome
+        except TimeoutError:
+            raise SolveStoppedError(f"no plan within {wall_s:g} s") from None
+        except WorkerDiedError as died:
+            LOGGER.warning("%s; starting a new one", died)
+            raise
+        finally:
+            if finished:
+                self._idle.put_nowait(worker)
+            else:
+                self._replace(worker)
+
+    def _failed_start(self, error: BaseException) -> None:
+        self._failed_starts += 1
+        self._last_failure = f"a solver worker cannot start: {error or type(error).__name__}"
+        LOGGER.error("%s", self._last_failure)
+
+    def _replace(self, worker: Worker) -> None:
+        """Stop a worker that did not finish its solve and start a new one in its place."""
+        self._all.discard(worker)
+        self._begin_replacement(worker)
+
+    def _begin_replacement(self, worker: Worker | None) -> None:
+        task = asyncio.create_task(self._start_in_place_of(worker))
+        self._replacing.add(task)
+        task.add_done_callback(self._replacing.discard)
+
+    async def _start_in_place_of(self, worker: Worker | None) -> None:
+        if worker is not None:
+            await worker.stop()
+        while not self._closed:
+            await asyncio.sleep(RESTART_BACKOFF_S[min(self._failed_starts, 3)])
+            try:
+                new = await Worker.start(self.memory_mb)
+            except (WorkerDiedError, OSError, TimeoutError) as error:
+                self._failed_start(error)
+                continue
+            self._failed_starts = 0
+            if self._closed:
+                await new.stop()
+                return
+            self._all.add(new)
+            self._idle.put_nowait(new)
+            return
+
+    async def close(self) -> None:
+        """Kill every worker (their solves are abandoned); quick, for shutdown."""
+        self._closed = True
+        for task in list(self._replacing):
+            task.cancel()
+        started = time.monotonic()
+        await asyncio.gather(*(worker.stop() for worker in list(self._all)))
+        LOGGER.debug("workers stopped in %.2f s", time.monotonic() - started)

@@ -1,0 +1,144 @@
+"""The service survives what homes do to it: a worker killed mid-solve, a cancelled or overlong
+solve, workers that cannot start, SIGTERM and kill -9 of the service itself. Real server, real
+worker processes, real signals."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+from typing import Any
+
+from flexems_optimizer.samples import coupled_site
+
+from .server import Server
+from .test_service import poll, small_problem
+
+
+def long_problem() -> dict[str, Any]:
+    """A week of a home with an on/off heat pump: HiGHS needs tens of seconds to prove it."""
+    return coupled_site(672, on_off=True)
+
+
+def workers_of(server: Server) -> list[int]:
+    """The service's solver worker processes."""
+    found = subprocess.run(
+        ["pgrep", "-P", str(server.process.pid), "-f", "flexems_optimizer.worker"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return [int(pid) for pid in found.stdout.split()]
+
+
+def left_in_session(server: Server) -> list[str]:
+    """Processes still in the service's session (it was started as a session leader)."""
+    found = subprocess.run(
+        ["ps", "-o", "pid=,args=", "-s", str(server.process.pid)],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return [line for line in found.stdout.splitlines() if line.strip()]
+
+
+def until_running(server: Server, location: str, timeout_s: float = 30) -> None:
+    deadline = time.monotonic() + timeout_s
+    while server.request("GET", location).body["status"] != "running":
+        assert time.monotonic() < deadline, "the job did not start"
+        time.sleep(0.05)
+
+
+def test_a_killed_worker_fails_its_job_and_the_next_jobs_succeed(data_dir: Path) -> None:
+    server = Server(data_dir, "--workers", "1")
+    try:
+        busy = server.request("POST", "/api/v1/schedules?wait=0", long_problem())
+        until_running(server, busy.headers["Location"])
+        [worker] = workers_of(server)
+        os.kill(worker, signal.SIGKILL)  # as the OOM killer would
+        job = poll(server, busy.headers["Location"])
+        assert (job["status"], job["error"]["code"]) == ("failed", "worker_died")
+        assert "killed by signal 9" in job["error"]["message"]
+        after = server.request("POST", "/api/v1/schedules?wait=30", small_problem())
+        assert after.body["status"] == "finished"  # a new worker took its place
+        health = server.request("GET", "/api/v1/health")
+        assert (health.status, health.body["status"], health.body["workers"]) == (200, "ok", 1)
+        assert workers_of(server) != [worker]
+    finally:
+        server.stop()
+
+
+def test_cancelling_a_running_solve_frees_its_worker_at_once(data_dir: Path) -> None:
+    server = Server(data_dir, "--workers", "1")
+    try:
+        busy = server.request("POST", "/api/v1/schedules?wait=0", long_problem())
+        until_running(server, busy.headers["Location"])
+        assert server.request("GET", "/api/v1/health").body["busy"] == 1
+        cancelled = server.request("DELETE", busy.headers["Location"])
+        assert cancelled.body["status"] == "cancelled"
+        started = time.monotonic()
+        after = server.request("POST", "/api/v1/schedules?wait=30", small_problem())
+        # The long solve would hold the only worker for tens of seconds; a new worker is
+        # ready within a few.
+        assert after.body["status"] == "finished"
+        assert time.monotonic() - started < 15
+        assert server.request("GET", "/api/v1/health").body["pending"] == 0
+    finally:
+        server.stop()
+
+
+def test_the_wall_clock_limit_stops_the_solve_and_frees_the_worker(data_dir: Path) -> None:
+    # HiGHS' own limit ends a MILP with its best plan; the wall clock (limit + 5 s) is the
+    # guard for what HiGHS does not stop in time. Either way the worker is free after.
+    server = Server(data_dir, "--workers", "1", "--solve-time-limit", "1")
+    try:
+        started = time.monotonic()
+        job = server.request("POST", "/api/v1/schedules?wait=30", long_problem()).body
+        assert time.monotonic() - started < 8
+        assert job["status"] == "finished" and job["plan"]["solver"]["proven_optimal"] is False
+        after = server.request("POST", "/api/v1/schedules?wait=30", small_problem())
+        assert after.body["status"] == "finished"
+    finally:
+        server.stop()
+
+
+def test_health_says_so_when_workers_cannot_start(data_dir: Path) -> None:
+    # 64 MB of address space is too little to import numpy: every worker dies at start.
+    server = Server(data_dir, "--worker-memory", "64", healthy=False)
+    try:
+        deadline = time.monotonic() + 20
+        while (health := server.request("GET", "/api/v1/health")).status == 200:
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert health.status == 503 and health.body["status"] == "failing"
+        assert "cannot start" in health.body["reasons"][0]
+    finally:
+        server.stop()
+
+
+def test_sigterm_stops_the_service_within_seconds_and_leaves_nothing(data_dir: Path) -> None:
+    server = Server(data_dir, "--workers", "2")
+    try:
+        busy = server.request("POST", "/api/v1/schedules?wait=0", long_problem())
+        until_running(server, busy.headers["Location"])
+        started = time.monotonic()
+        server.process.send_signal(signal.SIGTERM)
+        server.process.wait(timeout=10)
+        assert time.monotonic() - started < 5
+        time.sleep(0.5)
+        assert left_in_session(server) == []
+    finally:
+        server.stop()
+
+
+def test_after_kill_9_of_the_service_no_worker_goes_on_solving(data_dir: Path) -> None:
+    server = Server(data_dir, "--workers", "2")
+    try:
+        busy = server.request("POST", "/api/v1/schedules?wait=0", long_problem())
+        until_running(server, busy.headers["Location"])
+        server.process.kill()
+        server.process.wait()
+        deadline = time.monotonic() + 5
+        while left_in_session(server):
+            assert time.monotonic() < deadline, left_in_session(server)
+            time.sleep(0.1)
+    finally:
+        server.stop()
