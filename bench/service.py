@@ -60,7 +60,7 @@ def client_main(url: str, clients: int, requests: int) -> None:
 
 
 def descendants(pid: int) -> list[int]:
-    """The process's children, their children, ... (workers start from a forkserver child)."""
+    """The process's children, their children, ... (the solver workers)."""
     found = []
     todo = [pid]
     while todo:
@@ -129,7 +129,7 @@ def main() -> None:
     print(f"throughput   {stats['requests'] / stats['elapsed_s']:.0f} plans/s")
     print(f"latency      p50 {stats['p50_ms']:.1f} ms, p99 {stats['p99_ms']:.1f} ms")
     print(
-        f"server memory (main process, forkserver and {args.workers} workers together): "
+        f"server memory (main process and {args.workers} workers together): "
         f"RSS {idle[0]:.0f} MB idle, {busy[0]:.0f} MB after the run; "
         f"PSS {idle[1]:.0f} MB idle, {busy[1]:.0f} MB after the run"
     )
