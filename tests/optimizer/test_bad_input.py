@@ -247,3 +247,26 @@ def test_cli_summarizes_every_device_kind(tmp_path: Path, on_off: bool) -> None:
         assert "power" in line or "soc" in line or "temperature" in line
     assert any("starts 2026-" in x for x in lines)  # an appliance's start
     assert any("temperature" in x and "°C" in x for x in lines)  # a building
+
+
+@pytest.mark.parametrize(
+    ("change", "code", "path"),
+    [
+        (lambda p: p["flex-model"][0].update(name="a\ud800b"), "invalid_text",
+         "flex-model[0].name"),
+        (lambda p: p["flex-model"][0].update({"soc-max": "1" * 300}), "text_too_long",
+         "flex-model[0].soc-max"),
+        (lambda p: p["flex-context"].update({"x" * 201: 1}), "text_too_long",
+         "flex-context." + "x" * 201),
+        (lambda p: p.update({"flex-model": [
+            {**p["flex-model"][0], "name": str(i)} for i in range(101)]}), "too_large",
+         "flex-model"),
+    ],
+    ids=["lone-surrogate", "long-value", "long-key", "too-many-devices"],
+)  # fmt: skip
+def test_text_and_size_are_bounded(change: Any, code: str, path: str) -> None:
+    body = valid()
+    change(body)
+    with pytest.raises(ProblemError) as raised:
+        schedule(body)
+    assert (raised.value.code, raised.value.path) == (code, path)

@@ -22,7 +22,7 @@ from .auth import SESSIONS_KEY, TOKEN_KEY, Sessions, auth_middleware
 from .errors import error_middleware
 from .login import routes as login_routes
 from .pages import routes as page_routes
-from .schedules import QUEUE_KEY
+from .schedules import MAX_BODY_KEY, QUEUE_KEY
 from .schedules import routes as schedule_routes
 
 LOGGER = logging.getLogger(__name__)
@@ -88,6 +88,7 @@ def create_app(config: ServiceConfig) -> web.Application:
     app[CONFIG_KEY] = config
     app[INSTANCE_KEY] = instance_id(config.data_dir)
     app[TOKEN_KEY] = config.token
+    app[MAX_BODY_KEY] = config.max_body_bytes
     app[SESSIONS_KEY] = Sessions()
     app.add_routes(meta_routes)
     app.add_routes(schedule_routes)

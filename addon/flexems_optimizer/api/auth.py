@@ -13,9 +13,8 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from .errors import error_response
-from .pages import path_prefix
+from .ingress import INGRESS_PROXY, path_prefix
 
-INGRESS_PROXY = "172.30.32.2"  # the Supervisor's ingress proxy: it authenticated the user
 OPEN_PATHS = frozenset({"/api/v1/health", "/api/v1/openapi.json", "/docs", "/login", "/logout"})
 PAGES = frozenset({"/"})  # what a signed-in person may open with the session cookie
 TOKEN_KEY = web.AppKey("token", str)
@@ -66,7 +65,9 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
                 401, "unauthorized", "this server needs 'Authorization: Bearer <token>'",
                 headers={"WWW-Authenticate": "Bearer"},
             )  # fmt: skip
-        if scheme.lower() != "bearer" or not hmac.compare_digest(value.encode(), token.encode()):
+        # aiohttp keeps bytes that are not UTF-8 as surrogates: compare them as bytes too.
+        given_token = value.encode("utf-8", "surrogateescape")
+        if scheme.lower() != "bearer" or not hmac.compare_digest(given_token, token.encode()):
             return error_response(
                 401, "invalid_token", "the bearer token is not valid for this server",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},

@@ -32,7 +32,11 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         if error.status < 400:
             raise
         code = error.reason.lower().replace(" ", "_")
-        return error_response(error.status, code, error.text or error.reason)
+        # Keep what the status needs, e.g. a 405's Allow.
+        kept = {
+            name: error.headers[name] for name in ("Allow", "Retry-After") if name in error.headers
+        }
+        return error_response(error.status, code, error.text or error.reason, headers=kept)
     except Exception:
         LOGGER.exception("unexpected error in %s %s", request.method, request.path)
         return error_response(500, "internal_error", "the server failed; see its log")

@@ -14,7 +14,8 @@ from html import escape
 from aiohttp import web
 
 from .auth import COOKIE, SESSION_S, SESSIONS_KEY, TOKEN_KEY
-from .pages import page, path_prefix
+from .ingress import path_prefix
+from .pages import page
 
 routes = web.RouteTableDef()
 

@@ -13,6 +13,7 @@ from aiohttp import web
 
 from .. import __version__
 from ..store import JobRecord
+from .ingress import path_prefix
 from .openapi import openapi_document
 from .schedules import QUEUE_KEY
 
@@ -43,11 +44,6 @@ def page(title: str, body: str) -> web.Response:
         f"<title>{escape(title)}</title><style>{_STYLE}</style></head><body>{body}</body></html>"
     )
     return web.Response(text=html, content_type="text/html")
-
-
-def path_prefix(request: web.Request) -> str:
-    """The path prefix the browser sees (HA ingress adds one)."""
-    return request.headers.get("X-Ingress-Path", "").rstrip("/")
 
 
 def net_power_chart(values: list[float], width: int = 640, height: int = 140) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from typing import Any
 
 from aiohttp import web
@@ -11,9 +10,12 @@ from aiohttp import web
 from ..jobs import JobQueue, QueueFullError
 from ..problem.parse import parse_problem
 from ..store import JobRecord
+from .auth import TOKEN_KEY
+from .body import BodyError, check_headers, read_json
 from .errors import error_response
 
 QUEUE_KEY = web.AppKey("queue", JobQueue)
+MAX_BODY_KEY = web.AppKey("max_body_bytes", int)
 DEFAULT_WAIT_S = 5.0
 MAX_WAIT_S = 60.0
 routes = web.RouteTableDef()
@@ -44,29 +46,35 @@ def _wait_seconds(request: web.Request) -> float:
 @routes.post("/api/v1/schedules")
 async def create_schedule(request: web.Request) -> web.Response:
     wait = _wait_seconds(request)
-    text = await request.text()
+    queue = request.app[QUEUE_KEY]
+    # A full queue and an oversized body are refused before the body is read: sixteen 8 MiB
+    # bodies read at once would cost the service gigabytes.
+    if (retry := queue.full()) is not None:
+        return _queue_full(queue.pending, retry)
     try:
-        problem = json.loads(text)
-    except json.JSONDecodeError as error:
-        return error_response(
-            400, "invalid_json", f"{error.msg} at line {error.lineno}, column {error.colno}"
-        )
+        check_headers(request, request.app[MAX_BODY_KEY], json_only=not request.app[TOKEN_KEY])
+        problem = await read_json(request)
+    except BodyError as error:
+        return error_response(error.status, error.code, str(error))
     # Validate before queueing, off the event loop: bad input is a 422 now, not a failed job.
     await asyncio.get_running_loop().run_in_executor(None, parse_problem, problem)
-    queue = request.app[QUEUE_KEY]
     try:
         job_id = queue.submit(problem)
     except QueueFullError as error:
-        return error_response(
-            429, "queue_full", f"{queue.pending} jobs are pending; try again shortly",
-            headers={"Retry-After": str(error.retry_after_s)},
-        )  # fmt: skip
+        return _queue_full(queue.pending, error.retry_after_s)
     await queue.wait(job_id, wait)
     record = queue.store.get(job_id)
     assert record is not None
     headers = {"Location": _location(request, job_id)}
     status = 200 if record.status.is_final else 202
     return web.json_response(job_body(record), status=status, headers=headers)
+
+
+def _queue_full(pending: int, retry_after_s: int) -> web.Response:
+    return error_response(
+        429, "queue_full", f"{pending} jobs are pending; try again shortly",
+        headers={"Retry-After": str(retry_after_s)},
+    )  # fmt: skip
 
 
 @routes.get("/api/v1/schedules/{job_id}", name="schedule")
@@ -97,7 +105,7 @@ async def cancel_schedule(request: web.Request) -> web.Response:
 @routes.get("/api/v1/schedules")
 async def list_schedules(request: web.Request) -> web.Response:
     raw = request.query.get("limit", "20")
-    if not raw.isdigit() or not 1 <= int(raw) <= 500:
+    if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= 500:
         return error_response(400, "invalid_limit", "limit must be a whole number from 1 to 500")
     records = request.app[QUEUE_KEY].store.latest(int(raw))
     return web.json_response({"jobs": [record.metadata() for record in records]})

@@ -25,10 +25,15 @@ from .processes import parse_process
 from .quantities import Dimension
 from .reader import Reader
 from .stock import own_price, parse_stock
+from .text import check_text
 from .timegrid import FloatArray, TimeGrid
 from .timing import parse_datetime, parse_duration
 
 MAX_STEPS = 50_000  # a year at 15 minutes fits; a year at 1 minute is refused as absurd
+# What one worker can hold: devices × steps (a home's ten devices for a year of hours, four for
+# a year of quarter hours); larger problems would need gigabytes in HiGHS.
+MAX_DEVICES = 100
+MAX_DEVICE_STEPS = 400_000
 
 _TOP_KEYS = {"start", "end", "duration", "resolution", "objective", "flex-context", "flex-model"}
 _CONTEXT_KEYS = {
@@ -55,8 +60,10 @@ DEVICE_TYPES = ("storage", "heat-storage", "heat-pump", "process")
 def parse_problem(raw: object) -> SiteProblem:
     """Validate a site problem; raises `ProblemError` naming the first invalid field."""
     problem = fields.mapping(raw, "")
+    check_text(problem)
     fields.reject_unknown(problem, _TOP_KEYS, "")
     grid = _parse_grid(problem)
+    _check_size(problem.get("flex-model", []), grid.n_steps)
     reader = Reader(grid)
     notes: list[str] = []
     objective = _parse_objective(problem.get("objective", "cost"))
@@ -256,6 +263,23 @@ def _tightest(parts: Mapping[str, FloatArray], n: int) -> tuple[FloatArray, tupl
     which = np.argmin(stacked, axis=0)
     limit = stacked[which, np.arange(n)]
     return limit, tuple(names[i] if names else "" for i in which)
+
+
+def _check_size(flex_model: object, n_steps: int) -> None:
+    """Refuse at once what a worker could not hold, before building anything."""
+    count = len(flex_model) if isinstance(flex_model, list) else 1
+    if count > MAX_DEVICES:
+        raise ProblemError(
+            "too_large", f"{count} devices is more than the {MAX_DEVICES} a plan may have",
+            "flex-model",
+        )  # fmt: skip
+    if count * n_steps > MAX_DEVICE_STEPS:
+        raise ProblemError(
+            "too_large",
+            f"{count} devices × {n_steps} steps is more than the {MAX_DEVICE_STEPS} a plan may "
+            "have; use a coarser resolution, a shorter horizon or fewer devices",
+            "flex-model",
+        )
 
 
 def _parse_flex_model(
