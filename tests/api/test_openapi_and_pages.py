@@ -128,3 +128,32 @@ def test_plans_with_every_device_kind_match_the_schema(server: Server) -> None:
     assert {d["type"] for d in job["plan"]["devices"].values()} == {
         "storage", "heat-storage", "heat-pump", "process",
     }  # fmt: skip
+
+
+def test_pages_are_sent_with_security_headers_and_a_hostile_ingress_path_is_ignored(
+    server: Server,
+) -> None:
+    hostile = "/x'><script>alert(1)</script>"
+    request = urllib.request.Request(
+        server.base + "/",
+        headers={"Authorization": f"Bearer {server.token}", "X-Ingress-Path": hostile},
+    )
+    with urllib.request.urlopen(request) as page:
+        html = page.read().decode()
+        headers = page.headers
+    assert "<script>" not in html and "alert(1)" not in html
+    assert "frame-ancestors 'self'" in headers["Content-Security-Policy"]
+    assert "default-src 'none'" in headers["Content-Security-Policy"]
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    api = server.request("GET", "/api/v1/schedules")
+    assert api.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_the_schema_says_end_and_duration_do_not_go_together(server: Server) -> None:
+    document = server.request("GET", "/api/v1/openapi.json").body
+    both = {**small_problem(), "end": "2026-06-02T00:00:00+00:00", "duration": "P1D"}
+    with pytest.raises(jsonschema.ValidationError):
+        _validator(document, "Problem").validate(both)
+    assert server.request("POST", "/api/v1/schedules", both).status == 422

@@ -19,7 +19,7 @@ from ..instance import instance_id
 from ..jobs import JobQueue, QueueSettings
 from ..store import JobStore
 from .auth import SESSIONS_KEY, TOKEN_KEY, Sessions, auth_middleware
-from .errors import error_middleware
+from .errors import error_middleware, security_headers_middleware
 from .login import routes as login_routes
 from .pages import routes as page_routes
 from .schedules import MAX_BODY_KEY, QUEUE_KEY
@@ -83,7 +83,8 @@ async def version(request: web.Request) -> web.Response:
 
 def create_app(config: ServiceConfig) -> web.Application:
     app = web.Application(
-        middlewares=[error_middleware, auth_middleware], client_max_size=config.max_body_bytes
+        middlewares=[security_headers_middleware, error_middleware, auth_middleware],
+        client_max_size=config.max_body_bytes,
     )
     app[CONFIG_KEY] = config
     app[INSTANCE_KEY] = instance_id(config.data_dir)

@@ -47,8 +47,10 @@ _SCHEMAS: dict[str, Any] = {
     },
     "Problem": {
         "type": "object",
-        "description": "A site problem: see PROBLEM-FORMAT.md and the README's 'The problem'.",
+        "description": "A site problem: see PROBLEM-FORMAT.md and the README's 'The problem'. "
+        "The horizon is `end` or `duration`, not both; strings are at most 200 characters.",
         "required": ["start"],
+        "not": {"required": ["end", "duration"]},
         "properties": {
             "start": {"type": "string", "format": "date-time"},
             "end": {"type": "string", "format": "date-time"},
@@ -58,11 +60,12 @@ _SCHEMAS: dict[str, Any] = {
             "flex-context": {"type": "object"},
             "flex-model": {
                 "type": "array",
+                "maxItems": 100,
                 "items": {
                     "type": "object",
                     "required": ["name"],
                     "properties": {
-                        "name": {"type": "string"},
+                        "name": {"type": "string", "minLength": 1, "maxLength": 200},
                         "type": {
                             "enum": ["storage", "heat-storage", "heat-pump", "process"],
                             "default": "storage",
