@@ -51,6 +51,14 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument(
         "--job-retention-days", type=float, default=float(env("FLEXEMS_JOB_RETENTION_DAYS", "7"))
     )
+    serve.add_argument(
+        "--max-jobs", type=int, default=int(env("FLEXEMS_MAX_JOBS", "10000")),
+        help="jobs kept at most (the oldest ended ones are removed first)",
+    )  # fmt: skip
+    serve.add_argument(
+        "--max-store-mb", type=int, default=int(env("FLEXEMS_MAX_STORE_MB", "200")),
+        help="size of the job store at most, in MB",
+    )  # fmt: skip
     serve.add_argument("--log-level", default=env("FLEXEMS_LOG_LEVEL", "info"))
     args = parser.parse_args(argv)
     if args.command == "serve":
@@ -66,6 +74,13 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    from .datadir import DataDirBusyError, lock
+
+    try:
+        held = lock(args.data_dir)  # for the process's life
+    except DataDirBusyError as error:
+        print(f"flexems-optimizer: {error}", file=sys.stderr)
+        return EXIT_INPUT_ERROR
     token = args.token
     if args.token_file:
         token = Path(args.token_file).read_text(encoding="utf-8").strip()
@@ -77,12 +92,15 @@ def _serve(args: argparse.Namespace) -> int:
         max_pending=max(1, args.max_pending),
         solve_time_limit_s=args.solve_time_limit,
         job_retention_days=args.job_retention_days,
+        max_jobs=max(1, args.max_jobs),
+        max_store_mb=max(1, args.max_store_mb),
     )
     # SIGTERM (the Supervisor stopping the add-on) ends requests still waiting for a plan
     # after 3 s; the workers are killed at cleanup, so the service is gone within seconds.
     web.run_app(
         create_app(config), host=args.host, port=args.port, print=None, shutdown_timeout=3.0
     )
+    held.close()
     return 0
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
+import sqlite3
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +23,7 @@ from .workers import (
 LOGGER = logging.getLogger(__name__)
 # On top of HiGHS' own time limit: parsing, building and answering may take a little longer.
 _WALL_CLOCK_GRACE_S = 5.0
+STORE_RETRIES_S = (0.0, 0.5, 2.0, 10.0)
 
 
 class QueueFullError(RuntimeError):
@@ -114,7 +116,19 @@ class JobQueue:
             return
         finally:
             self._tasks.pop(job_id, None)
-        self._record(job_id, outcome)
+        await self._keep(job_id, outcome)
+
+    async def _keep(self, job_id: str, outcome: Mapping[str, Any]) -> None:
+        """Record the outcome, trying again while the store fails (a full disk may free up);
+        a job whose outcome could not be kept stays unfinished in the store, and is failed
+        with a reason when the service starts again."""
+        for wait_s in STORE_RETRIES_S:
+            await asyncio.sleep(wait_s)
+            try:
+                self._record(job_id, outcome)
+                return
+            except sqlite3.Error as error:
+                LOGGER.error("could not keep the outcome of job %s: %s", job_id, error)
 
     def _record(self, job_id: str, outcome: Mapping[str, Any]) -> None:
         if "plan" in outcome:

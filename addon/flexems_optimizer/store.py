@@ -79,7 +79,13 @@ class JobStore:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self.path = path
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
+        # Space freed by purges goes back to the disk bit by bit (incremental vacuum); a store
+        # made before needs one full vacuum to switch.
+        if self._db.execute("PRAGMA auto_vacuum").fetchone()[0] != 2:
+            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+            self._db.execute("VACUUM")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
@@ -170,11 +176,68 @@ class JobStore:
 
     def purge_before(self, cutoff: float) -> int:
         """Drop finished jobs created before `cutoff` (job retention)."""
-        cursor = self._db.execute(
-            "DELETE FROM jobs WHERE created_at < ? AND status IN (?, ?, ?)",
-            (cutoff, JobStatus.FINISHED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value),
+        return self.purge(before=cutoff)
+
+    def get_raw(self, job_id: str) -> tuple[JobRecord, str | None] | None:
+        """A job without its plan parsed, and the plan's JSON text: a plan of megabytes goes
+        out as it was stored, without parsing and writing it again on the event loop."""
+        row = self._db.execute(
+            "SELECT id, status, created_at, started_at, finished_at, summary, NULL, error, plan "
+            "FROM jobs WHERE id = ?",
+            (job_id,),
+        ).fetchone()
+        return None if row is None else (_record(row[:8]), row[8])
+
+    def purge(
+        self,
+        *,
+        before: float = 0.0,
+        max_jobs: int | None = None,
+        max_bytes: int | None = None,
+        batch: int = 500,
+    ) -> int:
+        """Drop ended jobs, oldest first, in small transactions: those created before `before`,
+        then as many as keep at most `max_jobs` and `max_bytes`; return space to the disk.
+        Runs in a thread of its own (with its own connection), off the event loop."""
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=5)
+        ended = (JobStatus.FINISHED.value, JobStatus.FAILED.value, JobStatus.CANCELLED.value)
+        oldest = (
+            "DELETE FROM jobs WHERE id IN (SELECT id FROM jobs WHERE status IN (?, ?, ?) {} "
+            "ORDER BY created_at LIMIT ?)"
         )
-        return cursor.rowcount
+        removed = 0
+        try:
+            while deleted := db.execute(
+                oldest.format("AND created_at < ?"), (*ended, before, batch)
+            ).rowcount:
+                removed += deleted
+            while (
+                max_jobs is not None
+                and (excess := db.execute("SELECT COUNT(*) FROM jobs").fetchone()[0] - max_jobs) > 0
+            ):
+                deleted = db.execute(oldest.format(""), (*ended, min(excess, batch))).rowcount
+                removed += deleted
+                if not deleted:
+                    break
+            while max_bytes is not None and _used_bytes(db) > max_bytes:
+                deleted = db.execute(oldest.format(""), (*ended, batch)).rowcount
+                removed += deleted
+                db.execute("PRAGMA incremental_vacuum")
+                if not deleted:
+                    break
+            db.execute("PRAGMA incremental_vacuum")
+        finally:
+            db.close()
+        return removed
+
+
+def _used_bytes(db: sqlite3.Connection) -> int:
+    """The database's size less its free pages."""
+    pages = (
+        db.execute("PRAGMA page_count").fetchone()[0]
+        - db.execute("PRAGMA freelist_count").fetchone()[0]
+    )
+    return int(pages * db.execute("PRAGMA page_size").fetchone()[0])
 
 
 def _record(row: tuple[Any, ...]) -> JobRecord:

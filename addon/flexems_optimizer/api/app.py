@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ import highspy
 from aiohttp import web
 
 from .. import __version__
+from ..datadir import Recovery, set_aside_if_corrupt
 from ..instance import instance_id
 from ..jobs import JobQueue, QueueSettings
 from ..store import JobStore
@@ -27,7 +29,7 @@ from .schedules import routes as schedule_routes
 
 LOGGER = logging.getLogger(__name__)
 API_VERSION = "v1"
-PURGE_INTERVAL_S = 3600.0
+PURGE_INTERVAL_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,8 @@ class ServiceConfig:
     max_pending: int = 64
     solve_time_limit_s: float = 60.0
     job_retention_days: float = 7.0
+    max_jobs: int = 10_000  # kept at most (oldest ended jobs go first)
+    max_store_mb: int = 200  # the database's size at most
     max_body_bytes: int = 8 * 1024 * 1024
 
     @property
@@ -48,6 +52,7 @@ class ServiceConfig:
 
 CONFIG_KEY = web.AppKey("config", ServiceConfig)
 INSTANCE_KEY = web.AppKey("instance_id", str)
+RECOVERY_KEY = web.AppKey("store_recovery", list[Recovery])  # empty, or the one at start
 meta_routes = web.RouteTableDef()
 
 
@@ -71,12 +76,15 @@ async def health(request: web.Request) -> web.Response:
 
 @meta_routes.get("/api/v1/version")
 async def version(request: web.Request) -> web.Response:
+    recovered = request.app.get(RECOVERY_KEY) or []
     return web.json_response(
         {
             "version": __version__,
             "api": API_VERSION,
             "highs": highspy.Highs().version(),  # type: ignore[no-untyped-call]
             "instance_id": request.app[INSTANCE_KEY],
+            # A store found corrupt at start and moved aside: Home Assistant says so once.
+            "store_recovered": asdict(recovered[0]) if recovered else None,
         }
     )
 
@@ -101,6 +109,8 @@ def create_app(config: ServiceConfig) -> web.Application:
 
 async def _job_queue(app: web.Application) -> AsyncIterator[None]:
     config = app[CONFIG_KEY]
+    recovery = set_aside_if_corrupt(config.database)
+    app[RECOVERY_KEY] = [recovery] if recovery else []
     store = JobStore(config.database)
     lost = store.fail_unfinished("the optimizer restarted before this job finished", time.time())
     if lost:
@@ -116,7 +126,7 @@ async def _job_queue(app: web.Application) -> AsyncIterator[None]:
     )
     await queue.warm_up()
     app[QUEUE_KEY] = queue
-    purge = asyncio.create_task(_purge_old_jobs(store, config.job_retention_days * 86400))
+    purge = asyncio.create_task(_purge_old_jobs(store, config))
     yield
     purge.cancel()
     with contextlib.suppress(asyncio.CancelledError):
@@ -125,9 +135,20 @@ async def _job_queue(app: web.Application) -> AsyncIterator[None]:
     store.close()
 
 
-async def _purge_old_jobs(store: JobStore, retention_s: float) -> None:
+async def _purge_old_jobs(store: JobStore, config: ServiceConfig) -> None:
+    """Keep the store bounded by age, count and size: at start, then every few minutes, in a
+    thread (a purge of tens of thousands of jobs must not hold up requests)."""
     while True:
-        removed = store.purge_before(time.time() - retention_s)
-        if removed:
-            LOGGER.info("removed %d job(s) older than the retention time", removed)
+        try:
+            removed = await asyncio.to_thread(
+                store.purge,
+                before=time.time() - config.job_retention_days * 86400,
+                max_jobs=config.max_jobs,
+                max_bytes=config.max_store_mb * 2**20,
+            )
+        except sqlite3.Error as error:
+            LOGGER.error("could not purge old jobs: %s", error)
+        else:
+            if removed:
+                LOGGER.info("removed %d old job(s) (age, count or size limit)", removed)
         await asyncio.sleep(PURGE_INTERVAL_S)

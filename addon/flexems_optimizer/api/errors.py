@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 
 from aiohttp import web
 from aiohttp.typedefs import Handler
@@ -55,6 +56,14 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
             name: error.headers[name] for name in ("Allow", "Retry-After") if name in error.headers
         }
         return error_response(error.status, code, error.text or error.reason, headers=kept)
+    except sqlite3.OperationalError as error:
+        LOGGER.error("the job store failed in %s %s: %s", request.method, request.path, error)
+        if "full" in str(error):
+            return error_response(507, "store_full", "the disk is full: no job can be kept now")
+        return error_response(503, "store_unavailable", f"the job store cannot be used: {error}")
+    except sqlite3.DatabaseError as error:
+        LOGGER.error("the job store is damaged: %s", error)
+        return error_response(503, "store_corrupt", f"the job store is damaged: {error}")
     except Exception:
         LOGGER.exception("unexpected error in %s %s", request.method, request.path)
         return error_response(500, "internal_error", "the server failed; see its log")

@@ -190,6 +190,22 @@ _SCHEMAS: dict[str, Any] = {
             "version": {"type": "string"},
             "api": {"const": "v1"},
             "highs": {"type": "string"},
+            "store_recovered": {
+                "description": "set when the job store was found corrupt at start and moved "
+                "aside: where to, when and why",
+                "oneOf": [
+                    {"type": "null"},
+                    {
+                        "type": "object",
+                        "required": ["moved_to", "at", "reason"],
+                        "properties": {
+                            "moved_to": {"type": "string"},
+                            "at": {"type": "string"},
+                            "reason": {"type": "string"},
+                        },
+                    },
+                ],
+            },
             "instance_id": {
                 "type": "string",
                 "pattern": "^[0-9a-f]{32}$",
