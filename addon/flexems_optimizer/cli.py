@@ -17,6 +17,7 @@ from .solve.highs import SolverSettings
 
 EXIT_INPUT_ERROR = 2
 EXIT_SOLVER_FAILURE = 3
+LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -34,8 +35,16 @@ def main(argv: list[str] | None = None) -> int:
     serve.add_argument("--host", default=env("FLEXEMS_HOST", "127.0.0.1"))
     serve.add_argument("--port", type=int, default=int(env("FLEXEMS_PORT", "8099")))
     serve.add_argument("--data-dir", type=Path, default=Path(env("FLEXEMS_DATA_DIR", "data")))
-    serve.add_argument("--token", default=env("FLEXEMS_TOKEN", ""), help="bearer token for /api/")
+    serve.add_argument(
+        "--token", default=env("FLEXEMS_TOKEN", ""),
+        help="bearer token for the API (default: made once and kept in DATA_DIR/token)",
+    )  # fmt: skip
     serve.add_argument("--token-file", type=Path, default=env("FLEXEMS_TOKEN_FILE"))
+    serve.add_argument(
+        "--allow-unauthenticated", action="store_true",
+        default=env("FLEXEMS_ALLOW_UNAUTHENTICATED", "") == "true",
+        help="no token at all; only with --host on loopback (127.0.0.1, ::1)",
+    )  # fmt: skip
     serve.add_argument("--workers", type=int, default=int(env("FLEXEMS_WORKERS", "2")))
     serve.add_argument(
         "--worker-memory", type=int, default=int(env("FLEXEMS_WORKER_MEMORY_MB", "0")),
@@ -74,7 +83,7 @@ def _serve(args: argparse.Namespace) -> int:
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    from .datadir import DataDirBusyError, lock
+    from .datadir import DataDirBusyError, lock, service_token
 
     try:
         held = lock(args.data_dir)  # for the process's life
@@ -84,6 +93,17 @@ def _serve(args: argparse.Namespace) -> int:
     token = args.token
     if args.token_file:
         token = Path(args.token_file).read_text(encoding="utf-8").strip()
+    if not token:
+        if args.allow_unauthenticated:
+            if args.host not in LOOPBACK:
+                print(
+                    "flexems-optimizer: --allow-unauthenticated needs --host on loopback "
+                    f"({', '.join(sorted(LOOPBACK))}), not {args.host}",
+                    file=sys.stderr,
+                )
+                return EXIT_INPUT_ERROR
+        else:
+            token = service_token(args.data_dir)
     config = ServiceConfig(
         data_dir=args.data_dir,
         token=token,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import secrets
 import sqlite3
 import time
 from dataclasses import dataclass
@@ -91,3 +92,25 @@ def _fault(database: Path) -> str | None:
     if result is None or result[0] != "ok":
         return f"quick_check: {result[0] if result else 'no answer'}"
     return None
+
+
+TOKEN_FILE = "token"
+
+
+def service_token(data_dir: Path) -> str:
+    """The token this data directory's service uses when none is given: made on first start
+    (random, 43 characters) and kept readable by its owner only."""
+    path = data_dir / TOKEN_FILE
+    try:
+        token = path.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        token = ""
+    if len(token) >= 32:
+        return token
+    token = secrets.token_urlsafe(32)
+    data_dir.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as file:
+        file.write(token + "\n")
+    LOGGER.info("Made an API token for this service in %s", path)
+    return token

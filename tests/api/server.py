@@ -37,18 +37,21 @@ class Server:
         self,
         data_dir: Path,
         *options: str,
-        token: str = TOKEN,
+        token: str | None = TOKEN,
         port: int | None = None,
         healthy: bool = True,
     ) -> None:
         """Start the service and wait until it answers its health check (with 200, unless
         `healthy` is False: then any answer will do)."""
         self.port = port or free_port()
-        self.token = token
+        self.token = token or ""
         self.base = f"http://127.0.0.1:{self.port}"
         arguments = ["--port", str(self.port), "--data-dir", str(data_dir), *options]
+        # A token given; "" for none at all (loopback only); None: the service makes its own.
         if token:
             arguments += ["--token", token]
+        elif token == "":
+            arguments.append("--allow-unauthenticated")
         # A file, not a pipe: an unread pipe fills up and blocks the server's logging.
         data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = data_dir / f"server-{self.port}.log"
@@ -66,6 +69,8 @@ class Server:
                 raise RuntimeError(f"the server exited: {self.log_path.read_text()}")
             try:
                 if self.request("GET", "/api/v1/health").status == 200 or not healthy:
+                    if token is None:
+                        self.token = (data_dir / "token").read_text().strip()
                     return
             except OSError:
                 time.sleep(0.05)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 from aiohttp import web
@@ -18,7 +20,7 @@ from flexems_optimizer.api.auth import (
 )
 from flexems_optimizer.store import JobStatus, JobStore
 
-from .server import Server
+from .server import Server, free_port
 
 
 def _status(remote: str, path: str, headers: dict[str, str] | None = None) -> int:
@@ -96,3 +98,62 @@ def test_the_instance_id_is_made_once_per_data_directory(tmp_path: Path) -> None
     finally:
         again.stop()
         other.stop()
+
+
+def test_a_token_by_default_kept_across_restarts(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data", token=None)  # no token given: the service makes one
+    try:
+        made = server.token
+        assert len(made) >= 32
+        assert (tmp_path / "data" / "token").stat().st_mode & 0o077 == 0  # owner only
+        assert server.request("GET", "/api/v1/schedules", token="").status == 401
+        assert server.request("GET", "/api/v1/schedules").status == 200
+    finally:
+        server.stop()
+    again = Server(tmp_path / "data", token=None)
+    try:
+        assert again.token == made
+    finally:
+        again.stop()
+
+
+def test_no_token_only_on_loopback_and_then_json_only(tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "flexems_optimizer.cli", "serve", "--host", "0.0.0.0",
+         "--port", str(free_port()), "--data-dir", str(tmp_path / "x"),
+         "--allow-unauthenticated"],
+        capture_output=True, text=True, timeout=30, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2 and "needs --host on loopback" in done.stderr
+    server = Server(tmp_path / "open", token="")
+    try:
+        # A page the user visits elsewhere could post a form (text/plain) to an open service.
+        form = server.request("POST", "/api/v1/schedules", raw=b'{"start": 1}')
+        assert (form.status, form.body["error"]["code"]) == (415, "unsupported_media_type")
+    finally:
+        server.stop()
+
+
+def test_the_ingress_page_shows_the_token_for_scripts(tmp_path: Path) -> None:
+    from flexems_optimizer.api.pages import status_page
+    from flexems_optimizer.api.schedules import QUEUE_KEY
+    from flexems_optimizer.jobs import JobQueue, QueueSettings
+
+    async def page(remote: str) -> str:
+        app = web.Application()
+        app[TOKEN_KEY] = "the-token-for-scripts"
+        app[QUEUE_KEY] = JobQueue(JobStore(tmp_path / "jobs.sqlite"), QueueSettings())
+
+        class Transport:
+            def get_extra_info(self, name: str, default: object = None) -> object:
+                return (remote, 40000) if name == "peername" else default
+
+            def is_closing(self) -> bool:
+                return False
+
+        request = make_mocked_request("GET", "/", app=app, transport=Transport())
+        response = await status_page(request)
+        return str(response.text)
+
+    assert "the-token-for-scripts" in asyncio.run(page(INGRESS_PROXY))
+    assert "the-token-for-scripts" not in asyncio.run(page("192.0.2.7"))

@@ -13,7 +13,8 @@ from aiohttp import web
 
 from .. import __version__
 from ..store import JobRecord
-from .ingress import path_prefix
+from .auth import TOKEN_KEY
+from .ingress import INGRESS_PROXY, path_prefix
 from .openapi import openapi_document
 from .schedules import QUEUE_KEY
 
@@ -110,6 +111,17 @@ def _job_row(record: JobRecord) -> str:
     )
 
 
+def _token_for_scripts(request: web.Request) -> str:
+    """Through ingress (Home Assistant signed the user in), the API token for scripts."""
+    token = request.app[TOKEN_KEY]
+    if request.remote != INGRESS_PROXY or not token:
+        return ""
+    return (
+        "<p class='muted'>API token for scripts and the flexems integration: "
+        f"<code>{escape(token)}</code></p>"
+    )
+
+
 def _sign_out(request: web.Request) -> str:
     """A sign-out button for a person signed in with a session cookie."""
     if "flexems_session" not in request.cookies:
@@ -142,7 +154,7 @@ async def status_page(request: web.Request) -> web.Response:
         f"<h1>flexems optimizer</h1><p class='muted'>version {__version__} · "
         f"{queue.settings.workers} workers · {queue.pending} jobs pending · "
         f"<a href='{base}/docs'>API docs</a> · <a href='{base}/api/v1/openapi.json'>OpenAPI</a>"
-        f"</p>{_sign_out(request)}"
+        f"</p>{_sign_out(request)}{_token_for_scripts(request)}"
         f"{chart}<h2>Latest jobs</h2><table><thead><tr><th>job</th><th>created (UTC)</th>"
         f"<th>duration</th><th>status</th><th>plan</th><th>total cost</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
