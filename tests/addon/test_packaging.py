@@ -111,7 +111,13 @@ def test_the_image_pins_what_the_project_pins() -> None:
 
 def test_the_dockerfile_install_step_works_in_a_fresh_environment(tmp_path: Path) -> None:
     dockerfile = (ADDON / "Dockerfile").read_text()
-    assert dockerfile.startswith("FROM ghcr.io/home-assistant/base-python:3.14-alpine3.24\n")
+    # A dated tag (release of Home Assistant's docker-base), not a moving one.
+    assert re.search(
+        r"^FROM ghcr\.io/home-assistant/base-python:3\.14-alpine3\.24-20\d\d\.\d\d\.\d+$",
+        dockerfile,
+        flags=re.MULTILINE,
+    )
+    assert 'io.hass.type="app"' in dockerfile
     (install,) = re.findall(r"^RUN (pip install .*)$", dockerfile, flags=re.MULTILINE)
     # The same command, with the image's paths mapped to this checkout and a fresh venv.
     venv = tmp_path / "venv"
@@ -131,3 +137,30 @@ def test_the_dockerfile_install_step_works_in_a_fresh_environment(tmp_path: Path
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == flexems_optimizer.__version__
+
+
+def test_the_apparmor_profile_names_what_the_service_uses() -> None:
+    rules = [line.strip() for line in (ADDON / "apparmor.txt").read_text().splitlines()]
+    assert "file," not in rules  # no catch-all
+    for needed in ("/config/** rwk,", "/data/** rwk,", "/opt/flexems/** r,", "/init ix,"):
+        assert needed in rules, needed
+
+
+def test_what_the_store_and_a_release_need() -> None:
+    from PIL import Image
+
+    assert "Apache License" in (ROOT / "LICENSE").read_text()
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert pyproject["project"]["license"] == "Apache-2.0"
+    assert Image.open(ADDON / "icon.png").size == (128, 128)
+    assert Image.open(ADDON / "logo.png").size == (250, 100)
+    assert (ADDON / "README.md").read_text().startswith("# flexems optimizer")
+    workflows = ROOT / ".github" / "workflows"
+    ci = yaml.safe_load((workflows / "ci.yml").read_text())
+    steps = [step for job in ci["jobs"].values() for step in job["steps"]]
+    assert any(step.get("run", "").startswith("make test") for step in steps)
+    uses = {step.get("uses", "").split("@")[0] for step in steps}
+    assert {"home-assistant/actions/hassfest", "hacs/action"} <= uses
+    release = (workflows / "release.yml").read_text()
+    for versioned in ("manifest.json", "addon/config.yaml", "__init__.py", "CHANGELOG.md"):
+        assert versioned in release
