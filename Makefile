@@ -29,9 +29,11 @@ unit: $(STAMP)
 	$(BIN)/pytest --hypothesis-profile=repeatable \
 		--cov=custom_components/flexems --cov-report=term --cov-fail-under=95
 
-# The optimizer's property tests with fresh random examples (run it a few times after a change).
+# Fresh random examples: the optimizer's property tests, and schemathesis against the real
+# server (300 requests per operation; run it a few times after a change).
 fuzz: $(STAMP)
 	$(BIN)/pytest --hypothesis-profile=fuzz tests/optimizer -k "properties or garbage"
+	FLEXEMS_FUZZ_EXAMPLES=300 $(BIN)/pytest --no-cov tests/api/test_fuzz_api.py
 
 # The plan card's logic, in Node (the machine's node; no packages needed).
 card:

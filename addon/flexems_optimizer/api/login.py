@@ -41,7 +41,12 @@ async def login_form(request: web.Request) -> web.Response:
 
 @routes.post("/login")
 async def login(request: web.Request) -> web.Response:
-    form = await request.post()
+    if request.content_type != "application/x-www-form-urlencoded":
+        return _form(request, wrong=True)  # what the sign-in form sends, nothing else
+    try:
+        form = await request.post()
+    except ValueError:  # a body that is not a form
+        return _form(request, wrong=True)
     given = form.get("token")
     token = request.app[TOKEN_KEY]
     if not isinstance(given, str) or not hmac.compare_digest(given.encode(), token.encode()):
