@@ -21,6 +21,9 @@ from typing import Any
 
 from flexems_optimizer.samples import home_battery
 
+TOKEN = "bench-token"
+HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
+
 
 def client_main(url: str, clients: int, requests: int) -> None:
     """In the client process: fire `requests` plans over `clients` connections, print stats."""
@@ -34,7 +37,9 @@ def client_main(url: str, clients: int, requests: int) -> None:
         nonlocal failures
         for _ in range(count):
             started = time.perf_counter()
-            async with session.post(f"{url}/api/v1/schedules?wait=30", data=body) as response:
+            async with session.post(
+                f"{url}/api/v1/schedules?wait=30", data=body, headers=HEADERS
+            ) as response:
                 job = await response.json()
                 if response.status != 200 or job.get("status") != "finished":
                     failures += 1
@@ -104,7 +109,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         server = subprocess.Popen(
             [sys.executable, "-m", "flexems_optimizer.cli", "serve", "--port", str(args.port),
-             "--data-dir", data_dir, "--workers", str(args.workers), "--log-level", "warning"],
+             "--data-dir", data_dir, "--workers", str(args.workers), "--log-level", "warning",
+             "--token", TOKEN],
         )  # fmt: skip
         url = f"http://127.0.0.1:{args.port}"
         try:

@@ -45,6 +45,8 @@ class AddonVersion:
     api: str
     highs: str
     instance_id: str | None  # made once per add-on data directory; None from add-ons < 0.2
+    # Where the add-on moved a corrupt job store at its start (None: it had no need to).
+    store_recovered_to: str | None = None
 
 
 class FlexEmsClient:
@@ -57,8 +59,13 @@ class FlexEmsClient:
 
     async def version(self) -> AddonVersion:
         body = await self._request("GET", "/api/v1/version")
+        recovered = body.get("store_recovered") or {}
         return AddonVersion(
-            body["version"], body["api"], body["highs"], body.get("instance_id") or None
+            body["version"],
+            body["api"],
+            body["highs"],
+            body.get("instance_id") or None,
+            recovered.get("moved_to"),
         )
 
     async def schedule(self, problem: dict[str, Any], wait_s: float = 10.0) -> dict[str, Any]:

@@ -52,6 +52,7 @@ REQUEST_COOLDOWN_S: Final = 1.0
 ISSUE_UNREACHABLE: Final = "addon_unreachable"
 ISSUE_VERSION: Final = "addon_version"
 ISSUE_PRICES: Final = "prices_not_chosen"
+ISSUE_STORE: Final = "addon_store_recovered"
 
 
 @dataclass
@@ -125,6 +126,7 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         except FlexEmsError:
             return
         self._adopt_instance_id(addon.instance_id)
+        self._note_store_recovery(addon.store_recovered_to)
         if addon.api == ADDON_API and _version(addon.version) >= MIN_ADDON_VERSION:
             ir.async_delete_issue(self.hass, DOMAIN, ISSUE_VERSION)
             return
@@ -141,6 +143,22 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
                 "needed": ".".join(map(str, MIN_ADDON_VERSION)),
                 "needed_api": ADDON_API,
             },
+        )
+
+    def _note_store_recovery(self, moved_to: str | None) -> None:
+        """The add-on found its job store corrupt at start and began afresh: say so (old plans
+        are gone, nothing else is lost) until it runs without needing that."""
+        if moved_to is None:
+            ir.async_delete_issue(self.hass, DOMAIN, ISSUE_STORE)
+            return
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            ISSUE_STORE,
+            is_fixable=False,
+            severity=ir.IssueSeverity.WARNING,
+            translation_key=ISSUE_STORE,
+            translation_placeholders={"moved_to": moved_to},
         )
 
     def _adopt_instance_id(self, instance_id: str | None) -> None:

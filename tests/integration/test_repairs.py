@@ -117,3 +117,23 @@ async def test_prices_not_chosen_are_a_repair_issue_until_chosen(
     hass.config_entries.async_update_entry(entry, options={CONF_FIXED_PRICE: 0.25})
     await hass.async_block_till_done(wait_background_tasks=True)  # reloads with the choice
     assert ir.async_get(hass).async_get_issue(DOMAIN, "prices_not_chosen") is None
+
+
+async def test_an_add_on_that_set_its_store_aside_is_a_repair_issue(
+    hass: HomeAssistant, data_dir: Path
+) -> None:
+    data_dir.mkdir(parents=True)
+    (data_dir / "flexems.sqlite").write_bytes(b"garbage after a power cut" * 100)
+    addon = Server(data_dir)
+    try:
+        entry = await setup(hass, addon)
+        issue = ir.async_get(hass).async_get_issue(DOMAIN, "addon_store_recovered")
+        assert issue is not None and ".corrupt-" in issue.translation_placeholders["moved_to"]
+        port = addon.port
+        addon.stop()
+        addon = Server(data_dir, port=port)  # a clean start: the notice goes
+        await hass.config_entries.async_reload(entry.entry_id)
+        await hass.async_block_till_done()
+        assert ir.async_get(hass).async_get_issue(DOMAIN, "addon_store_recovered") is None
+    finally:
+        addon.stop()

@@ -29,7 +29,7 @@ from .schedules import routes as schedule_routes
 
 LOGGER = logging.getLogger(__name__)
 API_VERSION = "v1"
-PURGE_INTERVAL_S = 300.0
+PURGE_INTERVAL_S = 30.0  # under steady load the store grows about 1 MB/s between purges
 
 
 @dataclass(frozen=True)
@@ -136,7 +136,7 @@ async def _job_queue(app: web.Application) -> AsyncIterator[None]:
 
 
 async def _purge_old_jobs(store: JobStore, config: ServiceConfig) -> None:
-    """Keep the store bounded by age, count and size: at start, then every few minutes, in a
+    """Keep the store bounded by age, count and size: at start, then every half minute, in a
     thread (a purge of tens of thousands of jobs must not hold up requests)."""
     while True:
         try:
