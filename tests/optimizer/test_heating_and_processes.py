@@ -214,7 +214,10 @@ def test_a_process_that_cannot_fit_is_a_clear_error() -> None:
         (washer(policy="BREAKABLE", profile=[1, 2], power=None), "conflicting_fields",
          "flex-model[1].profile"),
         (washer(policy="SOMETIMES"), "invalid_value", "flex-model[1].policy"),
-        (washer(duration="PT50M"), "invalid_duration", "flex-model[1].duration"),
+        (washer(duration="-PT1H"), "invalid_duration", "flex-model[1].duration"),
+        (washer(policy="SHIFTABLE", **{"process-type": "BREAKABLE"}), "conflicting_fields",
+         "flex-model[1].process-type"),
+        (washer(**{"process-type": "LATER"}), "invalid_value", "flex-model[1].process-type"),
     ],
 )  # fmt: skip
 def test_heating_and_process_input_errors(device: dict[str, Any], code: str, path: str) -> None:
@@ -250,3 +253,29 @@ def test_the_coupled_site_solves_jointly_under_one_connection() -> None:
     assert plan["devices"]["washer"]["start"]
     assert plan["solver"]["problem_class"] == "milp"
     assert plan["solver"]["mip_gap"] <= 1e-3
+
+
+def flexmeasures_washer(**keys: Any) -> dict[str, Any]:
+    """A process as FlexMeasures' ProcessScheduler takes it: process-type, not policy."""
+    return {"name": "washer", "type": "process", "power": "2 kW", "duration": "PT2H", **keys}
+
+
+def test_a_flexmeasures_process_flex_model_runs_unchanged() -> None:
+    washer_fm = flexmeasures_washer(**{"process-type": "SHIFTABLE", "optimization-sense": "MIN"})
+    plan = schedule(problem(6, prices=[0.3, 0.3, 0.1, 0.1, 0.3, 0.3], devices=[washer_fm]))
+    assert plan["devices"]["washer"]["power_kw"] == [0, 0, 2, 2, 0, 0]
+
+
+@pytest.mark.parametrize("process_type", ["INFLEXIBLE", "SHIFTABLE"])
+def test_a_run_longer_than_the_plan_runs_in_every_step(process_type: str) -> None:
+    long = flexmeasures_washer(duration="PT8H", **{"process-type": process_type})
+    plan = schedule(problem(6, prices=0.2, devices=[long]))
+    assert plan["devices"]["washer"]["power_kw"] == [2] * 6
+    assert any("2 more after the horizon" in note for note in plan["notes"])
+
+
+def test_a_duration_between_steps_is_rounded_up() -> None:
+    odd = flexmeasures_washer(duration="PT3H30M", **{"process-type": "INFLEXIBLE"})
+    plan = schedule(problem(6, prices=0.2, devices=[odd]))
+    assert plan["devices"]["washer"]["power_kw"] == [2, 2, 2, 2, 0, 0]  # 4 steps, as FlexMeasures
+    assert any("rounded up" in note for note in plan["notes"])

@@ -322,7 +322,7 @@ def _parse_flex_model(
         elif device_type == "heat-pump":
             devices.append(parse_heat_pump(mapping, name, path, reader))
         else:
-            devices.append(parse_process(mapping, name, path, reader))
+            devices.append(parse_process(mapping, name, path, reader, notes))
     check_heat_links(devices)
     return devices
 

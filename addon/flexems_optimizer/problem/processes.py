@@ -1,13 +1,21 @@
 """Processes (FlexMeasures' ProcessScheduler): a power profile run once, inside allowed time.
 
 Keys: `power` with `duration`, or `profile` (a list of powers, one per plan step of the run);
-`policy` INFLEXIBLE (default, as FlexMeasures) | SHIFTABLE | BREAKABLE; `time-restrictions`
-(windows when it must not run); `earliest-start`; `deadline` (the run must end by then);
-`optimization-sense` MIN (default) | MAX; `consumption-price` (its own tariff).
+`process-type` (FlexMeasures' name) or `policy`: INFLEXIBLE (default, as FlexMeasures) |
+SHIFTABLE | BREAKABLE; `time-restrictions` (windows when it must not run); `earliest-start`;
+`deadline` (the run must end by then); `optimization-sense` MIN (default) | MAX;
+`consumption-price` (its own tariff).
+
+As FlexMeasures: a duration that is not a whole number of steps is rounded up, and a run longer
+than the plan runs in every step of it (the rest after the horizon); both are said in the
+plan's notes. Unlike FlexMeasures, a step that a time restriction only partly covers is
+restricted (FlexMeasures restricts the steps that start inside a restriction): a machine told
+not to run from 17:30 does not run from 17:00 to 18:00 either.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,24 +32,18 @@ from .timegrid import FloatArray
 from .timing import parse_datetime, parse_duration
 
 _KEYS = {
-    "name", "type", "power", "duration", "profile", "policy", "time-restrictions",
-    "earliest-start", "deadline", "optimization-sense", "consumption-price",
+    "name", "type", "power", "duration", "profile", "policy", "process-type",
+    "time-restrictions", "earliest-start", "deadline", "optimization-sense", "consumption-price",
 }  # fmt: skip
 
 
-def parse_process(entry: Mapping[str, Any], name: str, path: str, reader: Reader) -> Process:
+def parse_process(
+    entry: Mapping[str, Any], name: str, path: str, reader: Reader, notes: list[str]
+) -> Process:
     fields.reject_unknown(entry, _KEYS, path)
     grid = reader.grid
-    profile = _profile(entry, path, reader)
-    policy_raw = str(entry.get("policy", "INFLEXIBLE")).upper()
-    try:
-        policy = ProcessPolicy(policy_raw)
-    except ValueError:
-        raise ProblemError(
-            "invalid_value",
-            "policy must be INFLEXIBLE, SHIFTABLE or BREAKABLE",
-            join_path(path, "policy"),
-        ) from None
+    profile = _profile(entry, name, path, reader, notes)
+    policy = _policy(entry, path)
     if policy is ProcessPolicy.BREAKABLE and np.ptp(profile) > 0:
         raise ProblemError(
             "invalid_value",
@@ -91,7 +93,28 @@ def parse_process(entry: Mapping[str, Any], name: str, path: str, reader: Reader
     )
 
 
-def _profile(entry: Mapping[str, Any], path: str, reader: Reader) -> FloatArray:
+def _policy(entry: Mapping[str, Any], path: str) -> ProcessPolicy:
+    """`process-type` (FlexMeasures) or `policy` (the same, in flexems' first name for it)."""
+    given = {key: entry[key] for key in ("process-type", "policy") if key in entry}
+    if len({str(value).upper() for value in given.values()}) > 1:
+        raise ProblemError(
+            "conflicting_fields", "process-type and policy differ; give one",
+            join_path(path, "process-type"),
+        )  # fmt: skip
+    key = next(iter(given), "process-type")
+    try:
+        return ProcessPolicy(str(given.get(key, "INFLEXIBLE")).upper())
+    except ValueError:
+        raise ProblemError(
+            "invalid_value",
+            f"{key} must be INFLEXIBLE, SHIFTABLE or BREAKABLE",
+            join_path(path, key),
+        ) from None
+
+
+def _profile(
+    entry: Mapping[str, Any], name: str, path: str, reader: Reader, notes: list[str]
+) -> FloatArray:
     step_s = reader.grid.step.total_seconds()
     if "profile" in entry:
         if "power" in entry or "duration" in entry:
@@ -119,13 +142,16 @@ def _profile(entry: Mapping[str, Any], path: str, reader: Reader) -> FloatArray:
                 )  # fmt: skip
         power = reader.quantity(entry["power"], Dimension.POWER, join_path(path, "power"))
         duration_s = parse_duration(entry["duration"], join_path(path, "duration")).total_seconds()
-        steps = round(duration_s / step_s)
-        if steps < 1 or abs(steps * step_s - duration_s) > 1e-6:
+        if duration_s <= 0:
             raise ProblemError(
-                "invalid_duration",
-                f"the duration must be a whole number of {reader.grid.step_hours * 60:g}-minute "
-                "steps",
-                join_path(path, "duration"),
+                "invalid_duration", "the duration must be positive", join_path(path, "duration")
+            )
+        steps = math.ceil(duration_s / step_s - 1e-9)
+        if abs(steps * step_s - duration_s) > 1e-6:
+            notes.append(
+                f"{name}: its duration of {duration_s / 3600:g} h is not a whole number of "
+                f"{step_s / 60:g}-minute steps: it runs for {steps} steps (rounded up, as "
+                "FlexMeasures does)"
             )
         profile = np.full(steps, power)
     if (profile < 0).any():
@@ -133,7 +159,13 @@ def _profile(entry: Mapping[str, Any], path: str, reader: Reader) -> FloatArray:
             "negative_value", "a process consumes: powers must not be negative", path
         )
     if profile.size > reader.grid.n_steps:
-        raise ProblemError("process_cannot_fit", "the run is longer than the plan's horizon", path)
+        # As FlexMeasures: it runs in every step of the plan, and on after its end.
+        after = profile.size - reader.grid.n_steps
+        notes.append(
+            f"{name}: its run of {profile.size} steps is longer than the plan's "
+            f"{reader.grid.n_steps}: it runs in every step, and {after} more after the horizon"
+        )
+        profile = profile[: reader.grid.n_steps]
     return profile
 
 
