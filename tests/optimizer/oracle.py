@@ -98,6 +98,10 @@ def optimal_cost(problem: SiteProblem) -> float:
         soc_price_high = storage.upper_breach_price or ctx.soc_maxima_breach_price_per_kwh
         assert soc_price_low is not None and soc_price_high is not None  # relaxed problems only
         physical_hard = keeps_within_physical_bounds_when_idle(storage, a, b, dt)
+        # Storage misses cost once more at their largest (FlexMeasures' pricing); heat sinks not.
+        worst_short = worst_over = None
+        if not storage.is_heat_sink:
+            worst_short, worst_over = m.var(cost=soc_price_low), m.var(cost=soc_price_high)
         previous: int | None = None
         for t in range(n):
             c = m.var(0, storage.consumption_capacity_kw[t])
@@ -139,6 +143,9 @@ def optimal_cost(problem: SiteProblem) -> float:
             over = m.var(cost=soc_price_high)
             m.row({s: 1, short: 1}, lower=low_bound)
             m.row({s: 1, over: -1}, upper=high_bound)
+            if worst_short is not None and worst_over is not None:
+                m.row({short: 1, worst_short: -1}, upper=0)
+                m.row({over: 1, worst_over: -1}, upper=0)
             if not storage.is_heat_sink:
                 device_power[t] += [(c, 1.0), (d, -1.0)]
             previous = s

@@ -154,8 +154,12 @@ def recomputed_costs(body: dict[str, Any], plan: dict[str, Any]) -> dict[str, fl
             high[target.state_index] = np.fmin(high[target.state_index], target.value_kwh)
         low_price = storage.lower_breach_price or ctx.soc_minima_breach_price_per_kwh
         high_price = storage.upper_breach_price or ctx.soc_maxima_breach_price_per_kwh
-        breach += low_price * np.nansum(np.maximum(low - soc, 0))
-        breach += high_price * np.nansum(np.maximum(soc - high, 0))
+        short = np.nan_to_num(np.maximum(low - soc, 0))
+        over = np.nan_to_num(np.maximum(soc - high, 0))
+        # A storage's misses cost per state and once more at the largest (FlexMeasures).
+        worst = 0.0 if storage.is_heat_sink else 1.0
+        breach += low_price * (short.sum() + worst * short.max(initial=0.0))
+        breach += high_price * (over.sum() + worst * over.max(initial=0.0))
     return {"energy": energy, "peak": peak, "breach": breach}
 
 

@@ -2,6 +2,8 @@
 
 Per step j: charging c_j ≥ 0 and discharging d_j ≥ 0 (grid side, kW), device power c_j − d_j.
 Stock at the end of step j:  S_j = a·S_{j−1} + b·Δt·(η_c·c_j − d_j/η_d + gain_j − usage_j)
+Soft stock bounds (soc-minima, soc-maxima, soc-targets) cost their breach price per kWh missed
+at each state, plus once more for the largest miss (FlexMeasures' pricing).
 with a = ε and b = (ε − 1)/ln ε for a storage efficiency ε per step (a = b = 1 when ε = 1).
 With a minimum charging power m_j (an EV charger's minimum current, or a switched charger's
 whole capacity) a binary v_j per step gives c_j ∈ {0} ∪ [m_j, C_j]: m_j·v_j ≤ c_j ≤ C_j·v_j.
@@ -257,6 +259,17 @@ def build_storage(
     excess_rows = builder.rows(excess_states.size, upper=limits.soft_upper[excess_states])
     builder.coefficients(excess_rows, soc[excess_states], 1.0)
     builder.coefficients(excess_rows, excess, -1.0)
+
+    if not storage.is_heat_sink:
+        # As FlexMeasures: a miss is priced per state and once more on the largest miss over
+        # the horizon, so that several competing targets are traded off as it does.
+        for misses, price in ((shortfall, limits.lower_price_per_kwh),
+                              (excess, limits.upper_price_per_kwh)):  # fmt: skip
+            if misses.size:
+                worst = builder.columns(1, cost=price)
+                at_least = builder.rows(misses.size, upper=0.0)
+                builder.coefficients(at_least, misses, 1.0)
+                builder.coefficients(at_least, worst, -1.0)
 
     soft_charge = soft_discharge = None
     if not idle and context.device_consumption_breach_price_per_kw is not None:

@@ -123,9 +123,11 @@ def breach_cost(problem: SiteProblem, limits: dict[str, SocLimits], result: Site
         soc = limits[device.name]
         below = np.maximum(np.nan_to_num(soc.soft_lower - device.state, nan=0.0), 0.0)
         above = np.maximum(np.nan_to_num(device.state - soc.soft_upper, nan=0.0), 0.0)
-        total += soc.lower_price_per_kwh * float(below.sum())
-        total += soc.upper_price_per_kwh * float(above.sum())
         storage = storages[device.name]
+        # Storage misses count per state and once more at their largest (as FlexMeasures).
+        worst = 0.0 if storage.is_heat_sink else 1.0
+        total += soc.lower_price_per_kwh * float(below.sum() + worst * below.max(initial=0.0))
+        total += soc.upper_price_per_kwh * float(above.sum() + worst * above.max(initial=0.0))
         capacities: tuple[tuple[float | None, FloatArray, FloatArray | None], ...] = (
             (context.device_consumption_breach_price_per_kw,
              storage.soft_consumption_capacity_kw, device.charge_kw),
