@@ -30,6 +30,8 @@ class LinearProgram:
     a_index: npt.NDArray[np.int32]
     a_value: FloatArray
     integer_columns: IntArray
+    # A second objective among plans of least cost (charge sooner): zeros when there is none.
+    tie_break: FloatArray | None = None
 
     @property
     def n_cols(self) -> int:
@@ -79,6 +81,7 @@ class ModelBuilder:
         self._entries: list[tuple[IntArray, IntArray, FloatArray]] = []
         self._integers: list[IntArray] = []
         self._extra_costs: list[tuple[IntArray, FloatArray]] = []
+        self._tie_breaks: list[tuple[IntArray, FloatArray]] = []
         self.n_cols = 0
         self.n_rows = 0
 
@@ -134,6 +137,11 @@ class ModelBuilder:
             )
         )
 
+    def add_tie_break(self, cols: IntArray, weights: FloatArray) -> None:
+        """A second objective, minimised among the plans of least cost (not traded against
+        cost): e.g. charge sooner rather than later when prices tie."""
+        self._tie_breaks.append((cols, np.asarray(weights, dtype=np.float64)))
+
     def build(self, cost_scale: float = 1.0) -> LinearProgram:
         """The assembled program, with every cost multiplied by `cost_scale`."""
         col_lower, col_upper, cost = (
@@ -159,6 +167,11 @@ class ModelBuilder:
         a_start = np.zeros(self.n_cols + 1, dtype=np.int32)
         np.cumsum(np.bincount(cols, minlength=self.n_cols), out=a_start[1:])
         integers = np.concatenate(self._integers) if self._integers else np.empty(0, dtype=np.int64)
+        tie_break = None
+        if self._tie_breaks:
+            tie_break = np.zeros(self.n_cols)
+            for tie_cols, weights in self._tie_breaks:
+                np.add.at(tie_break, tie_cols, weights)
         return LinearProgram(
             cost=cost * cost_scale,
             col_lower=col_lower,
@@ -169,4 +182,5 @@ class ModelBuilder:
             a_index=rows[order].astype(np.int32),
             a_value=values[order],
             integer_columns=integers,
+            tie_break=tie_break,
         )

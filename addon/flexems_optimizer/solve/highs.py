@@ -43,6 +43,10 @@ class SolverSettings:
     tolerance: float = 1e-9
 
 
+# A reduced cost or dual this far from zero (in the scaled objective) marks a column or row
+# that every least-cost plan shares.
+_FACE_TOLERANCE = 1e-7
+
 _STATUS = {
     highspy.HighsModelStatus.kOptimal: SolveStatus.OPTIMAL,
     highspy.HighsModelStatus.kInfeasible: SolveStatus.INFEASIBLE,
@@ -105,7 +109,49 @@ def solve(
     if is_mip and duals:
         _fix_integers(highs, model, np.asarray(highs.getSolution().col_value))
         highs.run()
-    return _finish(highs, model, started, gap, duals=duals, status=status)
+    solution = _finish(highs, model, started, gap, duals=duals, status=status)
+    if model.tie_break is not None and (not is_mip or duals):
+        return _break_ties(highs, model, solution, started)
+    return solution
+
+
+def _break_ties(
+    highs: highspy.Highs, model: LinearProgram, solution: Solution, started: float
+) -> Solution:
+    """Among the plans of least cost, the one best by the model's tie-break (e.g. charging
+    sooner). The plans of least cost are the optimal face of the cost LP: every column with a
+    nonzero reduced cost stays at its bound and every row with a nonzero dual stays active, so
+    those are fixed, and the tie-break becomes the objective over what is left; HiGHS goes on
+    from the optimal basis it has. The duals stay those of the cost problem: they explain the
+    cost, not the tie-break."""
+    assert model.tie_break is not None
+    answer = highs.getSolution()
+    if not answer.dual_valid:
+        return solution
+    x = np.asarray(answer.col_value)
+    col_dual = np.asarray(answer.col_dual)
+    row_dual = np.asarray(answer.row_dual)
+    row_value = np.asarray(answer.row_value)
+    fixed_cols = np.flatnonzero(np.abs(col_dual) > _FACE_TOLERANCE).astype(np.int32)
+    active_rows = np.flatnonzero(np.abs(row_dual) > _FACE_TOLERANCE).astype(np.int32)
+    highs.changeColsBounds(fixed_cols.size, fixed_cols, x[fixed_cols], x[fixed_cols])
+    highs.changeRowsBounds(  # type: ignore[attr-defined]  # in highspy, not in its stubs
+        active_rows.size, active_rows, row_value[active_rows], row_value[active_rows]
+    )
+    highs.changeColsCost(model.n_cols, np.arange(model.n_cols, dtype=np.int32), model.tie_break)
+    highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return solution  # keep the least-cost plan as it was
+    return Solution(
+        status=solution.status,
+        x=np.asarray(highs.getSolution().col_value),
+        col_dual=solution.col_dual,
+        row_dual=solution.row_dual,
+        objective=solution.objective,
+        solve_s=time.perf_counter() - started,
+        mip_gap=solution.mip_gap,
+        is_mip=solution.is_mip,
+    )
 
 
 @dataclass(frozen=True)
