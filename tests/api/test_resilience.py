@@ -11,6 +11,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from flexems_optimizer.samples import coupled_site
 
 from .server import Server
@@ -140,5 +142,31 @@ def test_after_kill_9_of_the_service_no_worker_goes_on_solving(data_dir: Path) -
         while left_in_session(server):
             assert time.monotonic() < deadline, left_in_session(server)
             time.sleep(0.1)
+    finally:
+        server.stop()
+
+
+def test_a_problem_too_big_for_a_worker_fails_as_too_large(data_dir: Path) -> None:
+    """Under the parse-time bound (9 × 40,000 device-steps) but over an 800 MB worker: a clear
+    failed job, and the worker goes on with the next one."""
+    steps = 40_000
+    prices = np.round(0.2 + 0.1 * np.random.default_rng(1).standard_normal(steps), 4).tolist()
+    huge = {
+        "start": "2026-01-01T00:00:00+00:00", "duration": f"PT{steps}H", "resolution": "PT1H",
+        "flex-context": {"consumption-price": {
+            "start": "2026-01-01T00:00:00+00:00", "resolution": "PT1H", "values": prices}},
+        "flex-model": [
+            {"name": f"battery {i}", "type": "storage", "soc-at-start": 5, "soc-max": 10,
+             "power-capacity": 5, "roundtrip-efficiency": "90%"}
+            for i in range(9)
+        ],
+    }  # fmt: skip
+    server = Server(data_dir, "--workers", "1", "--worker-memory", "800")
+    try:
+        job = server.request("POST", "/api/v1/schedules?wait=60", huge, timeout=120).body
+        assert (job["status"], job["error"]["code"]) == ("failed", "too_large")
+        after = server.request("POST", "/api/v1/schedules?wait=30", small_problem())
+        assert after.body["status"] == "finished"
+        assert server.request("GET", "/api/v1/health").status == 200
     finally:
         server.stop()

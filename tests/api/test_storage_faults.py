@@ -84,3 +84,20 @@ def test_a_full_store_says_so_and_recovers_when_space_is_freed(tmp_path: Path) -
     assert store.check() == ""
     assert store.finish("one-more", JobStatus.FINISHED, 102.0, plan=big)
     store.close()
+
+
+def test_the_store_keeps_within_its_size(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite")
+    for i in range(60):
+        store.add(f"job-{i}", created_at=float(i))
+        store.finish(f"job-{i}", JobStatus.FINISHED, i + 0.5, plan={"values": ["x" * 20_000]})
+    store.add("running", created_at=100.0)  # never removed: it has not ended
+    removed = store.purge(max_bytes=400_000)
+    kept = [record.id for record in store.latest(100)]
+    assert removed > 30 and "running" in kept
+    assert kept[1:] == [f"job-{i}" for i in range(59, 59 - len(kept) + 1, -1)]  # newest kept
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    free = store._db.execute("PRAGMA freelist_count").fetchone()[0]
+    size = store._db.execute("PRAGMA page_size").fetchone()[0]
+    assert (pages - free) * size <= 400_000
+    store.close()

@@ -11,15 +11,30 @@ from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 
 from custom_components.flexems.const import (
+    CONF_ASSUMED_SOC,
+    CONF_CAPACITY_KWH,
+    CONF_COP,
+    CONF_DURATION_MINUTES,
+    CONF_FORECAST_ENTRIES,
+    CONF_HEATS,
+    CONF_POWER_KW,
     CONF_PRICE_SOURCE,
     CONF_PRODUCTION_SOURCE,
     CONF_RELAX,
     CONF_RESOLUTION_MINUTES,
+    CONF_TANK_ENTITY,
+    CONF_TANK_LITRES,
+    CONF_TANK_MAX,
+    CONF_TANK_MIN,
+    SUBENTRY_APPLIANCE,
+    SUBENTRY_EV,
     SUBENTRY_HEAT_PUMP,
+    SUBENTRY_PV,
 )
 
 from ..api.server import Server
-from .conftest import entry_for, set_inputs
+from .conftest import add_asset, entry_for, set_inputs
+from .test_heat_pump import INDOOR, OUTDOOR, PUMP
 
 STRINGS = json.loads(
     (Path(__file__).parents[2] / "custom_components" / "flexems" / "strings.json").read_text()
@@ -63,6 +78,16 @@ async def test_every_field_is_labelled_and_described(hass: HomeAssistant, addon:
         )  # fmt: skip
         described(STRINGS["options"], result)
         options.async_abort(result["flow_id"])
+    result = await options.async_init(entry.entry_id)
+    result = await options.async_configure(
+        result["flow_id"],
+        {CONF_RESOLUTION_MINUTES: "15", CONF_RELAX: True, "horizon_hours": 24,
+         "stale_issue_minutes": 15, CONF_PRICE_SOURCE: "fixed", CONF_PRODUCTION_SOURCE: "same"},
+    )  # fmt: skip
+    result = await options.async_configure(result["flow_id"], {"fixed_price": 0.3})
+    assert result["step_id"] == "forecasts"
+    described(STRINGS["options"], result)
+    options.async_abort(result["flow_id"])
 
     subentries = hass.config_entries.subentries
     for kind, section in STRINGS["config_subentries"].items():
@@ -81,6 +106,38 @@ async def test_every_field_is_labelled_and_described(hass: HomeAssistant, addon:
         fields = described(section, result)
         assert "name" in fields
         subentries.async_abort(result["flow_id"])
+
+
+async def test_every_change_form_is_labelled_and_described(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    """The reconfigure form of each asset kind (a heat pump's for a building and a buffer)."""
+    set_inputs(hass)
+    hass.states.async_set(INDOOR, "20", {"unit_of_measurement": "°C"})
+    hass.states.async_set(OUTDOOR, "5", {"unit_of_measurement": "°C"})
+    hass.states.async_set("sensor.tank", "50", {"unit_of_measurement": "°C"})
+    entry = entry_for(addon)
+    entry.add_to_hass(hass)
+    assets = {
+        SUBENTRY_EV: {CONF_CAPACITY_KWH: 60, CONF_POWER_KW: 11, CONF_ASSUMED_SOC: 50},
+        SUBENTRY_HEAT_PUMP: {**PUMP, CONF_HEATS: "building"},
+        SUBENTRY_APPLIANCE: {CONF_POWER_KW: 2, CONF_DURATION_MINUTES: 60},
+        SUBENTRY_PV: {CONF_FORECAST_ENTRIES: []},
+    }
+    for kind, data in assets.items():
+        add_asset(hass, entry, kind, kind, data)
+    tank = {CONF_POWER_KW: 2, CONF_COP: 2.5, CONF_HEATS: "buffer", CONF_TANK_ENTITY: "sensor.tank",
+            CONF_TANK_LITRES: 200, CONF_TANK_MIN: 45, CONF_TANK_MAX: 60}  # fmt: skip
+    add_asset(hass, entry, SUBENTRY_HEAT_PUMP, "hot water", tank)
+    seen = set()
+    for subentry in entry.subentries.values():
+        result = await entry.start_subentry_reconfigure_flow(hass, subentry.subentry_id)
+        assert result["step_id"] == "reconfigure"
+        section = STRINGS["config_subentries"][subentry.subentry_type]
+        described(section, result)
+        hass.config_entries.subentries.async_abort(result["flow_id"])
+        seen.add(subentry.subentry_type)
+    assert seen == set(STRINGS["config_subentries"])
 
 
 async def test_the_step_selector_shows_its_value_and_asks_for_no_sign_of_a_heat_pump(
