@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from flexems_optimizer.store import JobStatus, JobStore
 
 from .server import Server, free_port
@@ -101,3 +103,80 @@ def test_the_store_keeps_within_its_size(tmp_path: Path) -> None:
     size = store._db.execute("PRAGMA page_size").fetchone()[0]
     assert (pages - free) * size <= 400_000
     store.close()
+
+
+def fill_the_disk(store: JobStore) -> None:
+    """What a full disk is to SQLite: no page left to grow into."""
+    pages = store._db.execute("PRAGMA page_count").fetchone()[0]
+    store._db.execute(f"PRAGMA max_page_count = {pages + 2}")
+    store._db.execute("CREATE TABLE IF NOT EXISTS filler (x BLOB)")
+    try:
+        while True:
+            store._db.execute("INSERT INTO filler VALUES (zeroblob(512))")
+    except sqlite3.OperationalError as error:
+        assert "full" in str(error)
+
+
+def test_store_faults_are_answered_and_outcomes_wait_for_space(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The real app in this process, so the test can break its store as a disk would: read-only
+    (503 and health failing, then recovered) and full (a running job's outcome is kept once
+    space is back: its write is retried)."""
+    import asyncio
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from flexems_optimizer.api.app import ServiceConfig, create_app
+    from flexems_optimizer.api.schedules import QUEUE_KEY
+
+    from .test_service import slow_problem
+
+    headers = {"Authorization": "Bearer t", "Content-Type": "application/json"}
+
+    async def scenario() -> None:
+        app = create_app(ServiceConfig(data_dir=tmp_path / "data", token="t", workers=1))
+        async with TestClient(TestServer(app)) as client:
+            store = app[QUEUE_KEY].store
+            store._db.execute("PRAGMA query_only = ON")  # a read-only disk
+            refused = await client.post("/api/v1/schedules", json=slow_problem(), headers=headers)
+            assert refused.status == 503
+            assert (await refused.json())["error"]["code"] == "store_unavailable"
+            health = await client.get("/api/v1/health")
+            assert health.status == 503
+            assert "cannot write" in (await health.json())["reasons"][0]
+            store._db.execute("PRAGMA query_only = OFF")
+            assert (await client.get("/api/v1/health")).status == 200
+            running = await client.post(
+                "/api/v1/schedules?wait=0", json=slow_problem(), headers=headers
+            )
+            job_id = (await running.json())["id"]
+            fill_the_disk(store)  # no room for the plan when the solve ends
+            await asyncio.sleep(1.5)
+            store._db.execute("DROP TABLE filler")  # space again
+            store._db.execute("PRAGMA max_page_count = 1073741823")
+            for _ in range(100):
+                reply = await client.get(f"/api/v1/schedules/{job_id}", headers=headers)
+                job = await reply.json()
+                if job["status"] == "finished":
+                    break
+                await asyncio.sleep(0.2)
+            assert job["status"] == "finished" and job["plan"]["status"] == "optimal"
+
+    asyncio.run(scenario())
+    assert "could not keep the outcome" in caplog.text  # the write failed, then was retried
+
+
+def test_a_full_store_is_507() -> None:
+    import asyncio
+
+    from aiohttp import web
+    from aiohttp.test_utils import make_mocked_request
+
+    from flexems_optimizer.api.errors import error_middleware
+
+    async def full(request: web.Request) -> web.Response:
+        raise sqlite3.OperationalError("database or disk is full")
+
+    response = asyncio.run(error_middleware(make_mocked_request("POST", "/x"), full))
+    assert response.status == 507
