@@ -61,6 +61,7 @@ def optimal_cost(problem: SiteProblem) -> float:
         if not isinstance(pump, HeatPump):
             continue
         flows = heat_into.setdefault(pump.heats, [[] for _ in range(n)])
+        running: list[int] = []
         for t in range(n):
             cap = float(pump.power_capacity_kw[t])
             p = m.var(0, cap)
@@ -68,8 +69,11 @@ def optimal_cost(problem: SiteProblem) -> float:
                 on = m.var(0, 1, integer=True)
                 m.row({p: 1, on: -cap}, upper=0)
                 m.row({p: 1, on: -min(pump.min_power_kw, cap)}, lower=0)
+                running.append(on)
             flows[t].append((p, float(pump.cop[t])))
             device_power[t].append((p, 1.0))
+        if running and pump.has_run_rules:
+            _plain_run_rules(m, pump, running)
     for process in problem.devices:
         if not isinstance(process, Process):
             continue
@@ -197,3 +201,40 @@ def optimal_cost(problem: SiteProblem) -> float:
     )
     assert result.status == 0, result.message
     return float(result.fun)
+
+
+def _plain_run_rules(m: _Model, pump: HeatPump, on: list[int]) -> None:
+    """The run-time rules written the plain way (pairwise, not the convex-hull inequalities of
+    the optimizer): a start at t keeps it on for the next UT−1 steps, a stop keeps it off for
+    the next DT−1; starts counted as s_t ≥ u_t − u_{t−1}; u_{−1} given (off when unknown)."""
+    n = len(on)
+    before = float(bool(pump.initial_on))
+    for t in range(min(pump.initial_hold_steps, n)):
+        m.row({on[t]: 1}, before, before)
+
+    def change(t: int, sign: float) -> tuple[dict[int, float], float]:
+        """sign·(u_t − u_{t−1}) as row terms and a constant."""
+        terms = {on[t]: sign}
+        if t:
+            terms[on[t - 1]] = terms.get(on[t - 1], 0.0) - sign
+            return terms, 0.0
+        return terms, -sign * before
+
+    for t in range(n):
+        for later in range(t + 1, min(n, t + pump.min_run_steps)):
+            terms, constant = change(t, 1.0)  # u_later ≥ u_t − u_{t−1}
+            terms[on[later]] = terms.get(on[later], 0.0) - 1.0
+            m.row(terms, upper=-constant)
+        for later in range(t + 1, min(n, t + pump.min_off_steps)):
+            terms, constant = change(t, -1.0)  # 1 − u_later ≥ u_{t−1} − u_t
+            terms[on[later]] = terms.get(on[later], 0.0) + 1.0
+            m.row(terms, upper=1.0 - constant)
+    if pump.max_starts is not None:
+        starts = []
+        for t in range(n):
+            s = m.var(0, 1)
+            terms, constant = change(t, 1.0)  # s_t ≥ u_t − u_{t−1}
+            terms[s] = -1.0
+            m.row(terms, upper=-constant)
+            starts.append(s)
+        m.row(dict.fromkeys(starts, 1.0), upper=float(pump.max_starts))

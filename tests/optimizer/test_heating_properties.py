@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -75,6 +76,17 @@ def heated_sites(draw: st.DrawFn) -> dict[str, Any]:
         }  # fmt: skip
         if draw(st.booleans()):
             pump["min-power"] = round(pump["power-capacity"] * draw(st.floats(0.2, 0.8)), 3)
+            if draw(st.booleans()):  # run-time rules, checked against the oracle's plain form
+                for key in ("min-run-time", "min-off-time"):
+                    if draw(st.booleans()):
+                        pump[key] = f"PT{draw(st.integers(1, 4)) * res_minutes}M"
+                if draw(st.booleans()):
+                    pump["max-starts"] = draw(st.integers(0, 3))
+                state = draw(st.sampled_from([None, "running-since", "off-since"]))
+                if state:
+                    ago = draw(st.integers(0, 3)) * res_minutes
+                    since = datetime.fromisoformat(START) - timedelta(minutes=ago)
+                    pump[state] = since.isoformat()
         devices.append(pump)
     for i in range(draw(st.integers(0, 2))):
         policy = draw(st.sampled_from(["INFLEXIBLE", "SHIFTABLE", "BREAKABLE"]))
@@ -131,6 +143,8 @@ def test_heated_sites_are_physical_and_optimal(body: dict[str, Any]) -> None:
             heat = np.array(plan["devices"][device.name]["heat_kw"])
             assert heat == pytest.approx(device.cop * power, abs=1e-5)
             heat_in += heat
+            if device.has_run_rules:
+                assert_run_rules(device, (power > 1e-6).tolist())
 
     # The sink's state follows from the heat it received (stock or RC temperature model).
     (sink,) = (d for d in parsed.devices if isinstance(d, Storage) and d.is_heat_sink)
@@ -158,6 +172,23 @@ def test_heated_sites_are_physical_and_optimal(body: dict[str, Any]) -> None:
     for part in ("energy", "peak", "breach"):
         assert plan["costs"][f"{part}_eur"] == pytest.approx(again[part], rel=1e-4, abs=1e-3)
     assert plan["costs"]["total_eur"] == pytest.approx(optimal_cost(parsed), rel=2e-6, abs=2e-6)
+
+
+def assert_run_rules(pump: HeatPump, on: list[bool]) -> None:
+    """Every run-time rule holds in the reported plan (runs and pauses cut by the horizon's
+    end may be shorter)."""
+    n = len(on)
+    before = bool(pump.initial_on)
+    assert all(state == before for state in on[: pump.initial_hold_steps])
+    previous = [before, *on[:-1]]
+    starts = [t for t in range(n) if on[t] and not previous[t]]
+    stops = [t for t in range(n) if previous[t] and not on[t]]
+    for t in starts:
+        assert all(on[t : t + pump.min_run_steps]), (t, on)
+    for t in stops:
+        assert not any(on[t : t + pump.min_off_steps]), (t, on)
+    if pump.max_starts is not None:
+        assert len(starts) <= pump.max_starts
 
 
 def test_min_power_under_a_peak_price() -> None:

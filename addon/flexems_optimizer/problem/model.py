@@ -90,10 +90,28 @@ class HeatPump:
     cop: FloatArray
     prefer_running_sooner: bool
     own_price: FloatArray | None = None
+    # Run-time rules of an on/off heat pump, in plan steps: a run lasts at least min_run_steps,
+    # a pause at least min_off_steps; at most max_starts starts in the horizon. Its state before
+    # the horizon (None: unknown) holds for the first initial_hold_steps steps (what is left of
+    # a minimum run or pause already begun).
+    min_run_steps: int = 1
+    min_off_steps: int = 1
+    max_starts: int | None = None
+    initial_on: bool | None = None
+    initial_hold_steps: int = 0
 
     @property
     def needs_binaries(self) -> bool:
         return self.min_power_kw is not None and self.min_power_kw > 0
+
+    @property
+    def has_run_rules(self) -> bool:
+        return (
+            self.min_run_steps > 1
+            or self.min_off_steps > 1
+            or self.max_starts is not None
+            or self.initial_on is not None
+        )
 
 
 class ProcessPolicy(StrEnum):

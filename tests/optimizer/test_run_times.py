@@ -1,0 +1,105 @@
+"""Run-time rules of on/off heat pumps: minimum run and pause, a cap on starts, and the state
+before the horizon (known answers, worked from first principles)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from flexems_optimizer import ProblemError, schedule
+
+from .problems import problem
+from .test_heating_and_processes import building
+
+# A day of quarter hours with prices that change every hour: short runs would pay.
+PRICES = np.round(0.25 + 0.15 * np.sin(np.arange(24) * 1.3), 3).tolist()
+
+
+def quarter_hours(devices: list[dict[str, Any]], steps: int = 96) -> dict[str, Any]:
+    body = problem(steps // 4, prices=PRICES[: steps // 4], devices=devices)
+    body["resolution"] = "PT15M"
+    return body
+
+
+def pump(**rules: Any) -> dict[str, Any]:
+    return {"name": "hp", "type": "heat-pump", "heats": "house", "power-capacity": "3 kW",
+            "cop": 3, "on-off": True, **rules}  # fmt: skip
+
+
+def runs(power: list[float]) -> list[tuple[bool, int]]:
+    """(on, length) of each stretch of equal state, in order."""
+    stretches: list[tuple[bool, int]] = []
+    for on in (p > 1e-6 for p in power):
+        if stretches and stretches[-1][0] == on:
+            stretches[-1] = (on, stretches[-1][1] + 1)
+        else:
+            stretches.append((on, 1))
+    return stretches
+
+
+def test_minimum_run_and_pause_give_whole_blocks() -> None:
+    free = schedule(quarter_hours([building(), pump()]))["devices"]["hp"]["power_kw"]
+    assert min(length for on, length in runs(free) if on) < 8  # without rules: short blips
+    plan = schedule(quarter_hours([building(), pump(**{"min-run-time": "PT2H",
+                                                      "min-off-time": "PT1H"})]))  # fmt: skip
+    stretches = runs(plan["devices"]["hp"]["power_kw"])
+    inner = stretches[1:-1]  # the first and last may be cut by the horizon
+    assert all(length >= 8 for on, length in inner if on), stretches
+    assert all(length >= 4 for on, length in inner if not on), stretches
+
+
+def test_a_heat_pump_already_running_keeps_its_minimum_run() -> None:
+    # Started 40 minutes before the plan with a 2-hour minimum run: 80 minutes left, so the
+    # first 6 quarter hours (rounded up) are on, even though the house is warm.
+    warm = building(**{"temperature-at-start": 21.5})
+    plan = schedule(quarter_hours([warm, pump(**{
+        "min-run-time": "PT2H", "running-since": "2026-05-31T23:20:00+00:00"})]))  # fmt: skip
+    power = plan["devices"]["hp"]["power_kw"]
+    assert power[:6] == pytest.approx([3] * 6)
+
+
+def test_max_starts_caps_the_starts() -> None:
+    free = schedule(quarter_hours([building(), pump()]))["devices"]["hp"]["power_kw"]
+    assert sum(1 for on, _ in runs(free) if on) > 2
+    plan = schedule(quarter_hours([building(), pump(**{"max-starts": 2})]))
+    starts = sum(1 for on, _ in runs(plan["devices"]["hp"]["power_kw"]) if on)
+    assert starts <= 2  # a run at the first step counts too: before the plan it was off
+
+
+@pytest.mark.parametrize(
+    ("rules", "code", "path"),
+    [
+        ({"min-run-time": "-PT1H"}, "invalid_duration", "min-run-time"),
+        ({"max-starts": -1}, "invalid_value", "max-starts"),
+        ({"running-since": "2026-06-01T05:00:00+00:00"}, "invalid_value", "running-since"),
+        ({"running-since": "2026-06-01T00:00:00+00:00", "off-since": "2026-06-01T00:00:00+00:00"},
+         "conflicting_fields", "off-since"),
+    ],
+)  # fmt: skip
+def test_run_rules_bad_input(rules: dict[str, Any], code: str, path: str) -> None:
+    with pytest.raises(ProblemError) as raised:
+        schedule(quarter_hours([building(), pump(**rules)]))
+    assert (raised.value.code, raised.value.path) == (code, f"flex-model[1].{path}")
+
+
+def test_run_rules_need_on_off_operation() -> None:
+    modulating = {k: v for k, v in pump(**{"min-run-time": "PT1H"}).items() if k != "on-off"}
+    with pytest.raises(ProblemError) as raised:
+        schedule(quarter_hours([building(), modulating]))
+    assert raised.value.code == "missing_field"
+
+
+def test_a_minimum_run_longer_than_the_horizon_is_fine() -> None:
+    plan = schedule(quarter_hours([building(), pump(**{"min-run-time": "P2D"})], steps=16))
+    assert plan["status"] in {"optimal", "relaxed"}
+
+
+def test_no_starts_allowed_and_a_target_that_needs_one_is_explained() -> None:
+    cold = building(**{"temperature-at-start": 19, "comfort-min": 21, "comfort-max": 23})
+    plan = schedule(quarter_hours([cold, pump(**{"max-starts": 0, "off-since":
+                                                 "2026-05-31T00:00:00+00:00"})]))  # fmt: skip
+    assert plan["devices"]["hp"]["power_kw"] == pytest.approx([0] * 96)
+    assert plan["status"] == "relaxed"  # the comfort band is missed, and said so
+    assert any(b["device"] == "house" for b in plan["breaches"])
