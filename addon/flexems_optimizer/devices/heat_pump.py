@@ -106,3 +106,30 @@ def _run_rules(builder: ModelBuilder, heat_pump: HeatPump, running: IntArray) ->
         cap = builder.rows(1, upper=float(heat_pump.max_starts))
         builder.coefficients(cap, starts, 1.0)
     return starts
+
+
+def respect_run_rules(on: FloatArray, heat_pump: HeatPump) -> FloatArray:
+    """A 0/1 schedule made to keep the run-time rules, for a warm start: the state before the
+    plan holds its steps, and left to right every start runs its minimum and every stop pauses
+    its minimum (a later switch that comes too soon is overridden); starts beyond max-starts
+    are dropped (their runs merged into the pause)."""
+    schedule = np.round(on).astype(np.float64)
+    n = schedule.size
+    before = float(bool(heat_pump.initial_on))
+    schedule[: min(heat_pump.initial_hold_steps, n)] = before
+    previous, starts, t = before, 0, 0
+    while t < n:
+        state = schedule[t]
+        if state != previous:
+            if state and heat_pump.max_starts is not None and starts >= heat_pump.max_starts:
+                schedule[t] = 0.0
+                t += 1
+                continue
+            length = heat_pump.min_run_steps if state else heat_pump.min_off_steps
+            schedule[t : t + length] = state
+            starts += int(state)
+            previous = state
+            t += length
+            continue
+        t += 1
+    return schedule

@@ -8,7 +8,7 @@ from enum import Enum
 
 import numpy as np
 
-from ..devices.heat_pump import HeatPumpBlock, build_heat_pump
+from ..devices.heat_pump import HeatPumpBlock, build_heat_pump, respect_run_rules
 from ..devices.process import ProcessBlock, build_process
 from ..devices.storage import StorageBlock, Strictness, build_storage
 from ..problem.model import Device, HeatPump, Objective, Process, SiteProblem, Storage
@@ -71,7 +71,10 @@ class CompiledProblem:
             if pump.running.size:
                 # On-time at minimum power that delivers the relaxed heat, carried over steps.
                 minimum = max(pump.heat_pump.min_power_kw or 0.0, 1e-9)
-                y[pump.running] = round_with_carry(np.clip(x[pump.power] / minimum, 0.0, 1.0))
+                on = round_with_carry(np.clip(x[pump.power] / minimum, 0.0, 1.0))
+                if pump.heat_pump.has_run_rules:
+                    on = respect_run_rules(on, pump.heat_pump)
+                y[pump.running] = on
         for process in self.processes:
             weights = x[process.choices]
             chosen = np.zeros(weights.size)
