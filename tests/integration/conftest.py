@@ -138,3 +138,31 @@ async def nord_pool(
     yield cloud, entry
     await hass.config_entries.async_unload(entry.entry_id)
     await cloud.stop()
+
+
+SETPOINT = "input_number.battery_setpoint"
+
+
+async def setpoint_number(hass: HomeAssistant) -> None:
+    """A battery's power setpoint in W (a real input_number at 0 W) for applying plans."""
+    from homeassistant.setup import async_setup_component
+
+    assert await async_setup_component(
+        hass, "input_number",
+        {"input_number": {"battery_setpoint": {"min": -5000, "max": 5000, "step": 100,
+                                               "unit_of_measurement": "W", "initial": 0}}},
+    )  # fmt: skip
+
+
+@pytest.fixture
+def reloads(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The entries Home Assistant reloads from now on, in order."""
+    done: list[str] = []
+    original = hass.config_entries.async_reload
+
+    async def counting(entry_id: str) -> bool:
+        done.append(entry_id)
+        return await original(entry_id)
+
+    monkeypatch.setattr(hass.config_entries, "async_reload", counting)
+    return done

@@ -7,25 +7,19 @@ from datetime import datetime, timedelta
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import async_fire_time_changed
 
 from custom_components.flexems.const import CONF_CONTROL_ENTITY, DOMAIN
 from custom_components.flexems.controls import setpoint
 
 from ..api.server import Server
-from .conftest import entry_for, set_inputs
+from .conftest import SETPOINT, entry_for, set_inputs, setpoint_number
 
-SETPOINT = "input_number.battery_setpoint"
 SWITCH = "switch.battery_apply_plan"
 
 
 async def with_control(hass: HomeAssistant, addon: Server):  # type: ignore[no-untyped-def]
-    assert await async_setup_component(
-        hass, "input_number",
-        {"input_number": {"battery_setpoint": {"min": -5000, "max": 5000, "step": 100,
-                                               "unit_of_measurement": "W", "initial": 0}}},
-    )  # fmt: skip
+    await setpoint_number(hass)
     set_inputs(hass)
     entry = entry_for(addon)
     subentry = next(iter(entry.subentries.values()))

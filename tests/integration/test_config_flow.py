@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
@@ -141,7 +140,7 @@ async def test_an_entry_from_before_instance_ids_adopts_the_add_ons(
 
 
 async def test_reauth_takes_a_new_token(
-    hass: HomeAssistant, addon: Server, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant, addon: Server, reloads: list[str]
 ) -> None:
     set_inputs(hass)
     entry = entry_for(addon)
@@ -153,14 +152,6 @@ async def test_reauth_takes_a_new_token(
     assert [flow["context"]["source"] for flow in flows] == ["reauth"]
     result = await hass.config_entries.flow.async_configure(flows[0]["flow_id"], {CONF_TOKEN: "x"})
     assert result["errors"] == {CONF_TOKEN: "invalid_auth"}
-    reloads = []
-    original = hass.config_entries.async_reload
-
-    async def counting(entry_id: str) -> bool:
-        reloads.append(entry_id)
-        return await original(entry_id)
-
-    monkeypatch.setattr(hass.config_entries, "async_reload", counting)
     result = await hass.config_entries.flow.async_configure(
         flows[0]["flow_id"], {CONF_TOKEN: TOKEN}
     )

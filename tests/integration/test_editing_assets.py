@@ -4,13 +4,11 @@ added again starts with applying off."""
 
 from __future__ import annotations
 
-import pytest
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flexems.const import (
@@ -27,19 +25,14 @@ from custom_components.flexems.const import (
 )
 
 from ..api.server import Server
-from .conftest import SOC_ENTITY, add_asset, entry_for, set_inputs
+from .conftest import SETPOINT, SOC_ENTITY, add_asset, entry_for, set_inputs, setpoint_number
 from .test_heat_pump import INDOOR, OUTDOOR, PUMP
 
-SETPOINT = "input_number.battery_setpoint"
 SWITCH = "switch.battery_apply_plan"
 
 
 async def applied_battery(hass: HomeAssistant, addon: Server) -> MockConfigEntry:
-    assert await async_setup_component(
-        hass, "input_number",
-        {"input_number": {"battery_setpoint": {"min": -5000, "max": 5000, "step": 100,
-                                               "unit_of_measurement": "W"}}},
-    )  # fmt: skip
+    await setpoint_number(hass)
     set_inputs(hass)
     entry = entry_for(addon)
     entry.add_to_hass(hass)
@@ -55,21 +48,13 @@ async def applied_battery(hass: HomeAssistant, addon: Server) -> MockConfigEntry
 
 
 async def test_a_battery_is_changed_in_place(
-    hass: HomeAssistant, addon: Server, monkeypatch: pytest.MonkeyPatch
+    hass: HomeAssistant, addon: Server, reloads: list[str]
 ) -> None:
     entry = await applied_battery(hass, addon)
     subentry = next(iter(entry.subentries.values()))
     entities = er.async_get(hass)
     before = entities.async_get(SWITCH)
     device_id = before.device_id
-    reloads = []
-    original = hass.config_entries.async_reload
-
-    async def counting(entry_id: str) -> bool:
-        reloads.append(entry_id)
-        return await original(entry_id)
-
-    monkeypatch.setattr(hass.config_entries, "async_reload", counting)
     result = await entry.start_subentry_reconfigure_flow(hass, subentry.subentry_id)
     assert result["step_id"] == "reconfigure"
     # The form shows the asset's settings, not the defaults for a new one.

@@ -32,10 +32,9 @@ from custom_components.flexems.const import (
 )
 
 from ..api.server import TOKEN, Server
-from .conftest import add_asset, entry_for, set_inputs
+from .conftest import SETPOINT, add_asset, entry_for, set_inputs, setpoint_number
 from .test_heat_pump import INDOOR, OUTDOOR, PUMP
 
-SETPOINT = "input_number.battery_setpoint"
 SWITCH = "switch.battery_apply_plan"
 THERMOSTAT = "climate.living_room"
 
@@ -44,11 +43,7 @@ async def battery_with_setpoint(
     hass: HomeAssistant, addon: Server, **control: str
 ) -> MockConfigEntry:
     """The seeded battery, its plan applied to a real input_number in W (0 W before)."""
-    assert await async_setup_component(
-        hass, "input_number",
-        {"input_number": {"battery_setpoint": {"min": -5000, "max": 5000, "step": 100,
-                                               "unit_of_measurement": "W", "initial": 0}}},
-    )  # fmt: skip
+    await setpoint_number(hass)
     set_inputs(hass)
     entry = entry_for(addon)
     entry.add_to_hass(hass)

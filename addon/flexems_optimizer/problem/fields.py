@@ -238,3 +238,23 @@ def require_ordered(
             f"{lower_key} is above {upper_key} at {grid.iso_at_boundary(int(clash[0]) + 1)}",
             join_path(path, lower_key),
         )
+
+
+def on_off_minimum(
+    entry: Mapping[str, Any], path: str, reader: Reader, capacity_kw: float
+) -> float | None:
+    """A device's `min-power` (0 or at least this when running) or `on-off: true` (0 or
+    `capacity_kw`); None when it modulates from zero."""
+    minimum = reader.optional_quantity(entry, "min-power", Dimension.POWER, path)
+    if boolean(entry, "on-off", False, path):
+        if minimum is not None:
+            raise ProblemError(
+                "conflicting_fields", "give on-off or min-power, not both",
+                join_path(path, "on-off"),
+            )  # fmt: skip
+        return capacity_kw
+    if minimum is not None and minimum < 0:
+        raise ProblemError(
+            "negative_value", "min-power must not be negative", join_path(path, "min-power")
+        )
+    return minimum

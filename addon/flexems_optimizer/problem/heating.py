@@ -224,18 +224,7 @@ def parse_heat_pump(entry: Mapping[str, Any], name: str, path: str, reader: Read
             "missing_field", "a heat pump needs a 'power-capacity' (electrical, kW)",
             join_path(path, "power-capacity"),
         )  # fmt: skip
-    minimum = reader.optional_quantity(entry, "min-power", Dimension.POWER, path)
-    on_off = fields.boolean(entry, "on-off", False, path)
-    if on_off and minimum is not None:
-        raise ProblemError(
-            "conflicting_fields", "give on-off or min-power, not both", join_path(path, "on-off")
-        )
-    if on_off:
-        minimum = float(capacity.max())
-    if minimum is not None and minimum < 0:
-        raise ProblemError(
-            "negative_value", "min-power must not be negative", join_path(path, "min-power")
-        )
+    minimum = fields.on_off_minimum(entry, path, reader, float(capacity.max()))
     rules = _run_rules(entry, path, reader, minimum)
     return HeatPump(
         name=name, path=path, heats=heats, power_capacity_kw=capacity,

@@ -392,21 +392,9 @@ def _min_charging(
     entry: Mapping[str, Any], path: str, reader: Reader, capacity_kw: FloatArray
 ) -> FloatArray | None:
     """`min-power`: charging is 0 or at least this; `on-off`: 0 or the whole capacity."""
-    minimum = reader.optional_quantity(entry, "min-power", Dimension.POWER, path)
-    on_off = fields.boolean(entry, "on-off", False, path)
-    if on_off and minimum is not None:
-        raise ProblemError(
-            "conflicting_fields", "give on-off or min-power, not both", join_path(path, "on-off")
-        )
-    if on_off:
-        return capacity_kw.copy()
-    if minimum is None:
-        return None
-    if minimum < 0:
-        raise ProblemError(
-            "negative_value", "min-power must not be negative", join_path(path, "min-power")
-        )
-    return np.minimum(minimum, capacity_kw) if minimum > 0 else None
+    # on-off is "at least the capacity", whatever the capacity is at each step.
+    minimum = fields.on_off_minimum(entry, path, reader, math.inf)
+    return np.minimum(minimum, capacity_kw) if minimum else None
 
 
 def _efficiencies(entry: Mapping[str, Any], path: str, reader: Reader) -> tuple[float, float]:
