@@ -50,7 +50,7 @@ def keeps_within_physical_bounds_when_idle(storage: Storage, a: float, b: float,
 
 
 def optimal_cost(problem: SiteProblem) -> float:
-    """The minimal total cost (energy + peak + breach) in EUR."""
+    """The minimal total cost (energy + peak + breach + starts) in EUR; inf when infeasible."""
     grid, ctx = problem.grid, problem.flex_context
     n, dt = grid.n_steps, grid.step_hours
     m = _Model()
@@ -199,6 +199,8 @@ def optimal_cost(problem: SiteProblem) -> float:
         bounds=Bounds(m.lower, m.upper),
         options={"mip_rel_gap": 1e-9, "presolve": True},
     )
+    if result.status == 2:  # infeasible: a hard rule (e.g. a run already begun) cannot be kept
+        return math.inf
     assert result.status == 0, result.message
     return float(result.fun)
 
@@ -229,12 +231,13 @@ def _plain_run_rules(m: _Model, pump: HeatPump, on: list[int]) -> None:
             terms, constant = change(t, -1.0)  # 1 − u_later ≥ u_{t−1} − u_t
             terms[on[later]] = terms.get(on[later], 0.0) + 1.0
             m.row(terms, upper=1.0 - constant)
-    if pump.max_starts is not None:
+    if pump.max_starts is not None or pump.start_cost:
         starts = []
         for t in range(n):
-            s = m.var(0, 1)
+            s = m.var(0, 1, cost=pump.start_cost)
             terms, constant = change(t, 1.0)  # s_t ≥ u_t − u_{t−1}
             terms[s] = -1.0
             m.row(terms, upper=-constant)
             starts.append(s)
-        m.row(dict.fromkeys(starts, 1.0), upper=float(pump.max_starts))
+        if pump.max_starts is not None:
+            m.row(dict.fromkeys(starts, 1.0), upper=float(pump.max_starts))

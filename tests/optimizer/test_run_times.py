@@ -103,3 +103,15 @@ def test_no_starts_allowed_and_a_target_that_needs_one_is_explained() -> None:
     assert plan["devices"]["hp"]["power_kw"] == pytest.approx([0] * 96)
     assert plan["status"] == "relaxed"  # the comfort band is missed, and said so
     assert any(b["device"] == "house" for b in plan["breaches"])
+
+
+def test_a_start_cost_merges_short_runs_when_it_pays() -> None:
+    free = schedule(quarter_hours([building(), pump()]))
+    free_runs = sum(1 for on, _ in runs(free["devices"]["hp"]["power_kw"]) if on)
+    plan = schedule(quarter_hours([building(), pump(**{"start-cost": 0.5})]))
+    stretches = runs(plan["devices"]["hp"]["power_kw"])
+    starts = sum(1 for on, _ in stretches if on)
+    assert starts < free_runs  # fewer, longer runs
+    assert plan["costs"]["start_eur"] == pytest.approx(0.5 * starts)
+    total = sum(plan["costs"][k] for k in ("energy_eur", "peak_eur", "breach_eur", "start_eur"))
+    assert plan["costs"]["total_eur"] == pytest.approx(total)

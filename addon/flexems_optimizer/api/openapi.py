@@ -118,6 +118,10 @@ _SCHEMAS: dict[str, Any] = {
                     "energy_eur": {"type": "number"},
                     "peak_eur": {"type": "number"},
                     "breach_eur": {"type": "number"},
+                    "start_eur": {
+                        "type": "number",
+                        "description": "heat pumps' starts at their start-cost (wear)",
+                    },
                     "total_eur": {"type": "number"},
                     "baseline_energy_eur": {"type": ["number", "null"]},
                     "savings_eur": {"type": ["number", "null"]},

@@ -72,7 +72,7 @@ def build_heat_pump(
 def _run_rules(builder: ModelBuilder, heat_pump: HeatPump, running: IntArray) -> IntArray:
     """Start/stop indicators and the minimum run and pause, starts cap and initial state."""
     n = running.size
-    starts = builder.columns(n, upper=1.0)
+    starts = builder.columns(n, upper=1.0, cost=heat_pump.start_cost)
     stops = builder.columns(n, upper=1.0)
     # u_t − u_{t−1} − v_t + w_t = 0, with u_{−1} on the right-hand side (off when unknown).
     rhs = np.zeros(n)

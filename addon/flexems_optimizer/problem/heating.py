@@ -45,7 +45,7 @@ _TEMPERATURE_KEYS = _COMMON | {
 }  # fmt: skip
 _HEAT_PUMP_KEYS = {
     "name", "type", "heats", "power-capacity", "min-power", "on-off", "cop", "cop-model",
-    "min-run-time", "min-off-time", "max-starts", "running-since", "off-since",
+    "min-run-time", "min-off-time", "max-starts", "start-cost", "running-since", "off-since",
     "prefer-running-sooner", "consumption-price",
 }  # fmt: skip
 _COP_MODEL_KEYS = {"outdoor-temperature", "supply-temperature", "carnot-fraction", "max-cop"}
@@ -234,7 +234,14 @@ def parse_heat_pump(entry: Mapping[str, Any], name: str, path: str, reader: Read
     )  # fmt: skip
 
 
-_RUN_KEYS = ("min-run-time", "min-off-time", "max-starts", "running-since", "off-since")
+_RUN_KEYS = (
+    "min-run-time",
+    "min-off-time",
+    "max-starts",
+    "start-cost",
+    "running-since",
+    "off-since",
+)
 
 
 def _run_rules(
@@ -271,6 +278,14 @@ def _run_rules(
                 join_path(path, "max-starts"),
             )  # fmt: skip
         rules["max_starts"] = starts
+    if "start-cost" in entry:
+        cost = entry["start-cost"]
+        if isinstance(cost, bool) or not isinstance(cost, int | float) or not 0 <= cost <= 1e4:
+            raise ProblemError(
+                "invalid_value", "start-cost is an amount per start (0 to 10000, the problem's "
+                "currency)", join_path(path, "start-cost"),
+            )  # fmt: skip
+        rules["start_cost"] = float(cost)
     if "running-since" in entry and "off-since" in entry:
         raise ProblemError(
             "conflicting_fields", "give running-since or off-since, not both",

@@ -99,6 +99,7 @@ class HeatPump:
     max_starts: int | None = None
     initial_on: bool | None = None
     initial_hold_steps: int = 0
+    start_cost: float = 0.0  # per start, in the problem's currency (wear, not energy)
 
     @property
     def needs_binaries(self) -> bool:
@@ -111,6 +112,7 @@ class HeatPump:
             or self.min_off_steps > 1
             or self.max_starts is not None
             or self.initial_on is not None
+            or self.start_cost > 0
         )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..devices.storage import SocLimits
-from ..problem.model import FlexContext, SiteLimit, SiteProblem, Storage
+from ..problem.model import FlexContext, HeatPump, SiteLimit, SiteProblem, Storage
 from ..problem.timegrid import FloatArray
 from .results import DeviceResult, SiteResult
 
@@ -162,6 +162,20 @@ def device_capacity_breaches(problem: SiteProblem, result: SiteResult) -> list[B
     return found
 
 
+def start_cost(problem: SiteProblem, result: SiteResult) -> float:
+    """What the heat pumps' starts cost (`start-cost`): a start is a step that runs after one
+    that did not (the first step after the state before the plan)."""
+    powers = {device.name: device.power_kw for device in result.devices}
+    total = 0.0
+    for pump in problem.devices:
+        if not isinstance(pump, HeatPump) or not pump.start_cost:
+            continue
+        on = powers[pump.name] > 1e-6
+        before = np.concatenate(([bool(pump.initial_on)], on[:-1]))
+        total += pump.start_cost * int(np.count_nonzero(on & ~before))
+    return total
+
+
 def costs(
     problem: SiteProblem,
     limits: dict[str, SocLimits],
@@ -171,11 +185,13 @@ def costs(
     energy = energy_cost(problem, result.net_kw, result.devices)
     peak = peak_cost(problem.flex_context, result)
     breach = breach_cost(problem, limits, result)
+    starts = start_cost(problem, result)
     report: dict[str, Any] = {
         "energy_eur": round(energy, 9),
         "peak_eur": round(peak, 9),
         "breach_eur": round(breach, 9),
-        "total_eur": round(energy + peak + breach, 9),
+        "start_eur": round(starts, 9),
+        "total_eur": round(energy + peak + breach + starts, 9),
         "baseline_energy_eur": None
         if baseline_energy_eur is None
         else round(baseline_energy_eur, 9),
