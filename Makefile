@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/optimizer.py
 	$(BIN)/python bench/service.py
 	$(BIN)/python bench/replan_latency.py
+	$(BIN)/python bench/hard_homes.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
