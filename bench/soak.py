@@ -24,7 +24,9 @@ from service import HEADERS, TOKEN, memory_mb
 from flexems_optimizer.samples import home_battery
 
 
-async def load(url: str, seconds: float, clients: int, window_s: float, database: Path) -> None:
+async def load(
+    url: str, pid: int, seconds: float, clients: int, window_s: float, database: Path
+) -> None:
     import aiohttp
 
     bodies = [json.dumps(home_battery(96, 15, seed=seed)).encode() for seed in range(20)]
@@ -62,17 +64,9 @@ async def load(url: str, seconds: float, clients: int, window_s: float, database
 
     connector = aiohttp.TCPConnector(limit=clients)
     async with aiohttp.ClientSession(connector=connector) as session:
-        pid = int(_pid_of(url))
         await asyncio.gather(sample(pid), *(client(session, i) for i in range(clients)))
     if latencies:
         print(f"median latency over the last window: {statistics.median(latencies) * 1e3:.1f} ms")
-
-
-def _pid_of(url: str) -> str:
-    return SERVER_PID[0]
-
-
-SERVER_PID: list[str] = []
 
 
 def main() -> None:
@@ -89,7 +83,6 @@ def main() -> None:
              "--data-dir", data_dir, "--workers", "2", "--log-level", "warning",
              "--token", TOKEN, "--max-jobs", str(args.max_jobs)],
         )  # fmt: skip
-        SERVER_PID.append(str(server.pid))
         url = f"http://127.0.0.1:{args.port}"
         try:
             for _ in range(200):
@@ -101,7 +94,7 @@ def main() -> None:
             print(f"soak: {args.seconds:.0f} s, {args.clients} clients, 96-step battery plans, "
                   f"2 workers, at most {args.max_jobs} jobs kept")  # fmt: skip
             asyncio.run(
-                load(url, args.seconds, args.clients, args.window,
+                load(url, server.pid, args.seconds, args.clients, args.window,
                      Path(data_dir) / "flexems.sqlite")
             )  # fmt: skip
         finally:
