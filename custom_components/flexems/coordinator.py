@@ -108,14 +108,11 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         if any(key in options for key in (CONF_PRICE_SOURCE, CONF_PRICE_ENTITY, CONF_FIXED_PRICE)):
             ir.async_delete_issue(self.hass, DOMAIN, ISSUE_PRICES)
             return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
+        self._raise_issue(
             ISSUE_PRICES,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_PRICES,
-            translation_placeholders={"price": f"{DEFAULT_FIXED_PRICE:.2f}"},
+            ISSUE_PRICES,
+            {"price": f"{DEFAULT_FIXED_PRICE:.2f}"},
+            ir.IssueSeverity.WARNING,
         )
 
     async def _check_addon_version(self) -> None:
@@ -130,19 +127,16 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         if addon.api == ADDON_API and _version(addon.version) >= MIN_ADDON_VERSION:
             ir.async_delete_issue(self.hass, DOMAIN, ISSUE_VERSION)
             return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
+        self._raise_issue(
             ISSUE_VERSION,
-            is_fixable=False,
-            severity=ir.IssueSeverity.ERROR,
-            translation_key=ISSUE_VERSION,
-            translation_placeholders={
+            ISSUE_VERSION,
+            {
                 "version": addon.version,
                 "api": addon.api,
                 "needed": ".".join(map(str, MIN_ADDON_VERSION)),
                 "needed_api": ADDON_API,
             },
+            ir.IssueSeverity.ERROR,
         )
 
     def _note_store_recovery(self, moved_to: str | None) -> None:
@@ -151,14 +145,8 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         if moved_to is None:
             ir.async_delete_issue(self.hass, DOMAIN, ISSUE_STORE)
             return
-        ir.async_create_issue(
-            self.hass,
-            DOMAIN,
-            ISSUE_STORE,
-            is_fixable=False,
-            severity=ir.IssueSeverity.WARNING,
-            translation_key=ISSUE_STORE,
-            translation_placeholders={"moved_to": moved_to},
+        self._raise_issue(
+            ISSUE_STORE, ISSUE_STORE, {"moved_to": moved_to}, ir.IssueSeverity.WARNING
         )
 
     def _adopt_instance_id(self, instance_id: str | None) -> None:
@@ -221,14 +209,11 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
                 self.hass, self.config_entry, dt_util.utcnow(), self.settings
             )
         except MissingInputError as error:
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
+            self._raise_issue(
                 f"missing_input_{error.entity_id}",
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=error.translation_key,
-                translation_placeholders=error.placeholders,
+                error.translation_key,
+                error.placeholders,
+                ir.IssueSeverity.ERROR,
             )
             raise UpdateFailed(
                 translation_domain=DOMAIN,
@@ -282,18 +267,33 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             CONF_STALE_ISSUE_MINUTES, DEFAULT_STALE_ISSUE_MINUTES
         )
         if now - self._unreachable_since >= timedelta(minutes=minutes):
-            ir.async_create_issue(
-                self.hass,
-                DOMAIN,
+            self._raise_issue(
                 ISSUE_UNREACHABLE,
-                is_fixable=False,
-                severity=ir.IssueSeverity.ERROR,
-                translation_key=ISSUE_UNREACHABLE,
-                translation_placeholders={
+                ISSUE_UNREACHABLE,
+                {
                     "url": self.client.url,
                     "since": self._unreachable_since.isoformat(timespec="minutes"),
                 },
+                ir.IssueSeverity.ERROR,
             )
+
+    def _raise_issue(
+        self,
+        issue_id: str,
+        translation_key: str,
+        placeholders: dict[str, str],
+        severity: ir.IssueSeverity,
+    ) -> None:
+        """A repair issue of this integration (not fixable here: its text says what to do)."""
+        ir.async_create_issue(
+            self.hass,
+            DOMAIN,
+            issue_id,
+            is_fixable=False,
+            severity=severity,
+            translation_key=translation_key,
+            translation_placeholders=placeholders,
+        )
 
     def _clear_input_issues(self) -> None:
         registry = ir.async_get(self.hass)
