@@ -89,6 +89,11 @@ def site_problems(draw: st.DrawFn) -> dict[str, Any]:
             device["discharging-efficiency"] = draw(rounded(st.floats(0.8, 1)))
         if draw(st.booleans()):
             device["storage-efficiency"] = draw(rounded(st.floats(0.9, 1)))
+        charger = draw(st.sampled_from(["modulating", "min-power", "on-off"]))
+        if charger == "min-power":  # an EV charger's minimum current
+            device["min-power"] = draw(rounded(st.floats(0.2, 3)))
+        elif charger == "on-off":  # a charger behind a switch
+            device["on-off"] = True
         if draw(st.booleans()):
             device["soc-usage"] = series(0, 2)
         if draw(st.booleans()):
@@ -193,6 +198,9 @@ def test_plans_are_physical_and_optimal(body: dict[str, Any]) -> None:
         # Every power bound respected (zero outside availability).
         assert np.all(power <= storage.consumption_capacity_kw + tol)
         assert np.all(-power <= storage.production_capacity_kw + tol)
+        if storage.min_charging_kw is not None:  # charging: none, or at least the minimum
+            charging = power > tol
+            assert np.all(power[charging] >= storage.min_charging_kw[charging] - tol)
         # The SoC recursion holds with charge/discharge taken from the net power.
         eps = storage.storage_efficiency_per_step
         a, b = (1.0, 1.0) if eps == 1 else (eps, (eps - 1) / math.log(eps))

@@ -6,7 +6,8 @@ Soft stock bounds (soc-minima, soc-maxima, soc-targets) cost their breach price 
 at each state, plus once more for the largest miss (FlexMeasures' pricing).
 with a = ε and b = (ε − 1)/ln ε for a storage efficiency ε per step (a = b = 1 when ε = 1).
 With a minimum charging power m_j (an EV charger's minimum current, or a switched charger's
-whole capacity) a binary v_j per step gives c_j ∈ {0} ∪ [m_j, C_j]: m_j·v_j ≤ c_j ≤ C_j·v_j.
+whole capacity) a binary v_j per step gives c_j ∈ {0} ∪ [m_j, C_j]: m_j·v_j ≤ c_j ≤ C_j·v_j,
+and no discharging while it charges: d_j ≤ D_j·(1 − v_j).
 """
 
 from __future__ import annotations
@@ -303,6 +304,13 @@ def build_storage(
         at_least = builder.rows(n, lower=0.0)
         builder.coefficients(at_least, charge, 1.0)
         builder.coefficients(at_least, charging, -storage.min_charging_kw)
+        # No discharging while charging: else a charger held at its minimum could net less than
+        # it by discharging at once (d ≤ D·(1 − v)).
+        discharging = np.flatnonzero(production_cap > 0)
+        if discharging.size:
+            apart = builder.rows(discharging.size, upper=production_cap[discharging])
+            builder.coefficients(apart, discharge[discharging], 1.0)
+            builder.coefficients(apart, charging[discharging], production_cap[discharging])
 
     return StorageBlock(
         storage=storage,
