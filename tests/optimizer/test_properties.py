@@ -89,11 +89,6 @@ def site_problems(draw: st.DrawFn) -> dict[str, Any]:
             device["discharging-efficiency"] = draw(rounded(st.floats(0.8, 1)))
         if draw(st.booleans()):
             device["storage-efficiency"] = draw(rounded(st.floats(0.9, 1)))
-        charger = draw(st.sampled_from(["modulating", "min-power", "on-off"]))
-        if charger == "min-power":  # an EV charger's minimum current
-            device["min-power"] = draw(rounded(st.floats(0.2, 3)))
-        elif charger == "on-off":  # a charger behind a switch
-            device["on-off"] = True
         if draw(st.booleans()):
             device["soc-usage"] = series(0, 2)
         if draw(st.booleans()):
