@@ -21,6 +21,7 @@ import numpy as np
 from ..problem.model import HeatPump
 from ..problem.timegrid import FloatArray, TimeGrid
 from ..solve.builder import IntArray, ModelBuilder, PowerTerms
+from ..solve.limits import on_off_power
 from .storage import StorageBlock
 
 
@@ -56,13 +57,8 @@ def build_heat_pump(
     running = np.empty(0, dtype=np.int64)
     if heat_pump.needs_binaries and not idle and not modulating:
         assert heat_pump.min_power_kw is not None
-        running = builder.columns(n, upper=1.0, integer=True)
-        at_most = builder.rows(n, upper=0.0)
-        builder.coefficients(at_most, power, 1.0)
-        builder.coefficients(at_most, running, -capacity)
-        at_least = builder.rows(n, lower=0.0)
-        builder.coefficients(at_least, power, 1.0)
-        builder.coefficients(at_least, running, -np.minimum(heat_pump.min_power_kw, capacity))
+        minimum = np.minimum(heat_pump.min_power_kw, capacity)
+        running = on_off_power(builder, power, capacity, minimum)
     starts = np.empty(0, dtype=np.int64)
     if running.size and heat_pump.has_run_rules:
         starts = _run_rules(builder, heat_pump, running)

@@ -21,7 +21,7 @@ import numpy as np
 from ..problem.model import DEFAULT_SOC_BREACH_PRICE_PER_KWH, FlexContext, Storage
 from ..problem.timegrid import FloatArray, TimeGrid
 from ..solve.builder import IntArray, ModelBuilder, PowerTerms
-from ..solve.limits import SoftLimit, soft_upper_limit
+from ..solve.limits import SoftLimit, on_off_power, soft_upper_limit
 
 
 class Strictness(Enum):
@@ -297,13 +297,7 @@ def build_storage(
 
     charging = np.empty(0, dtype=np.int64)
     if storage.min_charging_kw is not None and not idle and not modulating:
-        charging = builder.columns(n, upper=1.0, integer=True)
-        at_most = builder.rows(n, upper=0.0)
-        builder.coefficients(at_most, charge, 1.0)
-        builder.coefficients(at_most, charging, -consumption_cap)
-        at_least = builder.rows(n, lower=0.0)
-        builder.coefficients(at_least, charge, 1.0)
-        builder.coefficients(at_least, charging, -storage.min_charging_kw)
+        charging = on_off_power(builder, charge, consumption_cap, storage.min_charging_kw)
         # No discharging while charging: else a charger held at its minimum could net less than
         # it by discharging at once (d ≤ D·(1 − v)).
         discharging = np.flatnonzero(production_cap > 0)

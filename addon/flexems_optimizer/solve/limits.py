@@ -1,4 +1,5 @@
-"""Reusable pieces of a formulation: soft upper limits with breach prices, and priced peaks."""
+"""Reusable pieces of a formulation: soft upper limits with breach prices, priced peaks, and
+on/off power (zero or between a minimum and the capacity)."""
 
 from __future__ import annotations
 
@@ -63,3 +64,19 @@ def peak_excess(
     builder.coefficients(rows, cols, 1.0)
     builder.coefficients(rows, np.full(cols.size, column), -1.0)
     return PeakExcess(column=column, rows=rows)
+
+
+def on_off_power(
+    builder: ModelBuilder, power: IntArray, capacity: FloatArray, minimum: FloatArray
+) -> IntArray:
+    """A binary u per step with minimum·u ≤ power ≤ capacity·u: power is 0 or in
+    [minimum, capacity]. Returns the binaries."""
+    n = power.size
+    on = builder.columns(n, upper=1.0, integer=True)
+    at_most = builder.rows(n, upper=0.0)
+    builder.coefficients(at_most, power, 1.0)
+    builder.coefficients(at_most, on, -capacity)
+    at_least = builder.rows(n, lower=0.0)
+    builder.coefficients(at_least, power, 1.0)
+    builder.coefficients(at_least, on, -minimum)
+    return on
