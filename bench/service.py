@@ -64,6 +64,22 @@ def client_main(url: str, clients: int, requests: int) -> None:
     }))  # fmt: skip
 
 
+def start_server(port: int, data_dir: str, *options: str) -> tuple[subprocess.Popen[bytes], str]:
+    """The real service on a loopback port with the bench's token, once it answers."""
+    server = subprocess.Popen(
+        [sys.executable, "-m", "flexems_optimizer.cli", "serve", "--port", str(port),
+         "--data-dir", data_dir, "--log-level", "warning", "--token", TOKEN, *options],
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{url}/api/v1/health", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    return server, url
+
+
 def descendants(pid: int) -> list[int]:
     """The process's children, their children, ... (the solver workers)."""
     found = []
@@ -107,19 +123,8 @@ def main() -> None:
         client_main(args.client[0], int(args.client[1]), int(args.client[2]))
         return
     with tempfile.TemporaryDirectory() as data_dir:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "flexems_optimizer.cli", "serve", "--port", str(args.port),
-             "--data-dir", data_dir, "--workers", str(args.workers), "--log-level", "warning",
-             "--token", TOKEN],
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{args.port}"
+        server, url = start_server(args.port, data_dir, "--workers", str(args.workers))
         try:
-            for _ in range(200):
-                try:
-                    urllib.request.urlopen(f"{url}/api/v1/health", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
             idle = memory_mb(server.pid)
             done = subprocess.run(
                 [sys.executable, __file__, "--client", url, str(args.clients), str(args.requests)],

@@ -11,15 +11,13 @@ import argparse
 import asyncio
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from service import HEADERS, TOKEN, memory_mb
+from service import HEADERS, memory_mb, start_server
 
 from flexems_optimizer.samples import home_battery
 
@@ -78,19 +76,10 @@ def main() -> None:
     parser.add_argument("--port", type=int, default=18778)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "flexems_optimizer.cli", "serve", "--port", str(args.port),
-             "--data-dir", data_dir, "--workers", "2", "--log-level", "warning",
-             "--token", TOKEN, "--max-jobs", str(args.max_jobs)],
-        )  # fmt: skip
-        url = f"http://127.0.0.1:{args.port}"
+        server, url = start_server(
+            args.port, data_dir, "--workers", "2", "--max-jobs", str(args.max_jobs)
+        )
         try:
-            for _ in range(200):
-                try:
-                    urllib.request.urlopen(f"{url}/api/v1/health", timeout=1)
-                    break
-                except OSError:
-                    time.sleep(0.1)
             print(f"soak: {args.seconds:.0f} s, {args.clients} clients, 96-step battery plans, "
                   f"2 workers, at most {args.max_jobs} jobs kept")  # fmt: skip
             asyncio.run(
