@@ -154,6 +154,34 @@ async def setpoint_number(hass: HomeAssistant) -> None:
     )  # fmt: skip
 
 
+APPLY_SWITCH = "switch.battery_apply_plan"
+
+
+async def battery_with_setpoint(
+    hass: HomeAssistant, addon: Server, *, turn_on: bool = True, **control: str
+) -> MockConfigEntry:
+    """The seeded battery with a real input_number setpoint (W, 0 before) as its control,
+    set up, its "Apply plan" switch turned on unless told otherwise."""
+    from custom_components.flexems.const import CONF_CONTROL_ENTITY
+
+    await setpoint_number(hass)
+    set_inputs(hass)
+    entry = entry_for(addon)
+    entry.add_to_hass(hass)
+    subentry = next(iter(entry.subentries.values()))
+    hass.config_entries.async_update_subentry(
+        entry, subentry, data={**subentry.data, CONF_CONTROL_ENTITY: SETPOINT, **control}
+    )
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    if turn_on:
+        await hass.services.async_call(
+            "switch", "turn_on", {"entity_id": APPLY_SWITCH}, blocking=True
+        )
+        await hass.async_block_till_done()
+    return entry
+
+
 @pytest.fixture
 def reloads(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The entries Home Assistant reloads from now on, in order."""

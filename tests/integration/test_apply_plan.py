@@ -7,29 +7,19 @@ from datetime import datetime, timedelta
 import pytest
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
-from pytest_homeassistant_custom_component.common import async_fire_time_changed
+from pytest_homeassistant_custom_component.common import MockConfigEntry, async_fire_time_changed
 
-from custom_components.flexems.const import CONF_CONTROL_ENTITY, DOMAIN
+from custom_components.flexems.const import DOMAIN
 from custom_components.flexems.controls import setpoint
 
 from ..api.server import Server
-from .conftest import SETPOINT, entry_for, set_inputs, setpoint_number
+from .conftest import APPLY_SWITCH, SETPOINT, battery_with_setpoint
 
-SWITCH = "switch.battery_apply_plan"
+SWITCH = APPLY_SWITCH
 
 
-async def with_control(hass: HomeAssistant, addon: Server):  # type: ignore[no-untyped-def]
-    await setpoint_number(hass)
-    set_inputs(hass)
-    entry = entry_for(addon)
-    subentry = next(iter(entry.subentries.values()))
-    entry.add_to_hass(hass)
-    hass.config_entries.async_update_subentry(
-        entry, subentry, data={**subentry.data, CONF_CONTROL_ENTITY: SETPOINT}
-    )
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    return entry
+async def with_control(hass: HomeAssistant, addon: Server) -> MockConfigEntry:
+    return await battery_with_setpoint(hass, addon, turn_on=False)
 
 
 def planned_watts(hass: HomeAssistant) -> float:

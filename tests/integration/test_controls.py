@@ -32,7 +32,7 @@ from custom_components.flexems.controls import command
 
 from ..api.server import Server
 from .conftest import add_asset, entry_for, set_inputs
-from .test_heat_pump import INDOOR, OUTDOOR, PUMP
+from .test_heat_pump import PUMP, THERMOSTAT, living_room_thermostat
 
 TANK = "sensor.hot_water_temperature"
 BUFFER = {
@@ -114,16 +114,7 @@ async def test_a_thermostat_gets_the_planned_temperature(
     hass: HomeAssistant, addon: Server
 ) -> None:
     set_inputs(hass)
-    hass.states.async_set(INDOOR, "20.5", {"unit_of_measurement": "°C"})
-    hass.states.async_set(OUTDOOR, "2", {"unit_of_measurement": "°C"})
-    assert await async_setup_component(hass, "input_boolean", {"input_boolean": {"heater": {}}})
-    assert await async_setup_component(
-        hass, "climate",
-        {"climate": {"platform": "generic_thermostat", "name": "living room",
-                     "heater": "input_boolean.heater", "target_sensor": INDOOR,
-                     "target_temp": 20, "target_temp_step": 0.5}},
-    )  # fmt: skip
-    await hass.async_block_till_done()
+    await living_room_thermostat(hass, 20)
     entry = entry_for(addon)
     entry.add_to_hass(hass)
     add_asset(
@@ -131,14 +122,14 @@ async def test_a_thermostat_gets_the_planned_temperature(
         entry,
         SUBENTRY_HEAT_PUMP,
         "heat pump",
-        {**PUMP, CONF_CONTROL_ENTITY: "climate.living_room"},
+        {**PUMP, CONF_CONTROL_ENTITY: THERMOSTAT},
     )
     assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     await turn_on(hass, "switch.heat_pump_apply_plan")
     plan = entry.runtime_data.coordinator.data
     planned = plan["devices"]["heat pump building"]["temperature_c"][0]
-    target = hass.states.get("climate.living_room").attributes["temperature"]
+    target = hass.states.get(THERMOSTAT).attributes["temperature"]
     assert target == pytest.approx(round(planned * 2) / 2)  # on the thermostat's 0.5 K steps
 
 

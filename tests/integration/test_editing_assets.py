@@ -9,7 +9,6 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
 
 from custom_components.flexems.const import (
     CONF_CAPACITY_KWH,
@@ -25,32 +24,24 @@ from custom_components.flexems.const import (
 )
 
 from ..api.server import Server
-from .conftest import SETPOINT, SOC_ENTITY, add_asset, entry_for, set_inputs, setpoint_number
+from .conftest import (
+    APPLY_SWITCH,
+    SETPOINT,
+    SOC_ENTITY,
+    add_asset,
+    battery_with_setpoint,
+    entry_for,
+    set_inputs,
+)
 from .test_heat_pump import INDOOR, OUTDOOR, PUMP
 
-SWITCH = "switch.battery_apply_plan"
-
-
-async def applied_battery(hass: HomeAssistant, addon: Server) -> MockConfigEntry:
-    await setpoint_number(hass)
-    set_inputs(hass)
-    entry = entry_for(addon)
-    entry.add_to_hass(hass)
-    subentry = next(iter(entry.subentries.values()))
-    hass.config_entries.async_update_subentry(
-        entry, subentry, data={**subentry.data, CONF_CONTROL_ENTITY: SETPOINT}
-    )
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    await hass.services.async_call("switch", "turn_on", {"entity_id": SWITCH}, blocking=True)
-    await hass.async_block_till_done()
-    return entry
+SWITCH = APPLY_SWITCH
 
 
 async def test_a_battery_is_changed_in_place(
     hass: HomeAssistant, addon: Server, reloads: list[str]
 ) -> None:
-    entry = await applied_battery(hass, addon)
+    entry = await battery_with_setpoint(hass, addon)
     subentry = next(iter(entry.subentries.values()))
     entities = er.async_get(hass)
     before = entities.async_get(SWITCH)
@@ -90,7 +81,7 @@ async def test_a_battery_is_changed_in_place(
 async def test_a_deleted_and_added_again_asset_starts_with_applying_off(
     hass: HomeAssistant, addon: Server
 ) -> None:
-    entry = await applied_battery(hass, addon)
+    entry = await battery_with_setpoint(hass, addon)
     subentry = next(iter(entry.subentries.values()))
     assert hass.config_entries.async_remove_subentry(entry, subentry.subentry_id)
     await hass.async_block_till_done(wait_background_tasks=True)

@@ -27,6 +27,26 @@ from .conftest import add_asset, entry_for, set_inputs
 
 INDOOR = "sensor.living_room_temperature"
 OUTDOOR = "sensor.outdoor_temperature"
+THERMOSTAT = "climate.living_room"
+
+
+async def living_room_thermostat(hass: HomeAssistant, target_temp: float) -> None:
+    """A real generic_thermostat on the living room's sensor (20.5 °C inside, 2 °C out),
+    switching an input_boolean heater, at its own target."""
+    from homeassistant.setup import async_setup_component
+
+    hass.states.async_set(INDOOR, "20.5", {"unit_of_measurement": "°C"})
+    hass.states.async_set(OUTDOOR, "2", {"unit_of_measurement": "°C"})
+    assert await async_setup_component(hass, "input_boolean", {"input_boolean": {"heater": {}}})
+    assert await async_setup_component(
+        hass, "climate",
+        {"climate": {"platform": "generic_thermostat", "name": "living room",
+                     "heater": "input_boolean.heater", "target_sensor": INDOOR,
+                     "target_temp": target_temp, "target_temp_step": 0.5}},
+    )  # fmt: skip
+    await hass.async_block_till_done()
+
+
 PUMP = {
     CONF_POWER_KW: 3,
     CONF_COP: 3.5,

@@ -12,7 +12,6 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.core import HomeAssistant, State
 from homeassistant.exceptions import HomeAssistantError
-from homeassistant.setup import async_setup_component
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -32,30 +31,17 @@ from custom_components.flexems.const import (
 )
 
 from ..api.server import TOKEN, Server
-from .conftest import SETPOINT, add_asset, entry_for, set_inputs, setpoint_number
-from .test_heat_pump import INDOOR, OUTDOOR, PUMP
+from .conftest import (
+    APPLY_SWITCH,
+    SETPOINT,
+    add_asset,
+    battery_with_setpoint,
+    entry_for,
+    set_inputs,
+)
+from .test_heat_pump import PUMP, THERMOSTAT, living_room_thermostat
 
-SWITCH = "switch.battery_apply_plan"
-THERMOSTAT = "climate.living_room"
-
-
-async def battery_with_setpoint(
-    hass: HomeAssistant, addon: Server, **control: str
-) -> MockConfigEntry:
-    """The seeded battery, its plan applied to a real input_number in W (0 W before)."""
-    await setpoint_number(hass)
-    set_inputs(hass)
-    entry = entry_for(addon)
-    entry.add_to_hass(hass)
-    subentry = next(iter(entry.subentries.values()))
-    hass.config_entries.async_update_subentry(
-        entry, subentry, data={**subentry.data, CONF_CONTROL_ENTITY: SETPOINT, **control}
-    )
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    await hass.services.async_call("switch", "turn_on", {"entity_id": SWITCH}, blocking=True)
-    await hass.async_block_till_done()
-    return entry
+SWITCH = APPLY_SWITCH
 
 
 def setpoint(hass: HomeAssistant) -> float:
@@ -201,16 +187,7 @@ async def test_a_thermostat_gets_its_own_target_back_without_a_plan(
     hass: HomeAssistant, data_dir: Path, freezer: FrozenDateTimeFactory
 ) -> None:
     set_inputs(hass)
-    hass.states.async_set(INDOOR, "20.5", {"unit_of_measurement": "°C"})
-    hass.states.async_set(OUTDOOR, "2", {"unit_of_measurement": "°C"})
-    assert await async_setup_component(hass, "input_boolean", {"input_boolean": {"heater": {}}})
-    assert await async_setup_component(
-        hass, "climate",
-        {"climate": {"platform": "generic_thermostat", "name": "living room",
-                     "heater": "input_boolean.heater", "target_sensor": INDOOR,
-                     "target_temp": 18, "target_temp_step": 0.5}},
-    )  # fmt: skip
-    await hass.async_block_till_done()
+    await living_room_thermostat(hass, 18)
     addon = Server(data_dir)
     try:
         entry = entry_for(addon)
