@@ -123,10 +123,15 @@ def _translation_key(summary: BreachSummary) -> str:
     return "breach_other"
 
 
+def summarize_for(entry: ConfigEntry, plan: dict[str, Any]) -> list[BreachSummary]:
+    """The plan's breaches in the terms of the entry's assets."""
+    return summarize(plan, capacities(entry), evs(entry))
+
+
 @callback
-def async_update_issues(hass: HomeAssistant, entry: ConfigEntry, plan: dict[str, Any]) -> None:
+def async_update_issues(hass: HomeAssistant, summaries: list[BreachSummary]) -> None:
     """A repair issue per breach of a relaxed or infeasible plan; those gone are cleared."""
-    current = {s.issue_id: s for s in summarize(plan, capacities(entry), evs(entry))}
+    current = {s.issue_id: s for s in summaries}
     registry = ir.async_get(hass)
     for domain, issue_id in list(registry.issues):
         if domain == DOMAIN and issue_id.startswith(ISSUE_PREFIX) and issue_id not in current:

@@ -247,9 +247,8 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             await self._check_addon_version()  # it may have come back updated
         self.pv_forecasts = built.pv_kw
         self.problem = built.body
-        entry = self.config_entry
-        self.breaches = breaches.summarize(plan, breaches.capacities(entry), breaches.evs(entry))
-        breaches.async_update_issues(self.hass, self.config_entry, plan)
+        self.breaches = breaches.summarize_for(self.config_entry, plan)
+        breaches.async_update_issues(self.hass, self.breaches)
         self.hass.bus.async_fire(
             EVENT_PLAN_UPDATED,
             {
