@@ -27,6 +27,10 @@ def main(argv: list[str] | None = None) -> int:
     run = commands.add_parser("schedule", help="print the plan for a site problem (JSON)")
     run.add_argument("problem", help="path of the problem JSON, or - for standard input")
     run.add_argument("--time-limit", type=float, default=60.0, help="solver time limit (s)")
+    run.add_argument(
+        "--search-limit", type=float, default=SolverSettings.search_limit_s,
+        help="seconds an on/off (MILP) plan may search for a better plan once it has one",
+    )  # fmt: skip
     run.add_argument("--summary", action="store_true", help="print a short summary, not JSON")
     serve = commands.add_parser(
         "serve", help="run the optimizer service (options also from FLEXEMS_* variables)"
@@ -58,6 +62,11 @@ def main(argv: list[str] | None = None) -> int:
         "--solve-time-limit", type=float, default=float(env("FLEXEMS_SOLVE_TIME_LIMIT", "60"))
     )
     serve.add_argument(
+        "--search-time-limit", type=float,
+        default=float(env("FLEXEMS_SEARCH_TIME_LIMIT", "10")),
+        help="seconds a plan with on/off devices may search for a better plan once it has one",
+    )  # fmt: skip
+    serve.add_argument(
         "--job-retention-days", type=float, default=float(env("FLEXEMS_JOB_RETENTION_DAYS", "7"))
     )
     serve.add_argument(
@@ -72,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
-    return _schedule(args.problem, args.time_limit, args.summary)
+    settings = SolverSettings(time_limit_s=args.time_limit, search_limit_s=args.search_limit)
+    return _schedule(args.problem, settings, args.summary)
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -111,6 +121,7 @@ def _serve(args: argparse.Namespace) -> int:
         worker_memory_mb=max(0, args.worker_memory),
         max_pending=max(1, args.max_pending),
         solve_time_limit_s=args.solve_time_limit,
+        search_time_limit_s=args.search_time_limit,
         job_retention_days=args.job_retention_days,
         max_jobs=max(1, args.max_jobs),
         max_store_mb=max(1, args.max_store_mb),
@@ -124,15 +135,15 @@ def _serve(args: argparse.Namespace) -> int:
     return 0
 
 
-def _schedule(source: str, time_limit_s: float, summary: bool) -> int:
+def _schedule(source: str, settings: SolverSettings, summary: bool) -> int:
     try:
-        return _schedule_file(source, time_limit_s, summary)
+        return _schedule_file(source, settings, summary)
     except Exception as error:  # a bug of ours: still an error the user can report, no traceback
         message = f"internal error ({type(error).__name__}: {error}); please report it"
         return _fail({"code": "internal_error", "message": message, "path": ""}, 3)
 
 
-def _schedule_file(source: str, time_limit_s: float, summary: bool) -> int:
+def _schedule_file(source: str, settings: SolverSettings, summary: bool) -> int:
     try:
         text = sys.stdin.read() if source == "-" else Path(source).read_text(encoding="utf-8")
     except OSError as error:
@@ -143,7 +154,7 @@ def _schedule_file(source: str, time_limit_s: float, summary: bool) -> int:
         where = f"line {error.lineno}, column {error.colno}"
         return _fail({"code": "invalid_json", "message": f"{error.msg} at {where}", "path": ""}, 2)
     try:
-        plan = schedule(problem, SolverSettings(time_limit_s=time_limit_s))
+        plan = schedule(problem, settings)
     except ProblemError as error:
         return _fail(error.as_dict()["error"], EXIT_INPUT_ERROR)
     except SolverError as error:

@@ -39,6 +39,7 @@ class QueueSettings:
     workers: int = 2
     max_pending: int = 64  # queued or running
     solve_time_limit_s: float = 60.0
+    search_time_limit_s: float = 10.0  # a MILP's search once it has a plan (SolverSettings)
     worker_memory_mb: int = 0  # 0: derived from the memory the service may use
 
 
@@ -102,6 +103,7 @@ class JobQueue:
             # "running" once a worker has it (and unless cancelled while it waited).
             outcome = await self.pool.solve(
                 problem, limit, limit + _WALL_CLOCK_GRACE_S,
+                search_limit_s=self.settings.search_time_limit_s,
                 starting=lambda: self.store.mark_running(job_id, time.time()),
             )  # fmt: skip
             if outcome is None:

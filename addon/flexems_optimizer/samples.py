@@ -123,3 +123,16 @@ def coupled_site(
              "deadline": later(min(end, 31 * 60))},
         ],
     }  # fmt: skip
+
+
+def hard_home(steps: int, seed: int) -> dict[str, Any]:
+    """The coupled sample home made hard: run rules on the on/off building heat pump and a
+    minimum charging power on the EV."""
+    body = coupled_site(steps, seed=seed, on_off=True)
+    for device in body["flex-model"]:
+        if device.get("type") == "heat-pump" and "min-power" in device:
+            device["min-run-time"] = "PT1H"
+            device["min-off-time"] = "PT30M"
+        if device["name"] == "ev":
+            device["min-power"] = "4.1 kW"
+    return body

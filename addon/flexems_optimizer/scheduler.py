@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -80,6 +81,12 @@ class _Timer:
         self.solves = 0
         self.binaries = 0
 
+    def left(self, settings: SolverSettings) -> SolverSettings:
+        """The settings for the next solve: what is left of the plan's time limit, which
+        bounds the whole plan, not each of its solves."""
+        elapsed = time.perf_counter() - self.started
+        return replace(settings, time_limit_s=max(settings.time_limit_s - elapsed, 1e-3))
+
     def solved(self, solution: Solution, compiled: CompiledProblem) -> Solution:
         self.solve_s += solution.solve_s
         self.solves += 1
@@ -111,7 +118,8 @@ def _solve_plan(
     for round_number in range(MAX_BINARY_ROUNDS + 1):
         compiled = compile_problem(parsed, Purpose.PLAN, Binaries(device_binaries, site_binaries))
         solution = timer.solved(
-            solve(compiled.lp, settings, round_integers=compiled.round_integers), compiled
+            solve(compiled.lp, timer.left(settings), round_integers=compiled.round_integers),
+            compiled,
         )
         if solution.status is not SolveStatus.OPTIMAL:
             return compiled, solution  # infeasible, failed, or out of time: no second round
@@ -211,7 +219,9 @@ def _infeasible_plan(
         parsed, Purpose.DIAGNOSE, Binaries(site=export_pays_more_steps(site_weights(parsed)))
     )
     solution = timer.solved(
-        solve(compiled.lp, settings, duals=False, round_integers=compiled.round_integers),
+        solve(
+            compiled.lp, timer.left(settings), duals=False, round_integers=compiled.round_integers
+        ),
         compiled,
     )
     if solution.status not in SOLVED:
@@ -268,7 +278,7 @@ def _baseline_energy(parsed: SiteProblem, settings: SolverSettings, timer: _Time
         net += context.inflexible_consumption_kw - context.inflexible_production_kw
         return energy_cost(parsed, net, tuple(processes))
     compiled = compile_problem(parsed, Purpose.BASELINE, Binaries(), idle_devices=frozenset(idle))
-    solution = timer.solved(solve(compiled.lp, settings, duals=False), compiled)
+    solution = timer.solved(solve(compiled.lp, timer.left(settings), duals=False), compiled)
     if solution.status not in SOLVED:
         return None
     result = read_solution(compiled, solution.x)

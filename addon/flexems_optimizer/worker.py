@@ -70,7 +70,11 @@ def solve(request: Mapping[str, Any]) -> dict[str, Any]:
     from .summary import plan_summary
 
     try:
-        plan = schedule(request["problem"], SolverSettings(time_limit_s=request["time_limit_s"]))
+        settings = SolverSettings(
+            time_limit_s=request["time_limit_s"],
+            search_limit_s=request.get("search_limit_s", SolverSettings.search_limit_s),
+        )
+        plan = schedule(request["problem"], settings)
     except ProblemError as error:
         return {"error": error.as_dict()["error"], "kind": "input"}
     except SolverError as error:

@@ -194,6 +194,7 @@ class WorkerPool:
         time_limit_s: float,
         wall_s: float,
         starting: Callable[[], bool] = lambda: True,
+        search_limit_s: float = 10.0,
     ) -> dict[str, Any] | None:
         """The outcome of one solve, once a worker is free for it and `starting()` agrees
         (None if it does not: the job was cancelled while it waited). Raises WorkerDiedError,
@@ -206,7 +207,14 @@ class WorkerPool:
         finished = False
         try:
             outcome = await asyncio.wait_for(
-                worker.solve({"problem": problem, "time_limit_s": time_limit_s}), wall_s
+                worker.solve(
+                    {
+                        "problem": problem,
+                        "time_limit_s": time_limit_s,
+                        "search_limit_s": search_limit_s,
+                    }
+                ),
+                wall_s,
             )
             finished = True
             return outcome

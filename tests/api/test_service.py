@@ -9,6 +9,8 @@ from typing import Any
 import numpy as np
 import pytest
 
+from flexems_optimizer.samples import hard_home
+
 from ..optimizer.problems import battery, problem
 from .server import Server
 
@@ -149,6 +151,19 @@ def test_the_solve_time_limit_fails_the_job_with_a_message(data_dir: Path) -> No
         job = reply.body
         assert job["status"] == "failed"
         assert "time limit of 0.02 s" in job["error"]["message"]
+    finally:
+        server.stop()
+
+
+def test_the_search_time_limit_reaches_the_solver(data_dir: Path) -> None:
+    server = Server(data_dir, "--search-time-limit", "0.2")
+    try:
+        job = server.request("POST", "/api/v1/schedules?wait=30", hard_home(192, seed=0)).body
+        assert job["status"] == "finished"
+        solver = job["plan"]["solver"]
+        assert not solver["proven_optimal"]
+        assert solver["mip_gap"] > 0
+        assert solver["total_s"] < 10  # the search stopped long before the 60 s time limit
     finally:
         server.stop()
 

@@ -40,6 +40,7 @@ class ServiceConfig:
     worker_memory_mb: int = 0  # 0: derived from the memory the service may use
     max_pending: int = 64
     solve_time_limit_s: float = 60.0
+    search_time_limit_s: float = 10.0
     job_retention_days: float = 7.0
     max_jobs: int = 10_000  # kept at most (oldest ended jobs go first)
     max_store_mb: int = 200  # the database's size at most
@@ -122,6 +123,7 @@ async def _job_queue(app: web.Application) -> AsyncIterator[None]:
             worker_memory_mb=config.worker_memory_mb,
             max_pending=config.max_pending,
             solve_time_limit_s=config.solve_time_limit_s,
+            search_time_limit_s=config.search_time_limit_s,
         ),
     )
     await queue.warm_up()
