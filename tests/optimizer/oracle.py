@@ -13,7 +13,14 @@ import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import lil_matrix
 
-from flexems_optimizer.problem.model import HeatPump, Process, ProcessPolicy, SiteProblem, Storage
+from flexems_optimizer.problem.model import (
+    HeatPump,
+    Process,
+    ProcessPolicy,
+    RunRules,
+    SiteProblem,
+    Storage,
+)
 
 INF = math.inf
 
@@ -72,8 +79,8 @@ def optimal_cost(problem: SiteProblem) -> float:
                 running.append(on)
             flows[t].append((p, float(pump.cop[t])))
             device_power[t].append((p, 1.0))
-        if running and pump.has_run_rules:
-            _plain_run_rules(m, pump, running)
+        if running and pump.run_rules.active:
+            _plain_run_rules(m, pump.run_rules, running)
     for process in problem.devices:
         if not isinstance(process, Process):
             continue
@@ -107,6 +114,7 @@ def optimal_cost(problem: SiteProblem) -> float:
         if not storage.is_heat_sink:
             worst_short, worst_over = m.var(cost=soc_price_low), m.var(cost=soc_price_high)
         previous: int | None = None
+        chargings: list[int] = []
         for t in range(n):
             c = m.var(0, storage.consumption_capacity_kw[t])
             d = m.var(0, storage.production_capacity_kw[t])
@@ -114,6 +122,9 @@ def optimal_cost(problem: SiteProblem) -> float:
                 charging = m.var(0, 1, integer=True)
                 m.row({c: 1, charging: -storage.consumption_capacity_kw[t]}, upper=0)
                 m.row({c: 1, charging: -float(storage.min_charging_kw[t])}, lower=0)
+                if storage.consumption_capacity_kw[t] <= 0:  # away: not charging
+                    m.row({charging: 1}, upper=0)
+                chargings.append(charging)
             s = m.var(-INF, INF)
             z = m.var(0, 1, integer=True)
             m.row({c: 1, z: -storage.consumption_capacity_kw[t]}, upper=0)
@@ -157,6 +168,8 @@ def optimal_cost(problem: SiteProblem) -> float:
             if not storage.is_heat_sink:
                 device_power[t] += [(c, 1.0), (d, -1.0)]
             previous = s
+        if chargings and storage.run_rules.active:
+            _plain_run_rules(m, storage.run_rules, chargings)
 
     weights_in, weights_out = ctx.consumption_price, ctx.production_price
     limits = (ctx.site_consumption, ctx.site_production)
@@ -209,13 +222,13 @@ def optimal_cost(problem: SiteProblem) -> float:
     return float(result.fun)
 
 
-def _plain_run_rules(m: _Model, pump: HeatPump, on: list[int]) -> None:
+def _plain_run_rules(m: _Model, rules: RunRules, on: list[int]) -> None:
     """The run-time rules written the plain way (pairwise, not the convex-hull inequalities of
     the optimizer): a start at t keeps it on for the next UT−1 steps, a stop keeps it off for
     the next DT−1; starts counted as s_t ≥ u_t − u_{t−1}; u_{−1} given (off when unknown)."""
     n = len(on)
-    before = float(bool(pump.initial_on))
-    for t in range(min(pump.initial_hold_steps, n)):
+    before = float(bool(rules.initial_on))
+    for t in range(min(rules.initial_hold_steps, n)):
         m.row({on[t]: 1}, before, before)
 
     def change(t: int, sign: float) -> tuple[dict[int, float], float]:
@@ -227,21 +240,21 @@ def _plain_run_rules(m: _Model, pump: HeatPump, on: list[int]) -> None:
         return terms, -sign * before
 
     for t in range(n):
-        for later in range(t + 1, min(n, t + pump.min_run_steps)):
+        for later in range(t + 1, min(n, t + rules.min_run_steps)):
             terms, constant = change(t, 1.0)  # u_later ≥ u_t − u_{t−1}
             terms[on[later]] = terms.get(on[later], 0.0) - 1.0
             m.row(terms, upper=-constant)
-        for later in range(t + 1, min(n, t + pump.min_off_steps)):
+        for later in range(t + 1, min(n, t + rules.min_off_steps)):
             terms, constant = change(t, -1.0)  # 1 − u_later ≥ u_{t−1} − u_t
             terms[on[later]] = terms.get(on[later], 0.0) + 1.0
             m.row(terms, upper=1.0 - constant)
-    if pump.max_starts is not None or pump.start_cost:
+    if rules.max_starts is not None or rules.start_cost:
         starts = []
         for t in range(n):
-            s = m.var(0, 1, cost=pump.start_cost)
+            s = m.var(0, 1, cost=rules.start_cost)
             terms, constant = change(t, 1.0)  # s_t ≥ u_t − u_{t−1}
             terms[s] = -1.0
             m.row(terms, upper=-constant)
             starts.append(s)
-        if pump.max_starts is not None:
-            m.row(dict.fromkeys(starts, 1.0), upper=float(pump.max_starts))
+        if rules.max_starts is not None:
+            m.row(dict.fromkeys(starts, 1.0), upper=float(rules.max_starts))

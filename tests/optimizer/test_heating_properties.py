@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from flexems_optimizer import schedule
-from flexems_optimizer.problem.model import HeatPump, Storage
+from flexems_optimizer.problem.model import HeatPump, RunRules, Storage
 from flexems_optimizer.problem.parse import parse_problem
 
 from .oracle import optimal_cost
@@ -152,8 +152,8 @@ def test_heated_sites_are_physical_and_optimal(body: dict[str, Any]) -> None:
             heat = np.array(plan["devices"][device.name]["heat_kw"])
             assert heat == pytest.approx(device.cop * power, abs=1e-5)
             heat_in += heat
-            if device.has_run_rules:
-                assert_run_rules(device, (power > 1e-6).tolist())
+            if device.run_rules.active:
+                assert_run_rules(device.run_rules, (power > 1e-6).tolist())
 
     # The sink's state follows from the heat it received (stock or RC temperature model).
     (sink,) = (d for d in parsed.devices if isinstance(d, Storage) and d.is_heat_sink)
@@ -183,21 +183,21 @@ def test_heated_sites_are_physical_and_optimal(body: dict[str, Any]) -> None:
     assert plan["costs"]["total_eur"] == pytest.approx(optimal_cost(parsed), rel=2e-6, abs=2e-6)
 
 
-def assert_run_rules(pump: HeatPump, on: list[bool]) -> None:
+def assert_run_rules(rules: RunRules, on: list[bool]) -> None:
     """Every run-time rule holds in the reported plan (runs and pauses cut by the horizon's
     end may be shorter)."""
     n = len(on)
-    before = bool(pump.initial_on)
-    assert all(state == before for state in on[: pump.initial_hold_steps])
+    before = bool(rules.initial_on)
+    assert all(state == before for state in on[: rules.initial_hold_steps])
     previous = [before, *on[:-1]]
     starts = [t for t in range(n) if on[t] and not previous[t]]
     stops = [t for t in range(n) if previous[t] and not on[t]]
     for t in starts:
-        assert all(on[t : t + pump.min_run_steps]), (t, on)
+        assert all(on[t : t + rules.min_run_steps]), (t, on)
     for t in stops:
-        assert not any(on[t : t + pump.min_off_steps]), (t, on)
-    if pump.max_starts is not None:
-        assert len(starts) <= pump.max_starts
+        assert not any(on[t : t + rules.min_off_steps]), (t, on)
+    if rules.max_starts is not None:
+        assert len(starts) <= rules.max_starts
 
 
 def test_min_power_under_a_peak_price() -> None:

@@ -115,3 +115,57 @@ def test_a_start_cost_merges_short_runs_when_it_pays() -> None:
     assert plan["costs"]["start_eur"] == pytest.approx(0.5 * starts)
     total = sum(plan["costs"][k] for k in ("energy_eur", "peak_eur", "breach_eur", "start_eur"))
     assert plan["costs"]["total_eur"] == pytest.approx(total)
+
+
+# An EV charger with a 4.1 kW minimum (6 A on three phases) that needs 15 kWh by the end of the
+# day; prices change every hour, so without rules it charges in the cheapest separate hours.
+def charger(**rules: Any) -> dict[str, Any]:
+    return {"name": "ev", "type": "storage", "soc-at-start": 10, "soc-max": 60,
+            "power-capacity": 7.4, "production-capacity": 0, "min-power": "4.1 kW",
+            "soc-targets": [{"datetime": "2026-06-02T00:00:00+00:00", "value": 25}],
+            **rules}  # fmt: skip
+
+
+def test_a_charger_with_a_minimum_run_charges_in_whole_blocks() -> None:
+    free = runs(schedule(quarter_hours([charger()]))["devices"]["ev"]["power_kw"])
+    assert min(length for on, length in free if on) < 12  # without rules: shorter runs
+    plan = schedule(quarter_hours([charger(**{"min-run-time": "PT3H"})]))
+    power = plan["devices"]["ev"]["power_kw"]
+    stretches = runs(power)  # only the last run may be cut short, by the horizon
+    assert all(length >= 12 for on, length in stretches[:-1] if on), stretches
+    assert all(p < 1e-6 or p > 4.1 - 1e-6 for p in power)
+    assert plan["devices"]["ev"]["soc_kwh"][-1] == pytest.approx(25, abs=1e-6)
+
+
+def test_a_charger_already_charging_keeps_its_minimum_run() -> None:
+    # Started 20 minutes before the plan with a 1-hour minimum run: 40 minutes (3 steps) left,
+    # at the minimum power or more, even at the day's dearest prices.
+    plan = schedule(quarter_hours([charger(**{
+        "min-run-time": "PT1H", "running-since": "2026-05-31T23:40:00+00:00"})]))  # fmt: skip
+    assert all(p >= 4.1 - 1e-6 for p in plan["devices"]["ev"]["power_kw"][:3])
+
+
+def test_a_charger_with_one_start_charges_in_one_run() -> None:
+    free = runs(schedule(quarter_hours([charger()]))["devices"]["ev"]["power_kw"])
+    assert sum(1 for on, _ in free if on) > 1
+    plan = schedule(quarter_hours([charger(**{"max-starts": 1, "start-cost": 0.2})]))
+    assert sum(1 for on, _ in runs(plan["devices"]["ev"]["power_kw"]) if on) == 1
+    assert plan["costs"]["start_eur"] == pytest.approx(0.2)
+
+
+def test_a_charger_away_is_not_running() -> None:
+    # Away from 02:00 to 04:00: a 3-hour minimum run cannot span it, and no run counts there.
+    away = charger(**{"min-run-time": "PT3H", "availability": [
+        {"start": "2026-06-01T00:00:00+00:00", "end": "2026-06-01T02:00:00+00:00"},
+        {"start": "2026-06-01T04:00:00+00:00", "end": "2026-06-02T00:00:00+00:00"}]})  # fmt: skip
+    power = schedule(quarter_hours([away]))["devices"]["ev"]["power_kw"]
+    assert power[8:16] == pytest.approx([0] * 8)
+    stretches = runs(power)
+    assert all(length >= 12 for on, length in stretches[:-1] if on), stretches
+
+
+def test_run_rules_on_a_storage_need_a_minimum_power() -> None:
+    battery = {k: v for k, v in charger(**{"min-run-time": "PT1H"}).items() if k != "min-power"}
+    with pytest.raises(ProblemError) as raised:
+        schedule(quarter_hours([battery]))
+    assert (raised.value.code, raised.value.path) == ("missing_field", "flex-model[0].min-run-time")

@@ -22,6 +22,7 @@ from ..problem.model import DEFAULT_SOC_BREACH_PRICE_PER_KWH, FlexContext, Stora
 from ..problem.timegrid import FloatArray, TimeGrid
 from ..solve.builder import IntArray, ModelBuilder, PowerTerms
 from ..solve.limits import SoftLimit, on_off_power, soft_upper_limit
+from ..solve.run_rules import add_run_rules
 
 
 class Strictness(Enum):
@@ -305,6 +306,8 @@ def build_storage(
             apart = builder.rows(discharging.size, upper=production_cap[discharging])
             builder.coefficients(apart, discharge[discharging], 1.0)
             builder.coefficients(apart, charging[discharging], production_cap[discharging])
+        if storage.run_rules.active:
+            add_run_rules(builder, storage.run_rules, charging)
 
     return StorageBlock(
         storage=storage,

@@ -24,9 +24,9 @@ from .errors import ProblemError, join_path
 from .model import Device, HeatPump, Storage
 from .quantities import Dimension
 from .reader import Reader
+from .run_rules import RUN_KEYS, parse_run_rules
 from .stock import own_price, parse_stock
 from .timegrid import FloatArray
-from .timing import parse_datetime, parse_duration
 
 DEFAULT_COMFORT_BREACH_PRICE = 1.0  # currency per K per hour outside the comfort band
 DEFAULT_CARNOT_FRACTION = 0.45
@@ -45,8 +45,7 @@ _TEMPERATURE_KEYS = _COMMON | {
 }  # fmt: skip
 _HEAT_PUMP_KEYS = {
     "name", "type", "heats", "power-capacity", "min-power", "on-off", "cop", "cop-model",
-    "min-run-time", "min-off-time", "max-starts", "start-cost", "running-since", "off-since",
-    "prefer-running-sooner", "consumption-price",
+    "prefer-running-sooner", "consumption-price", *RUN_KEYS,
 }  # fmt: skip
 _COP_MODEL_KEYS = {"outdoor-temperature", "supply-temperature", "carnot-fraction", "max-cop"}
 
@@ -225,87 +224,13 @@ def parse_heat_pump(entry: Mapping[str, Any], name: str, path: str, reader: Read
             join_path(path, "power-capacity"),
         )  # fmt: skip
     minimum = fields.on_off_minimum(entry, path, reader, float(capacity.max()))
-    rules = _run_rules(entry, path, reader, minimum)
+    rules = parse_run_rules(entry, path, reader, on_off=bool(minimum))
     return HeatPump(
         name=name, path=path, heats=heats, power_capacity_kw=capacity,
         min_power_kw=minimum, cop=_cop(entry, path, reader),
         prefer_running_sooner=fields.boolean(entry, "prefer-running-sooner", False, path),
-        own_price=own_price(entry, path, reader), **rules,
+        own_price=own_price(entry, path, reader), run_rules=rules,
     )  # fmt: skip
-
-
-_RUN_KEYS = (
-    "min-run-time",
-    "min-off-time",
-    "max-starts",
-    "start-cost",
-    "running-since",
-    "off-since",
-)
-
-
-def _run_rules(
-    entry: Mapping[str, Any], path: str, reader: Reader, minimum: float | None
-) -> dict[str, Any]:
-    """min-run-time, min-off-time (ISO durations), max-starts (per horizon) and the state
-    before the horizon (running-since or off-since, tz-aware times at or before the start)."""
-    given = [key for key in _RUN_KEYS if key in entry]
-    if not given:
-        return {}
-    if not minimum:
-        raise ProblemError(
-            "missing_field",
-            f"{given[0]} applies to on/off operation: give on-off or min-power too",
-            join_path(path, given[0]),
-        )
-    step_s = reader.grid.step.total_seconds()
-    rules: dict[str, Any] = {}
-    durations_s: dict[str, float] = {}
-    for key, field in (("min-run-time", "min_run_steps"), ("min-off-time", "min_off_steps")):
-        if key in entry:
-            seconds = parse_duration(entry[key], join_path(path, key)).total_seconds()
-            if seconds < 0:
-                raise ProblemError(
-                    "invalid_duration", f"{key} must not be negative", join_path(path, key)
-                )
-            durations_s[key] = seconds
-            rules[field] = max(1, math.ceil(seconds / step_s - 1e-9))
-    if "max-starts" in entry:
-        starts = entry["max-starts"]
-        if isinstance(starts, bool) or not isinstance(starts, int) or starts < 0:
-            raise ProblemError(
-                "invalid_value", "max-starts is a whole number, 0 or more",
-                join_path(path, "max-starts"),
-            )  # fmt: skip
-        rules["max_starts"] = starts
-    if "start-cost" in entry:
-        cost = entry["start-cost"]
-        if isinstance(cost, bool) or not isinstance(cost, int | float) or not 0 <= cost <= 1e4:
-            raise ProblemError(
-                "invalid_value", "start-cost is an amount per start (0 to 10000, the problem's "
-                "currency)", join_path(path, "start-cost"),
-            )  # fmt: skip
-        rules["start_cost"] = float(cost)
-    if "running-since" in entry and "off-since" in entry:
-        raise ProblemError(
-            "conflicting_fields", "give running-since or off-since, not both",
-            join_path(path, "off-since"),
-        )  # fmt: skip
-    for key, on, rule in (("running-since", True, "min-run-time"),
-                          ("off-since", False, "min-off-time")):  # fmt: skip
-        if key not in entry:
-            continue
-        since = parse_datetime(entry[key], join_path(path, key))
-        elapsed_s = reader.grid.start.timestamp() - since.timestamp()
-        if elapsed_s < -1e-6:
-            raise ProblemError(
-                "invalid_value", f"{key} is after the plan's start: it must be a time before",
-                join_path(path, key),
-            )  # fmt: skip
-        left_s = durations_s.get(rule, 0.0) - elapsed_s
-        rules["initial_on"] = on
-        rules["initial_hold_steps"] = max(0, math.ceil(left_s / step_s - 1e-9))
-    return rules
 
 
 def _cop(entry: Mapping[str, Any], path: str, reader: Reader) -> FloatArray:

@@ -14,6 +14,35 @@ import numpy.typing as npt
 
 from .timegrid import FloatArray, TimeGrid
 
+
+@dataclass(frozen=True)
+class RunRules:
+    """Run-time rules of an on/off device (a heat pump, a charger with a minimum power), in plan
+    steps: a run lasts at least min_run_steps, a pause at least min_off_steps; at most
+    max_starts starts in the horizon, each costing start_cost (wear, not energy, in the
+    problem's currency). The state before the horizon (None: unknown) holds for the first
+    initial_hold_steps steps (what is left of a minimum run or pause already begun)."""
+
+    min_run_steps: int = 1
+    min_off_steps: int = 1
+    max_starts: int | None = None
+    initial_on: bool | None = None
+    initial_hold_steps: int = 0
+    start_cost: float = 0.0
+
+    @property
+    def active(self) -> bool:
+        return (
+            self.min_run_steps > 1
+            or self.min_off_steps > 1
+            or self.max_starts is not None
+            or self.initial_on is not None
+            or self.start_cost > 0
+        )
+
+
+NO_RUN_RULES = RunRules()
+
 # FlexMeasures' default breach prices when constraints are relaxed.
 DEFAULT_SOC_BREACH_PRICE_PER_KWH = 1000.0
 DEFAULT_CAPACITY_BREACH_PRICE_PER_KW = 10000.0
@@ -72,6 +101,7 @@ class Storage:
     # Charging is 0 or at least this, per step (an EV charger's minimum current, a switched
     # charger: its whole capacity); None: charging modulates from zero.
     min_charging_kw: FloatArray | None = None
+    run_rules: RunRules = NO_RUN_RULES  # of its charging, when it has a minimum power
 
     @property
     def is_lossless(self) -> bool:
@@ -90,30 +120,11 @@ class HeatPump:
     cop: FloatArray
     prefer_running_sooner: bool
     own_price: FloatArray | None = None
-    # Run-time rules of an on/off heat pump, in plan steps: a run lasts at least min_run_steps,
-    # a pause at least min_off_steps; at most max_starts starts in the horizon. Its state before
-    # the horizon (None: unknown) holds for the first initial_hold_steps steps (what is left of
-    # a minimum run or pause already begun).
-    min_run_steps: int = 1
-    min_off_steps: int = 1
-    max_starts: int | None = None
-    initial_on: bool | None = None
-    initial_hold_steps: int = 0
-    start_cost: float = 0.0  # per start, in the problem's currency (wear, not energy)
+    run_rules: RunRules = NO_RUN_RULES
 
     @property
     def needs_binaries(self) -> bool:
         return self.min_power_kw is not None and self.min_power_kw > 0
-
-    @property
-    def has_run_rules(self) -> bool:
-        return (
-            self.min_run_steps > 1
-            or self.min_off_steps > 1
-            or self.max_starts is not None
-            or self.initial_on is not None
-            or self.start_cost > 0
-        )
 
 
 class ProcessPolicy(StrEnum):

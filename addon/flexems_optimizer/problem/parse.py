@@ -24,6 +24,7 @@ from .model import (
 from .processes import parse_process
 from .quantities import Dimension
 from .reader import Reader
+from .run_rules import RUN_KEYS, parse_run_rules
 from .stock import own_price, parse_stock
 from .text import check_text
 from .timegrid import FloatArray, TimeGrid
@@ -52,7 +53,7 @@ _STORAGE_KEYS = {
     "discharging-efficiency", "roundtrip-efficiency", "storage-efficiency",
     "storage-efficiency-resolution", "power-capacity", "consumption-capacity",
     "production-capacity", "prefer-charging-sooner", "availability", "consumption-price",
-    "min-power", "on-off",
+    "min-power", "on-off", *RUN_KEYS,
 }  # fmt: skip
 DEVICE_TYPES = ("storage", "heat-storage", "heat-pump", "process")
 
@@ -365,6 +366,7 @@ def _parse_storage(
         soft_production, production = np.minimum(production, power), power
     available = _availability(entry, path, reader)
     consumption_kw = np.where(available, np.minimum(consumption, power), 0.0)
+    min_charging = _min_charging(entry, path, reader, consumption_kw)
     return Storage(
         name=name,
         path=path,
@@ -384,7 +386,8 @@ def _parse_storage(
         soft_production_capacity_kw=np.where(available, soft_production, np.nan),
         prefer_charging_sooner=fields.boolean(entry, "prefer-charging-sooner", True, path),
         own_price=own_price(entry, path, reader),
-        min_charging_kw=_min_charging(entry, path, reader, consumption_kw),
+        min_charging_kw=min_charging,
+        run_rules=parse_run_rules(entry, path, reader, on_off=min_charging is not None),
     )
 
 

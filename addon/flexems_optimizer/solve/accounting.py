@@ -163,16 +163,18 @@ def device_capacity_breaches(problem: SiteProblem, result: SiteResult) -> list[B
 
 
 def start_cost(problem: SiteProblem, result: SiteResult) -> float:
-    """What the heat pumps' starts cost (`start-cost`): a start is a step that runs after one
-    that did not (the first step after the state before the plan)."""
+    """What the starts of on/off devices cost (`start-cost`): a start is a step that runs (a
+    heat pump) or charges (a charger) after one that did not, or after the state before the
+    plan."""
     powers = {device.name: device.power_kw for device in result.devices}
     total = 0.0
-    for pump in problem.devices:
-        if not isinstance(pump, HeatPump) or not pump.start_cost:
+    for device in problem.devices:
+        if not isinstance(device, HeatPump | Storage) or not device.run_rules.start_cost:
             continue
-        on = powers[pump.name] > 1e-6
-        before = np.concatenate(([bool(pump.initial_on)], on[:-1]))
-        total += pump.start_cost * int(np.count_nonzero(on & ~before))
+        rules = device.run_rules
+        on = powers[device.name] > 1e-6
+        before = np.concatenate((np.array([bool(rules.initial_on)]), on[:-1]))
+        total += rules.start_cost * int(np.count_nonzero(on & ~before))
     return total
 
 

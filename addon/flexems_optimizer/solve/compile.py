@@ -8,12 +8,13 @@ from enum import Enum
 
 import numpy as np
 
-from ..devices.heat_pump import HeatPumpBlock, build_heat_pump, respect_run_rules
+from ..devices.heat_pump import HeatPumpBlock, build_heat_pump
 from ..devices.process import ProcessBlock, build_process
 from ..devices.storage import StorageBlock, Strictness, build_storage
 from ..problem.model import Device, HeatPump, Objective, Process, SiteProblem, Storage
 from ..problem.timegrid import FloatArray
 from .builder import IntArray, LinearProgram, ModelBuilder, PowerTerms
+from .run_rules import respect_run_rules
 from .site import SiteBlock, SiteWeights, build_site
 
 # Charging (or running) sooner rather than later is a second objective among the plans of least
@@ -62,8 +63,14 @@ class CompiledProblem:
                 # Charging steps at the minimum power that carry the relaxed energy.
                 assert storage.storage.min_charging_kw is not None
                 least = np.maximum(storage.storage.min_charging_kw, 1e-9)
-                y[storage.charging] = round_with_carry(np.clip(x[storage.charge] / least, 0.0, 1.0))
-                y[storage.charging[steps]] *= y[storage.mode]  # no charging where discharging
+                on = round_with_carry(np.clip(x[storage.charge] / least, 0.0, 1.0))
+                on *= storage.storage.consumption_capacity_kw > 0  # not while away
+                if storage.storage.run_rules.active:
+                    on = respect_run_rules(on, storage.storage.run_rules)
+                else:
+                    on[steps] *= y[storage.mode]  # no charging where it discharges
+                y[storage.charging] = on
+                y[storage.mode] = np.maximum(y[storage.mode], on[steps])  # charging: charge mode
         steps = self.site.binary_steps
         site = self.site
         y[site.direction] = x[site.meter_imports[steps]] >= x[site.meter_exports[steps]]
@@ -72,8 +79,8 @@ class CompiledProblem:
                 # On-time at minimum power that delivers the relaxed heat, carried over steps.
                 minimum = max(pump.heat_pump.min_power_kw or 0.0, 1e-9)
                 on = round_with_carry(np.clip(x[pump.power] / minimum, 0.0, 1.0))
-                if pump.heat_pump.has_run_rules:
-                    on = respect_run_rules(on, pump.heat_pump)
+                if pump.heat_pump.run_rules.active:
+                    on = respect_run_rules(on, pump.heat_pump.run_rules)
                 y[pump.running] = on
         for process in self.processes:
             weights = x[process.choices]

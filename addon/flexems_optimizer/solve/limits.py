@@ -70,9 +70,10 @@ def on_off_power(
     builder: ModelBuilder, power: IntArray, capacity: FloatArray, minimum: FloatArray
 ) -> IntArray:
     """A binary u per step with minimum·u ≤ power ≤ capacity·u: power is 0 or in
-    [minimum, capacity]. Returns the binaries."""
+    [minimum, capacity]; u is 0 where the capacity is (an EV away is not charging, also for
+    its run-time rules). Returns the binaries."""
     n = power.size
-    on = builder.columns(n, upper=1.0, integer=True)
+    on = builder.columns(n, upper=(capacity > 0).astype(np.float64), integer=True)
     at_most = builder.rows(n, upper=0.0)
     builder.coefficients(at_most, power, 1.0)
     builder.coefficients(at_most, on, -capacity)

@@ -1,0 +1,87 @@
+"""Run-time rules of on/off devices (`min-run-time`, `min-off-time`, `max-starts`,
+`start-cost`, `running-since` / `off-since`), read into plan steps."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import Any
+
+from .errors import ProblemError, join_path
+from .model import NO_RUN_RULES, RunRules
+from .reader import Reader
+from .timing import parse_datetime, parse_duration
+
+RUN_KEYS = (
+    "min-run-time",
+    "min-off-time",
+    "max-starts",
+    "start-cost",
+    "running-since",
+    "off-since",
+)
+
+
+def parse_run_rules(
+    entry: Mapping[str, Any], path: str, reader: Reader, *, on_off: bool
+) -> RunRules:
+    """min-run-time, min-off-time (ISO durations), max-starts (per horizon), start-cost and the
+    state before the horizon (running-since or off-since, tz-aware times at or before the
+    start). They need on/off operation (`on-off` or `min-power`): `on_off`."""
+    given = [key for key in RUN_KEYS if key in entry]
+    if not given:
+        return NO_RUN_RULES
+    if not on_off:
+        raise ProblemError(
+            "missing_field",
+            f"{given[0]} applies to on/off operation: give on-off or min-power too",
+            join_path(path, given[0]),
+        )
+    step_s = reader.grid.step.total_seconds()
+    rules: dict[str, Any] = {}
+    durations_s: dict[str, float] = {}
+    for key, field in (("min-run-time", "min_run_steps"), ("min-off-time", "min_off_steps")):
+        if key in entry:
+            seconds = parse_duration(entry[key], join_path(path, key)).total_seconds()
+            if seconds < 0:
+                raise ProblemError(
+                    "invalid_duration", f"{key} must not be negative", join_path(path, key)
+                )
+            durations_s[key] = seconds
+            rules[field] = max(1, math.ceil(seconds / step_s - 1e-9))
+    if "max-starts" in entry:
+        starts = entry["max-starts"]
+        if isinstance(starts, bool) or not isinstance(starts, int) or starts < 0:
+            raise ProblemError(
+                "invalid_value", "max-starts is a whole number, 0 or more",
+                join_path(path, "max-starts"),
+            )  # fmt: skip
+        rules["max_starts"] = starts
+    if "start-cost" in entry:
+        cost = entry["start-cost"]
+        if isinstance(cost, bool) or not isinstance(cost, int | float) or not 0 <= cost <= 1e4:
+            raise ProblemError(
+                "invalid_value", "start-cost is an amount per start (0 to 10000, the problem's "
+                "currency)", join_path(path, "start-cost"),
+            )  # fmt: skip
+        rules["start_cost"] = float(cost)
+    if "running-since" in entry and "off-since" in entry:
+        raise ProblemError(
+            "conflicting_fields", "give running-since or off-since, not both",
+            join_path(path, "off-since"),
+        )  # fmt: skip
+    for key, on, rule in (("running-since", True, "min-run-time"),
+                          ("off-since", False, "min-off-time")):  # fmt: skip
+        if key not in entry:
+            continue
+        since = parse_datetime(entry[key], join_path(path, key))
+        elapsed_s = reader.grid.start.timestamp() - since.timestamp()
+        if elapsed_s < -1e-6:
+            raise ProblemError(
+                "invalid_value", f"{key} is after the plan's start: it must be a time before",
+                join_path(path, key),
+            )  # fmt: skip
+        left_s = durations_s.get(rule, 0.0) - elapsed_s
+        rules["initial_on"] = on
+        rules["initial_hold_steps"] = max(0, math.ceil(left_s / step_s - 1e-9))
+    return RunRules(**rules)
