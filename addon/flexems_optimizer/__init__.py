@@ -5,4 +5,4 @@ from .scheduler import SolverError, schedule
 from .solve.highs import SolverSettings
 
 __all__ = ["ProblemError", "SolverError", "SolverSettings", "schedule"]
-__version__ = "0.2.0"
+__version__ = "0.3.0"

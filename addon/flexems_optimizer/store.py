@@ -59,16 +59,17 @@ class JobRecord:
         return {
             "id": self.id,
             "status": self.status.value,
-            "created_at": _iso(self.created_at),
-            "started_at": _iso(self.started_at),
-            "finished_at": _iso(self.finished_at),
+            "created_at": iso_time(self.created_at),
+            "started_at": iso_time(self.started_at),
+            "finished_at": iso_time(self.finished_at),
             "duration_s": None if duration is None else round(duration, 6),
             "summary": self.summary,
             "error": self.error,
         }
 
 
-def _iso(epoch: float | None) -> str | None:
+def iso_time(epoch: float | None) -> str | None:
+    """Epoch seconds as ISO 8601 UTC with milliseconds, as every time the service reports."""
     if epoch is None:
         return None
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(epoch)) + f".{int(epoch % 1 * 1000):03d}Z"

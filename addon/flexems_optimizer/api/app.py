@@ -19,6 +19,8 @@ from .. import __version__
 from ..datadir import Recovery, set_aside_if_corrupt
 from ..instance import instance_id
 from ..jobs import JobQueue, QueueSettings
+from ..sites.planner import SitePlanner
+from ..sites.store import SiteStore
 from ..store import JobStore
 from .auth import SESSIONS_KEY, TOKEN_KEY, Sessions, auth_middleware
 from .errors import error_middleware, security_headers_middleware
@@ -26,6 +28,8 @@ from .login import routes as login_routes
 from .pages import routes as page_routes
 from .schedules import MAX_BODY_KEY, QUEUE_KEY
 from .schedules import routes as schedule_routes
+from .sites import PLANNER_KEY
+from .sites import routes as site_routes
 
 LOGGER = logging.getLogger(__name__)
 API_VERSION = "v1"
@@ -102,9 +106,11 @@ def create_app(config: ServiceConfig) -> web.Application:
     app[SESSIONS_KEY] = Sessions()
     app.add_routes(meta_routes)
     app.add_routes(schedule_routes)
+    app.add_routes(site_routes)
     app.add_routes(page_routes)
     app.add_routes(login_routes)
     app.cleanup_ctx.append(_job_queue)
+    app.cleanup_ctx.append(_sites)
     return app
 
 
@@ -134,6 +140,17 @@ async def _job_queue(app: web.Application) -> AsyncIterator[None]:
     with contextlib.suppress(asyncio.CancelledError):
         await purge
     await queue.close()
+    store.close()
+
+
+async def _sites(app: web.Application) -> AsyncIterator[None]:
+    """The sites kept in the store, planned again at start, then on every change."""
+    store = SiteStore(app[CONFIG_KEY].database)
+    planner = SitePlanner(store, app[QUEUE_KEY].solve)
+    app[PLANNER_KEY] = planner
+    planner.start()
+    yield
+    await planner.close()
     store.close()
 
 

@@ -25,6 +25,13 @@ def _json(description: str, schema: str, **extra: Any) -> dict[str, Any]:
 _LOCATION = {"Location": {"description": "the job's URL", "schema": {"type": "string"}}}
 _JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}
 _AUTH_ERRORS = {"401": _error("missing or invalid bearer token")}
+_SITE = {
+    "name": "site", "in": "path", "required": True,
+    "description": "1 to 64 lowercase letters, digits, '-' or '_' (anything else: 404)",
+    "schema": {"type": "string", "examples": ["home"]},
+}  # fmt: skip
+_NO_SITE = {"404": _error("no such site (or not a valid site id)")}
+_STAMP = {"type": ["string", "null"], "format": "date-time"}
 
 _SCHEMAS: dict[str, Any] = {
     "Error": {
@@ -73,6 +80,53 @@ _SCHEMAS: dict[str, Any] = {
                     },
                 },
             },
+        },
+    },
+    "SiteProblem": {
+        "type": "object",
+        "description": "A site problem as for /api/v1/schedules, except that `start` may be "
+        "left out: then each plan starts at the current step (of `resolution`) and the horizon "
+        "is a `duration`; the site is planned again at every new step.",
+        "not": {"required": ["end", "duration"]},
+        "properties": {"start": {"type": "string", "format": "date-time"}},
+    },
+    "Site": {
+        "type": "object",
+        "required": ["site", "revision", "updated_at", "rolling", "plan_revision", "planned_at",
+                     "error", "links"],
+        "properties": {
+            "site": {"type": "string"},
+            "revision": {"type": "integer", "description": "counts the problems stored"},
+            "updated_at": {"type": "string", "format": "date-time"},
+            "rolling": {"type": "boolean", "description": "no `start`: plans from now on"},
+            "plan_revision": {"type": ["integer", "null"],
+                              "description": "the problem revision of the latest plan"},
+            "planned_at": _STAMP,
+            "error": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Error"}],
+                      "description": "why the latest planning failed (the plan before stays)"},
+            "links": {"type": "object", "additionalProperties": {"type": "string"}},
+            "problem": {"type": "object"},
+            "s2_devices": {"type": "array", "items": {"type": "object"}},
+        },
+    },
+    "SiteList": {
+        "type": "object",
+        "required": ["sites"],
+        "properties": {"sites": {"type": "array", "items": {"$ref": "#/components/schemas/Site"}}},
+    },
+    "SitePlan": {
+        "type": "object",
+        "description": "The latest plan of a site; the events WebSocket sends the same as "
+        "`{type: 'plan', ...}` for every new plan (and `plan_failed` with an `error`, "
+        "`site_removed`).",
+        "required": ["site", "revision", "planned_at", "plan"],
+        "properties": {
+            "site": {"type": "string"},
+            "revision": {"type": "integer", "description": "the problem revision planned"},
+            "planned_at": {"type": "string", "format": "date-time"},
+            "current": {"type": "boolean",
+                        "description": "false while a newer problem is being planned"},
+            "plan": {"$ref": "#/components/schemas/Plan"},
         },
     },
     "Plan": {
@@ -312,6 +366,82 @@ def openapi_document() -> dict[str, Any]:
                         "409": _error("the job has already ended"),
                     },
                 },
+            },
+            "/api/v1/sites": {
+                "get": {
+                    "summary": "The sites kept in this add-on",
+                    "operationId": "listSites",
+                    "responses": {"200": _json("sites", "SiteList"), **_AUTH_ERRORS},
+                }
+            },
+            "/api/v1/sites/{site}": {
+                "put": {
+                    "summary": "Store the site's problem and plan it (after a 1 s debounce, one "
+                    "plan per site at a time); the plan arrives on the events channel",
+                    "operationId": "putSite",
+                    "parameters": [_SITE],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {"$ref": "#/components/schemas/SiteProblem"}
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json("stored (a new revision)", "Site"),
+                        "201": _json("a new site, stored", "Site"),
+                        "400": _error("malformed JSON"),
+                        **_AUTH_ERRORS,
+                        **_NO_SITE,
+                        "409": _error("this add-on keeps no more sites"),
+                        "413": _error("body too large"),
+                        "415": _error("not JSON"),
+                        "422": _error("invalid problem: code, message and path of the field"),
+                    },
+                },
+                "get": {
+                    "summary": "The site: its problem and the S2 devices attached to it",
+                    "operationId": "getSite",
+                    "parameters": [_SITE],
+                    "responses": {"200": _json("the site", "Site"), **_AUTH_ERRORS, **_NO_SITE},
+                },
+                "delete": {
+                    "summary": "Forget the site (its listeners get `site_removed`)",
+                    "operationId": "deleteSite",
+                    "parameters": [_SITE],
+                    "responses": {"204": {"description": "removed"}, **_AUTH_ERRORS, **_NO_SITE},
+                },
+            },
+            "/api/v1/sites/{site}/plan": {
+                "get": {
+                    "summary": "The site's latest plan",
+                    "operationId": "getSitePlan",
+                    "parameters": [_SITE],
+                    "responses": {
+                        "200": _json("the latest plan", "SitePlan"),
+                        **_AUTH_ERRORS,
+                        "404": _error("no such site, or no plan yet"),
+                        "409": _error("no plan: the planning failed (the message says why)"),
+                    },
+                }
+            },
+            "/api/v1/sites/{site}/events": {
+                "get": {
+                    "summary": "WebSocket (upgrade): the latest plan at once, then every new "
+                    "one as it is made, as SitePlan with `type: 'plan'`; also "
+                    "`{type: 'plan_failed', site, revision, error}` and "
+                    "`{type: 'site_removed', site}`. The server pings every 50 s; it reads "
+                    "nothing from the client.",
+                    "operationId": "siteEvents",
+                    "parameters": [_SITE],
+                    "responses": {
+                        "101": {"description": "switching to the WebSocket protocol"},
+                        "400": _error("not a WebSocket upgrade request"),
+                        **_AUTH_ERRORS,
+                        **_NO_SITE,
+                    },
+                }
             },
             "/api/v1/health": {
                 "get": {

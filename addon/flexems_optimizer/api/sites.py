@@ -1,0 +1,160 @@
+"""/api/v1/sites: the home's site kept in the add-on, its latest plan, and a push channel.
+
+A site's problem is the schedules contract; without a `start` it rolls with the clock. Every
+stored problem is planned after a short debounce, one plan per site at a time, and each new
+plan is pushed to the site's events WebSocket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+from ..problem.parse import parse_problem
+from ..sites.planner import SitePlanner, plan_event
+from ..sites.rolling import is_rolling, problem_at
+from ..sites.store import SiteRecord
+from ..store import iso_time
+from .auth import TOKEN_KEY
+from .body import BodyError, check_headers, read_json
+from .errors import error_response
+from .schedules import MAX_BODY_KEY
+
+PLANNER_KEY = web.AppKey("site_planner", SitePlanner)
+SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MAX_SITES = 100
+HEARTBEAT_S = 50.0  # WebSocket pings no more often than this
+routes = web.RouteTableDef()
+
+
+def _site_id(request: web.Request) -> str:
+    site = request.match_info["site"]
+    if not SITE_ID.match(site):
+        raise web.HTTPNotFound(
+            text="a site id is 1 to 64 lowercase letters, digits, '-' or '_', e.g. 'home'"
+        )
+    return site
+
+
+def _record(request: web.Request, site: str) -> SiteRecord:
+    record = request.app[PLANNER_KEY].store.get(site)
+    if record is None:
+        raise web.HTTPNotFound(text=f"no site {site!r}; create it with PUT /api/v1/sites/{site}")
+    return record
+
+
+def _links(request: web.Request, site: str) -> dict[str, str]:
+    return {
+        "self": f"/api/v1/sites/{site}",
+        "plan": f"/api/v1/sites/{site}/plan",
+        "events": f"/api/v1/sites/{site}/events",
+    }
+
+
+def _metadata(request: web.Request, record: SiteRecord) -> dict[str, Any]:
+    return {
+        "site": record.id,
+        "revision": record.revision,
+        "updated_at": iso_time(record.updated_at),
+        "rolling": is_rolling(record.problem),
+        "plan_revision": record.plan_revision,
+        "planned_at": iso_time(record.planned_at),
+        "error": record.error,
+        "links": _links(request, record.id),
+    }
+
+
+@routes.get("/api/v1/sites")
+async def list_sites(request: web.Request) -> web.Response:
+    store = request.app[PLANNER_KEY].store
+    records = [record for site in store.ids() if (record := store.get(site)) is not None]
+    return web.json_response({"sites": [_metadata(request, record) for record in records]})
+
+
+@routes.put("/api/v1/sites/{site}")
+async def put_site(request: web.Request) -> web.Response:
+    site = _site_id(request)
+    planner = request.app[PLANNER_KEY]
+    try:
+        check_headers(request, request.app[MAX_BODY_KEY], json_only=not request.app[TOKEN_KEY])
+        problem = await read_json(request)
+    except BodyError as error:
+        return error_response(error.status, error.code, str(error))
+    if not isinstance(problem, dict):
+        return error_response(422, "invalid_type", "a site problem is a JSON object")
+    new = planner.store.get(site) is None
+    if new and len(planner.store.ids()) >= MAX_SITES:
+        return error_response(409, "too_many_sites", f"this add-on keeps at most {MAX_SITES} sites")
+    # Validated as it would be planned now (off the event loop): bad input is a 422 here.
+    now = time.time()
+    await asyncio.get_running_loop().run_in_executor(
+        None, lambda: parse_problem(problem_at(problem, now))
+    )
+    planner.store.put(site, problem, now)
+    planner.changed(site)
+    record = _record(request, site)
+    return web.json_response(_metadata(request, record), status=201 if new else 200)
+
+
+@routes.get("/api/v1/sites/{site}")
+async def get_site(request: web.Request) -> web.Response:
+    record = _record(request, _site_id(request))
+    # S2 devices attach to a site once the S2 endpoint exists; none yet.
+    body = {**_metadata(request, record), "problem": record.problem, "s2_devices": []}
+    return web.json_response(body)
+
+
+@routes.get("/api/v1/sites/{site}/plan")
+async def get_site_plan(request: web.Request) -> web.Response:
+    record = _record(request, _site_id(request))
+    if record.plan is None or record.planned_at is None or record.plan_revision is None:
+        if record.error is not None:
+            return error_response(409, "no_plan", f"no plan: {record.error['message']}")
+        raise web.HTTPNotFound(text="no plan yet: it is being made (the events channel sends it)")
+    body = plan_event(record.id, record.plan_revision, record.planned_at, record.plan)
+    body.pop("type")
+    # Older than the problem when a newer one is being planned, or could not be planned.
+    body["current"] = record.plan_revision == record.revision and record.error is None
+    return web.json_response(body)
+
+
+@routes.delete("/api/v1/sites/{site}")
+async def delete_site(request: web.Request) -> web.Response:
+    site = _site_id(request)
+    planner = request.app[PLANNER_KEY]
+    if not planner.store.delete(site):
+        raise web.HTTPNotFound(text=f"no site {site!r}")
+    planner.removed(site)
+    return web.Response(status=204)
+
+
+@routes.get("/api/v1/sites/{site}/events")
+async def site_events(request: web.Request) -> web.StreamResponse:
+    """A WebSocket that sends the site's latest plan at once, then every new one (`plan`,
+    `plan_failed`, `site_removed` events); it reads nothing from the client."""
+    site = _site_id(request)
+    record = _record(request, site)
+    planner = request.app[PLANNER_KEY]
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=64 * 1024)
+    await ws.prepare(request)
+    queue = planner.subscribe(site)
+    if record.plan is not None and record.plan_revision and record.planned_at:
+        await ws.send_json(plan_event(site, record.plan_revision, record.planned_at, record.plan))
+
+    async def forward() -> None:
+        while not ws.closed:
+            await ws.send_json(await queue.get())
+
+    sender = asyncio.create_task(forward())
+    try:
+        async for message in ws:
+            if message.type is WSMsgType.ERROR:
+                break
+    finally:
+        sender.cancel()
+        planner.unsubscribe(site, queue)
+    return ws

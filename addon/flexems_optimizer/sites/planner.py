@@ -1,0 +1,129 @@
+"""Re-plan each site when it changes: debounced, one plan per site at a time, every new plan
+pushed to whoever listens (the integration's events channel)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from ..problem.errors import ProblemError
+from ..store import iso_time
+from ..workers import SolveStoppedError, WorkerDiedError
+from .rolling import is_rolling, next_step_at, problem_at
+from .store import SiteRecord, SiteStore
+
+LOGGER = logging.getLogger(__name__)
+DEBOUNCE_S = 1.0
+LISTENER_BACKLOG = 4  # a slow listener needs the latest plans, not every one
+
+Solve = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+Event = dict[str, Any]
+
+
+class SitePlanner:
+    def __init__(self, store: SiteStore, solve: Solve, debounce_s: float = DEBOUNCE_S) -> None:
+        self.store = store
+        self._solve = solve
+        self.debounce_s = debounce_s
+        self._changed: set[str] = set()
+        self._planning: dict[str, asyncio.Task[None]] = {}
+        self._next_step: dict[str, asyncio.TimerHandle] = {}
+        self._listeners: dict[str, set[asyncio.Queue[Event]]] = {}
+
+    def start(self) -> None:
+        """Plan every kept site again (after a restart their plans are out of date)."""
+        for site in self.store.ids():
+            self.changed(site)
+
+    async def close(self) -> None:
+        for handle in self._next_step.values():
+            handle.cancel()
+        tasks = list(self._planning.values())
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    def changed(self, site: str) -> None:
+        """Something about the site changed: plan it after the debounce, or again after the
+        plan under way."""
+        self._changed.add(site)
+        if site not in self._planning:
+            self._planning[site] = asyncio.create_task(self._plan_while_changed(site))
+
+    def removed(self, site: str) -> None:
+        self._changed.discard(site)
+        if (handle := self._next_step.pop(site, None)) is not None:
+            handle.cancel()
+        if (task := self._planning.get(site)) is not None:
+            task.cancel()
+        self._publish(site, {"type": "site_removed", "site": site})
+
+    def subscribe(self, site: str) -> asyncio.Queue[Event]:
+        queue: asyncio.Queue[Event] = asyncio.Queue(LISTENER_BACKLOG)
+        self._listeners.setdefault(site, set()).add(queue)
+        return queue
+
+    def unsubscribe(self, site: str, queue: asyncio.Queue[Event]) -> None:
+        listeners = self._listeners.get(site, set())
+        listeners.discard(queue)
+        if not listeners:
+            self._listeners.pop(site, None)
+
+    async def _plan_while_changed(self, site: str) -> None:
+        try:
+            while site in self._changed:
+                await asyncio.sleep(self.debounce_s)
+                self._changed.discard(site)
+                record = self.store.get(site)
+                if record is None:
+                    return
+                await self._plan(record)
+        finally:
+            self._planning.pop(site, None)
+
+    async def _plan(self, record: SiteRecord) -> None:
+        now = time.time()
+        try:
+            outcome = await self._solve(problem_at(record.problem, now))
+        except ProblemError as error:
+            outcome = error.as_dict()
+        except SolveStoppedError as error:
+            outcome = {"error": {"code": "time_limit", "message": str(error), "path": ""}}
+        except WorkerDiedError as error:
+            outcome = {"error": {"code": "worker_died", "message": str(error), "path": ""}}
+        site = record.id
+        if "plan" in outcome:
+            planned_at = time.time()
+            self.store.planned(site, record.revision, outcome["plan"], planned_at)
+            self._publish(site, plan_event(site, record.revision, planned_at, outcome["plan"]))
+        else:
+            LOGGER.warning("site %s: no plan: %s", site, outcome["error"]["message"])
+            self.store.failed(site, outcome["error"])
+            failed = {"type": "plan_failed", "site": site, "revision": record.revision}
+            self._publish(site, {**failed, "error": outcome["error"]})
+        if is_rolling(record.problem):
+            self._replan_at_next_step(site, next_step_at(record.problem, now))
+
+    def _replan_at_next_step(self, site: str, at: float) -> None:
+        """A rolling site's plan starts at the current step: the next step is a change."""
+        if (handle := self._next_step.pop(site, None)) is not None:
+            handle.cancel()
+        delay = max(at - time.time(), 0.0)
+        self._next_step[site] = asyncio.get_running_loop().call_later(delay, self.changed, site)
+
+    def _publish(self, site: str, event: Event) -> None:
+        for queue in self._listeners.get(site, set()):
+            if queue.full():
+                queue.get_nowait()  # drop the oldest
+            queue.put_nowait(event)
+
+
+def plan_event(site: str, revision: int, planned_at: float, plan: dict[str, Any]) -> Event:
+    return {"type": "plan", "site": site, "revision": revision,
+            "planned_at": iso_time(planned_at), "plan": plan}  # fmt: skip

@@ -1,0 +1,94 @@
+"""Sites and their latest plans in the service's SQLite file, so a restart loses no site."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sites (
+    id TEXT PRIMARY KEY,
+    problem TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    updated_at REAL NOT NULL,
+    plan TEXT,
+    plan_revision INTEGER,
+    planned_at REAL,
+    error TEXT
+);
+"""
+
+
+@dataclass(frozen=True)
+class SiteRecord:
+    id: str
+    problem: dict[str, Any]
+    revision: int  # counts the problems stored for this site
+    updated_at: float
+    plan: dict[str, Any] | None  # the latest plan, of problem revision plan_revision
+    plan_revision: int | None
+    planned_at: float | None
+    error: dict[str, Any] | None  # why the latest planning failed (the plan before is kept)
+
+
+class SiteStore:
+    """Every call is one short transaction, like the job store's."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self._db.close()
+
+    def put(self, site: str, problem: dict[str, Any], now: float) -> int:
+        """Store a site's new problem; returns its revision (1 for a new site)."""
+        text = json.dumps(problem, separators=(",", ":"))
+        row = self._db.execute(
+            "INSERT INTO sites (id, problem, revision, updated_at) VALUES (?, ?, 1, ?) "
+            "ON CONFLICT (id) DO UPDATE SET problem = excluded.problem, "
+            "revision = sites.revision + 1, updated_at = excluded.updated_at RETURNING revision",
+            (site, text, now),
+        ).fetchone()
+        return int(row[0])
+
+    def get(self, site: str) -> SiteRecord | None:
+        row = self._db.execute(
+            "SELECT id, problem, revision, updated_at, plan, plan_revision, planned_at, error "
+            "FROM sites WHERE id = ?",
+            (site,),
+        ).fetchone()
+        if row is None:
+            return None
+        return SiteRecord(
+            id=row[0],
+            problem=json.loads(row[1]),
+            revision=row[2],
+            updated_at=row[3],
+            plan=None if row[4] is None else json.loads(row[4]),
+            plan_revision=row[5],
+            planned_at=row[6],
+            error=None if row[7] is None else json.loads(row[7]),
+        )
+
+    def ids(self) -> list[str]:
+        return [row[0] for row in self._db.execute("SELECT id FROM sites ORDER BY id")]
+
+    def planned(self, site: str, revision: int, plan: dict[str, Any], at: float) -> None:
+        self._db.execute(
+            "UPDATE sites SET plan = ?, plan_revision = ?, planned_at = ?, error = NULL "
+            "WHERE id = ?",
+            (json.dumps(plan, separators=(",", ":")), revision, at, site),
+        )
+
+    def failed(self, site: str, error: dict[str, Any]) -> None:
+        self._db.execute("UPDATE sites SET error = ? WHERE id = ?", (json.dumps(error), site))
+
+    def delete(self, site: str) -> bool:
+        return self._db.execute("DELETE FROM sites WHERE id = ?", (site,)).rowcount == 1

@@ -1,0 +1,172 @@
+"""The home's site kept in the add-on (`/api/v1/sites`), over real HTTP and a real WebSocket
+to the service in a subprocess: stored, planned after a debounce, pushed, kept over restarts."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+
+from ..optimizer.problems import battery, problem
+from .server import TOKEN, Server
+from .test_openapi_and_pages import _validator
+
+
+def rolling_site(soc_at_start: float = 2.0) -> dict[str, Any]:
+    """Four quarter hours from now on (no `start`), with constant prices."""
+    body = problem(
+        1, prices=0.3, devices=[battery(soc_at_start=soc_at_start, soc_max=4, power_capacity=2)]
+    )
+    del body["start"]
+    body.update({"duration": "PT1H", "resolution": "PT15M"})
+    return body
+
+
+async def events(server: Server, site: str, count: int, timeout_s: float = 20) -> list[Any]:
+    """The first `count` events of the site's channel (or fewer, when it times out)."""
+    url = f"ws://127.0.0.1:{server.port}/api/v1/sites/{site}/events"
+    received: list[Any] = []
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with aiohttp.ClientSession() as session, session.ws_connect(url, headers=headers) as ws:
+        deadline = time.monotonic() + timeout_s
+        while len(received) < count and (left := deadline - time.monotonic()) > 0:
+            try:
+                message = await ws.receive(timeout=left)
+            except TimeoutError:
+                break
+            if message.type is not aiohttp.WSMsgType.TEXT:
+                break
+            received.append(message.json())
+    return received
+
+
+@pytest.fixture
+def server(data_dir: Path) -> Any:
+    running = Server(data_dir)
+    yield running
+    running.stop()
+
+
+def test_a_rolling_site_is_planned_from_the_current_step_and_pushed(server: Server) -> None:
+    put = server.request("PUT", "/api/v1/sites/home", rolling_site())
+    assert put.status == 201
+    assert put.body["revision"] == 1 and put.body["rolling"]
+    (event,) = asyncio.run(events(server, "home", 1))
+    assert event["type"] == "plan" and event["revision"] == 1
+    step = 900
+    start = time.time() // step * step
+    first = event["plan"]["timestamps"][0]
+    assert time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(start)) in first
+    assert len(event["plan"]["devices"]["battery"]["power_kw"]) == 4
+
+    plan = server.request("GET", "/api/v1/sites/home/plan").body
+    assert plan["revision"] == 1 and plan["current"] and plan["plan"] == event["plan"]
+    site = server.request("GET", "/api/v1/sites/home").body
+    assert site["problem"] == rolling_site() and site["s2_devices"] == []
+    assert [s["site"] for s in server.request("GET", "/api/v1/sites").body["sites"]] == ["home"]
+
+
+def test_site_answers_and_events_match_the_document(server: Server) -> None:
+    document = server.request("GET", "/api/v1/openapi.json").body
+    put = server.request("PUT", "/api/v1/sites/home", rolling_site())
+    _validator(document, "Site").validate(put.body)
+    (event,) = asyncio.run(events(server, "home", 1))
+    _validator(document, "SitePlan").validate(event)
+    _validator(document, "Plan").validate(event["plan"])
+    _validator(document, "SitePlan").validate(server.request("GET", "/api/v1/sites/home/plan").body)
+    _validator(document, "Site").validate(server.request("GET", "/api/v1/sites/home").body)
+    _validator(document, "SiteList").validate(server.request("GET", "/api/v1/sites").body)
+    _validator(document, "SiteProblem").validate(rolling_site())
+
+
+def test_changes_within_the_debounce_make_one_plan_of_the_latest(server: Server) -> None:
+    async def scenario() -> list[Any]:
+        listening = asyncio.create_task(events(server, "home", 3, timeout_s=6))
+        await asyncio.sleep(0.3)
+        for soc in (1.0, 2.0, 3.0):
+            await asyncio.to_thread(server.request, "PUT", "/api/v1/sites/home", rolling_site(soc))
+        return await listening
+
+    server.request("PUT", "/api/v1/sites/home", rolling_site(0.5))
+    time.sleep(2.5)  # planned once
+    received = asyncio.run(scenario())
+    # The channel first sends the plan it has (revision 1), then one plan of the three PUTs.
+    assert [event["revision"] for event in received] == [1, 4]
+    assert received[1]["plan"]["devices"]["battery"]["soc_kwh"][0] != pytest.approx(0.5)
+
+
+def test_a_restart_keeps_the_site_and_plans_it_again(data_dir: Path) -> None:
+    first = Server(data_dir)
+    try:
+        first.request("PUT", "/api/v1/sites/home", rolling_site())
+        (before,) = asyncio.run(events(first, "home", 1))
+    finally:
+        first.stop(hard=True)
+    second = Server(data_dir)
+    try:
+        site = second.request("GET", "/api/v1/sites/home")
+        assert site.status == 200 and site.body["problem"] == rolling_site()
+        # The kept plan at once, then the one made after the restart.
+        kept, again = asyncio.run(events(second, "home", 2))
+        assert kept["planned_at"] == before["planned_at"]
+        assert again["planned_at"] > before["planned_at"] and again["revision"] == 1
+    finally:
+        second.stop()
+
+
+def test_a_removed_site_is_gone_and_its_listeners_are_told(server: Server) -> None:
+    server.request("PUT", "/api/v1/sites/home", rolling_site())
+    asyncio.run(events(server, "home", 1))
+
+    async def scenario() -> list[Any]:
+        listening = asyncio.create_task(events(server, "home", 2, timeout_s=5))
+        await asyncio.sleep(0.3)
+        await asyncio.to_thread(server.request, "DELETE", "/api/v1/sites/home")
+        return await listening
+
+    received = asyncio.run(scenario())
+    assert [event["type"] for event in received] == ["plan", "site_removed"]
+    assert server.request("GET", "/api/v1/sites/home").status == 404
+    assert server.request("DELETE", "/api/v1/sites/home").status == 404
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "status", "code", "where"),
+    [
+        ("/api/v1/sites/home", {**rolling_site(), "resolution": "PT7"}, 422,
+         "invalid_duration", "resolution"),
+        ("/api/v1/sites/home", {**rolling_site(), "end": "2030-01-01T00:00:00Z"}, 422,
+         "conflicting_fields", "end"),
+        ("/api/v1/sites/home", [1, 2], 422, "invalid_type", ""),
+        ("/api/v1/sites/Home!", rolling_site(), 404, "not_found", ""),
+    ],
+)  # fmt: skip
+def test_bad_sites_are_refused_with_what_and_where(
+    server: Server, path: str, body: Any, status: int, code: str, where: str
+) -> None:
+    reply = server.request("PUT", path, body)
+    assert reply.status == status
+    assert reply.body["error"]["code"] == code
+    assert reply.body["error"]["path"] == where
+    assert server.request("GET", "/api/v1/sites").body["sites"] == []
+
+
+def test_sites_need_the_token(server: Server) -> None:
+    assert server.request("PUT", "/api/v1/sites/home", rolling_site(), token="wrong").status == 401
+    assert server.request("GET", "/api/v1/sites/nowhere").status == 404
+
+    async def connect() -> int:
+        url = f"ws://127.0.0.1:{server.port}/api/v1/sites/home/events"
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.ws_connect(url):
+                    return 101
+            except aiohttp.WSServerHandshakeError as error:
+                return error.status
+
+    server.request("PUT", "/api/v1/sites/home", rolling_site())
+    assert asyncio.run(connect()) == 401
