@@ -7,6 +7,7 @@ these exceptions, so the rest of the integration holds only Home Assistant glue.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,9 @@ import aiohttp
 REQUEST_TIMEOUT_S = 30.0
 POLL_INTERVAL_S = 0.5
 PLAN_TIMEOUT_S = 300.0  # a queued plan not done by then is given up (the add-on is stuck)
+PLAN_WAIT_S = 20.0  # per request for a site's plan (within REQUEST_TIMEOUT_S)
+# The add-on pings every 50 s; a connection silent for longer than this is dead.
+EVENTS_HEARTBEAT_S = 55.0
 
 
 class FlexEmsError(Exception):
@@ -47,6 +51,15 @@ class AddonVersion:
     instance_id: str | None  # made once per add-on data directory; None from add-ons < 0.2
     # Where the add-on moved a corrupt job store at its start (None: it had no need to).
     store_recovered_to: str | None = None
+
+
+@dataclass(frozen=True)
+class SitePlan:
+    """A site's plan as the add-on made it: the problem revision it answers, and when."""
+
+    revision: int
+    plan: dict[str, Any]
+    planned_at: str
 
 
 class FlexEmsClient:
@@ -89,6 +102,52 @@ class FlexEmsClient:
             )
         plan: dict[str, Any] = job["plan"]
         return plan
+
+    async def put_site(self, site: str, problem: dict[str, Any]) -> int:
+        """Keep the site's problem in the add-on (which plans it and pushes the plan); returns
+        the problem's revision."""
+        body = await self._request("PUT", f"/api/v1/sites/{site}", problem)
+        return int(body["revision"])
+
+    async def site_plan(self, site: str, revision: int) -> SitePlan:
+        """The plan of the site's problem `revision` (or a later one), waiting while the
+        add-on makes it. Raises FlexEmsProblemError when its planning failed."""
+        try:
+            async with asyncio.timeout(PLAN_TIMEOUT_S):
+                while True:
+                    body = await self._request(
+                        "GET",
+                        f"/api/v1/sites/{site}/plan?revision={revision}&wait={PLAN_WAIT_S:g}",
+                    )
+                    if "plan" in body:  # else 202: still being made
+                        return SitePlan(body["revision"], body["plan"], body["planned_at"])
+        except TimeoutError as late:
+            raise FlexEmsConnectionError(
+                f"the add-on did not finish the plan within {PLAN_TIMEOUT_S:g} s"
+            ) from late
+
+    async def site_events(self, site: str) -> AsyncIterator[dict[str, Any]]:
+        """The site's events as the add-on pushes them (its latest plan first); ends when the
+        connection does. Raises FlexEmsAuthError or FlexEmsConnectionError."""
+        url = self.url.replace("http", "ws", 1) + f"/api/v1/sites/{site}/events"
+        headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
+        try:
+            async with self._session.ws_connect(
+                url, headers=headers, heartbeat=EVENTS_HEARTBEAT_S
+            ) as ws:
+                async for message in ws:
+                    if message.type is not aiohttp.WSMsgType.TEXT:
+                        break
+                    event: dict[str, Any] = message.json()
+                    yield event
+        except aiohttp.WSServerHandshakeError as error:
+            if error.status == 401:
+                raise FlexEmsAuthError("the add-on refused the token") from error
+            raise FlexEmsConnectionError(f"the add-on's events channel: {error}") from error
+        except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+            raise FlexEmsConnectionError(
+                f"cannot reach the add-on at {self.url}: {error}"
+            ) from error
 
     async def _request(self, method: str, path: str, body: Any = None) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}

@@ -1,5 +1,7 @@
-"""The coordinator: plans when an input changes (and on a safety interval), one request to the
-add-on at a time; knows whether its plan is current."""
+"""The coordinator: keeps the home's site in the add-on current (a PUT when an input changes,
+and on a safety interval, one at a time) and takes the plans the add-on pushes: the ones it
+asked for, and those the add-on makes on its own (a new step, S2 devices); knows whether its
+plan is current."""
 
 from __future__ import annotations
 
@@ -49,6 +51,10 @@ RETRY_INTERVAL: Final = timedelta(minutes=1)
 # Changes that come in a burst (a new price list and a SoC) make one plan; a change reaches
 # the entities within about a second, not after HA's default 10 s cooldown.
 REQUEST_COOLDOWN_S: Final = 1.0
+# The home's site in the add-on (S2 devices with the service token attach to it too).
+SITE: Final = "home"
+RECONNECT_DELAYS_S: Final = (1.0, 2.0, 5.0, 15.0, 60.0)
+LISTENER_TASK: Final = f"{DOMAIN} plans pushed by the add-on"
 ISSUE_UNREACHABLE: Final = "addon_unreachable"
 ISSUE_VERSION: Final = "addon_version"
 ISSUE_PRICES: Final = "prices_not_chosen"
@@ -97,10 +103,47 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         # inputs) gets a plan of its own right after it.
         self._planning = asyncio.Lock()
         self._inputs_changed = False
+        # The problem revision this integration last sent, and when the plan shown was made.
+        self._revision: int | None = None
+        self.push_connected = False  # the add-on's events channel is open
+        self._planned_at_addon: str | None = None
 
     async def _async_setup(self) -> None:
         self._check_prices_chosen()
         await self._check_addon_version()
+        self.config_entry.async_create_background_task(self.hass, self._listen(), LISTENER_TASK)
+
+    async def _listen(self) -> None:
+        """Take the plans the add-on makes on its own (a new step, S2 devices), reconnecting
+        with growing pauses when the channel drops. The plans this integration asks for it
+        gets by asking (`_plan_in_addon`), so a dropped channel never delays them."""
+        failures = 0
+        while True:
+            try:
+                async for event in self.client.site_events(SITE):
+                    failures = 0
+                    self.push_connected = True  # the add-on sends its latest plan at once
+                    self._on_event(event)
+            except FlexEmsError as error:
+                LOGGER.debug("The add-on's events channel: %s", error)
+            self.push_connected = False
+            await asyncio.sleep(RECONNECT_DELAYS_S[min(failures, len(RECONNECT_DELAYS_S) - 1)])
+            failures += 1
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        if (
+            event.get("type") != "plan"
+            or self._planning.locked()  # one asked for: the planning takes it
+            or self._revision is None  # of a problem sent before this start
+            or event["revision"] < self._revision
+            or event["planned_at"] == self._planned_at_addon  # shown already
+        ):
+            return
+        # A plan the add-on made on its own of the problem this integration sent.
+        self._planned_at_addon = event["planned_at"]
+        self._take(event["plan"])
+        self.planned_at = dt_util.utcnow()
+        self.async_set_updated_data(event["plan"])
 
     def _check_prices_chosen(self) -> None:
         """Until the user says where prices come from, plans use a fixed default price: say so."""
@@ -222,7 +265,7 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             ) from error
         self._clear_input_issues()
         try:
-            plan = await self.client.schedule(built.body)
+            plan = await self._plan_in_addon(built.body)
         except FlexEmsAuthError as error:
             raise ConfigEntryAuthFailed(
                 translation_domain=DOMAIN, translation_key="invalid_auth"
@@ -247,6 +290,23 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             await self._check_addon_version()  # it may have come back updated
         self.pv_forecasts = built.pv_kw
         self.problem = built.body
+        self._take(plan)
+        return plan
+
+    async def _plan_in_addon(self, problem: dict[str, Any]) -> dict[str, Any]:
+        """Keep the site in the add-on and get the plan of this problem."""
+        try:
+            self._revision = await self.client.put_site(SITE, problem)
+        except FlexEmsProblemError as error:
+            if error.code != "not_found":
+                raise
+            return await self.client.schedule(problem)  # an add-on before 0.3: no sites
+        made = await self.client.site_plan(SITE, self._revision)
+        self._planned_at_addon = made.planned_at
+        return made.plan
+
+    def _take(self, plan: dict[str, Any]) -> None:
+        """What follows a new plan: its breaches as repair issues, and the event."""
         self.breaches = breaches.summarize_for(self.config_entry, plan)
         breaches.async_update_issues(self.hass, self.breaches)
         self.hass.bus.async_fire(
@@ -257,7 +317,6 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
                 "total_eur": plan["costs"]["total_eur"],
             },
         )
-        return plan
 
     def _note_unreachable(self) -> None:
         now = dt_util.utcnow()

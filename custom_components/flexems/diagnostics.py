@@ -35,4 +35,5 @@ async def async_get_config_entry_diagnostics(
             "breaches": plan["breaches"],
         },
         "problem": coordinator.problem,
+        "push_connected": coordinator.push_connected,
     }

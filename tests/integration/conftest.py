@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
@@ -29,6 +30,7 @@ from custom_components.flexems.const import (
     DOMAIN,
     SUBENTRY_BATTERY,
 )
+from custom_components.flexems.coordinator import LISTENER_TASK
 
 from ..api.server import TOKEN, Server
 from .nord_pool_cloud import NOW, NordPoolCloud, spot
@@ -194,3 +196,20 @@ def reloads(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(hass.config_entries, "async_reload", counting)
     return done
+
+
+async def settle(hass: HomeAssistant) -> None:
+    """Wait until Home Assistant and flexems' short background tasks (applying a plan, a
+    re-plan) are done; the listener for pushed plans runs for the entry's lifetime, so
+    `async_block_till_done(wait_background_tasks=True)` would wait for it forever."""
+    while True:
+        await hass.async_block_till_done()
+        # Home Assistant keeps background tasks in a private set; tests may look.
+        pending = [
+            task
+            for task in hass._background_tasks
+            if not task.done() and LISTENER_TASK not in task.get_name()
+        ]
+        if not pending:
+            return
+        await asyncio.wait(pending)

@@ -84,7 +84,9 @@ class NordPoolCloud:
     async def start(self) -> None:
         app = web.Application()
         app.router.add_get("/api/DayAheadPrices", self._prices)
-        self._runner = web.AppRunner(app)
+        # No keep-alive: tests jump the frozen clock, which fires the server's keep-alive timer
+        # and closes an idle connection just as the client reuses it.
+        self._runner = web.AppRunner(app, keepalive_timeout=0, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
         await site.start()

@@ -25,7 +25,7 @@ from custom_components.flexems.const import (
 from custom_components.flexems.problem import ApplianceRun, appliance_model, appliance_profile
 
 from ..api.server import Server
-from .conftest import entry_for, set_inputs
+from .conftest import entry_for, set_inputs, settle
 
 NOW = datetime.fromisoformat("2026-06-01T10:07:00+00:00")
 RUN_ONCE = "switch.dishwasher_run_once"
@@ -94,7 +94,7 @@ async def test_run_once_plans_the_cheapest_hour_starts_it_and_ends(
     # with the run still in its inputs: the plan that lands must be one made without it.
     freezer.move_to("2026-06-01T12:00:01+00:00")
     async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await settle(hass)
     assert hass.states.get(RUN_ONCE).state == "off"
     assert "dishwasher" not in entry.runtime_data.coordinator.data["devices"]
 
@@ -111,7 +111,7 @@ async def test_a_run_asked_for_during_a_scheduled_plan_is_planned(
     async_fire_time_changed(hass)
     # Asked now, the run's own request is dropped by the debouncer ("a refresh is running").
     await hass.services.async_call("switch", "turn_on", {"entity_id": RUN_ONCE}, blocking=True)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await settle(hass)
     assert "dishwasher" in coordinator.data["devices"]
 
 

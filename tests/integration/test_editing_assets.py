@@ -32,6 +32,7 @@ from .conftest import (
     battery_with_setpoint,
     entry_for,
     set_inputs,
+    settle,
 )
 from .test_heat_pump import INDOOR, OUTDOOR, PUMP
 
@@ -65,7 +66,7 @@ async def test_a_battery_is_changed_in_place(
     )  # fmt: skip
     assert result["type"] is FlowResultType.ABORT
     assert result["reason"] == "reconfigure_successful"
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await settle(hass)
     assert reloads == [entry.entry_id]  # once
     assert entry.subentries[subentry.subentry_id].data[CONF_CAPACITY_KWH] == 13.5
     after = entities.async_get(SWITCH)
@@ -84,11 +85,11 @@ async def test_a_deleted_and_added_again_asset_starts_with_applying_off(
     entry = await battery_with_setpoint(hass, addon)
     subentry = next(iter(entry.subentries.values()))
     assert hass.config_entries.async_remove_subentry(entry, subentry.subentry_id)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await settle(hass)
     assert hass.states.get(SWITCH) is None or hass.states.get(SWITCH).state == "unavailable"
     add_asset(hass, entry, SUBENTRY_BATTERY, "battery",
               {**subentry.data, CONF_CONTROL_ENTITY: SETPOINT})  # fmt: skip
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await settle(hass)
     assert hass.states.get(SWITCH).state == "off"
 
 
@@ -114,7 +115,7 @@ async def test_a_heat_pump_keeps_what_it_heats_and_checks_its_band(
         result["flow_id"], {**fields, CONF_COMFORT_MIN: 20, CONF_COMFORT_MAX: 23}
     )
     assert result["reason"] == "reconfigure_successful"
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await settle(hass)
     changed = entry.subentries[pump.subentry_id].data
     assert changed[CONF_HEATS] == "building" and changed[CONF_COMFORT_MIN] == 20
     assert hass.states.get("sensor.heat_pump_planned_temperature") is not None

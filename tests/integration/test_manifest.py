@@ -25,7 +25,7 @@ def test_manifest_is_what_hassfest_accepts_for_a_custom_integration() -> None:
     assert manifest["documentation"].startswith("https://")
     assert manifest["issue_tracker"].startswith("https://")
     assert manifest["config_flow"] is True
-    assert manifest["iot_class"] == "local_polling"
+    assert manifest["iot_class"] == "local_push"  # plans are pushed by the add-on
     assert manifest["integration_type"] == "service"
 
 

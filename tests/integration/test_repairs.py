@@ -17,7 +17,7 @@ from custom_components.flexems import coordinator as coordinator_module
 from custom_components.flexems.const import CONF_FIXED_PRICE, CONF_STALE_ISSUE_MINUTES, DOMAIN
 
 from ..api.server import Server
-from .conftest import entry_for, set_inputs
+from .conftest import entry_for, set_inputs, settle
 
 
 async def setup(hass: HomeAssistant, addon: Server, **options: int):  # type: ignore[no-untyped-def]
@@ -50,7 +50,7 @@ async def minutes_pass(hass: HomeAssistant, freezer: FrozenDateTimeFactory, minu
     for _ in range(minutes):
         freezer.tick(timedelta(minutes=1))
         async_fire_time_changed(hass)
-        await hass.async_block_till_done(wait_background_tasks=True)
+        await settle(hass)
 
 
 @pytest.mark.parametrize(("options", "minutes"), [({}, 15), ({CONF_STALE_ISSUE_MINUTES: 30}, 30)])
@@ -115,7 +115,7 @@ async def test_prices_not_chosen_are_a_repair_issue_until_chosen(
     issue = ir.async_get(hass).async_get_issue(DOMAIN, "prices_not_chosen")
     assert issue is not None and issue.translation_placeholders == {"price": "0.30"}
     hass.config_entries.async_update_entry(entry, options={CONF_FIXED_PRICE: 0.25})
-    await hass.async_block_till_done(wait_background_tasks=True)  # reloads with the choice
+    await settle(hass)  # reloads with the choice
     assert ir.async_get(hass).async_get_issue(DOMAIN, "prices_not_chosen") is None
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import copy
 import json
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -36,7 +38,7 @@ from custom_components.flexems.sensor import MAX_SCHEDULE_ITEMS, schedule
 from flexems_optimizer import schedule as schedule_problem
 
 from ..api.server import Server
-from .conftest import PRICE_ENTITY, add_asset, entry_for, set_inputs
+from .conftest import PRICE_ENTITY, add_asset, entry_for, set_inputs, settle
 
 
 async def setup(hass: HomeAssistant, addon: Server, **options: object):  # type: ignore[no-untyped-def]
@@ -95,6 +97,38 @@ async def test_first_plan_creates_site_and_battery_entities(
     assert entry.state is ConfigEntryState.NOT_LOADED
 
 
+async def test_a_plan_the_addon_makes_on_its_own_is_pushed_to_the_entities(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    """The add-on re-plans the home's site when something other than Home Assistant changes it
+    (an S2 device, a new step): that plan reaches the entities without being asked for."""
+    entry = await setup(hass, addon)
+    coordinator = entry.runtime_data.coordinator
+    assert coordinator.problem is not None
+    before = hass.states.get("sensor.battery_energy_stored_at_horizon_end").state
+    # The same site with an emptier battery, stored in the add-on by another client.
+    changed = copy.deepcopy(coordinator.problem)
+    (battery,) = (d for d in changed["flex-model"] if d["name"] == "battery")
+    battery["soc-at-start"] = "1 kWh"
+    battery["soc-minima"] = [{"datetime": changed["end"], "value": 9}]
+    for _ in range(200):  # real seconds: the add-on is another process
+        if coordinator.push_connected:
+            break
+        await asyncio.sleep(0.05)
+    reply = await hass.async_add_executor_job(
+        lambda: addon.request("PUT", "/api/v1/sites/home", changed)
+    )
+    assert reply.status == 200
+    for _ in range(200):
+        await asyncio.sleep(0.05)
+        if coordinator.data["devices"]["battery"]["soc_kwh"][-1] >= 9 - 1e-6:
+            break
+    await hass.async_block_till_done()
+    after = hass.states.get("sensor.battery_energy_stored_at_horizon_end").state
+    assert float(after) == pytest.approx(9, abs=1e-3) and after != before
+    assert coordinator.last_update_success
+
+
 async def test_get_plan_returns_the_plan_and_replan_asks_again(
     hass: HomeAssistant, addon: Server
 ) -> None:
@@ -126,12 +160,12 @@ async def test_addon_down_makes_entities_unavailable_then_recovers(
         port = addon.port
         addon.stop()
         async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=16))
-        await hass.async_block_till_done(wait_background_tasks=True)
+        await settle(hass)
         assert hass.states.get("sensor.flexems_planner_plan_status").state == STATE_UNAVAILABLE
         assert "Cannot reach the flexems add-on" in caplog.text
         addon = Server(data_dir, port=port)
         async_fire_time_changed(hass, dt_util.utcnow() + timedelta(minutes=32))
-        await hass.async_block_till_done(wait_background_tasks=True)
+        await settle(hass)
         assert hass.states.get("sensor.flexems_planner_plan_status").state == "optimal"
         assert "Fetching flexems data recovered" in caplog.text
         assert entry.state is ConfigEntryState.LOADED

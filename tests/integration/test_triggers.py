@@ -36,6 +36,7 @@ from custom_components.flexems.coordinator import EVENT_PLAN_UPDATED
 
 from ..api.server import Server
 from .conftest import PRICE_ENTITY, SOC_ENTITY, add_asset, entry_for, set_inputs
+from .conftest import settle as settle_tasks
 from .nord_pool_cloud import NordPoolCloud
 from .test_heat_pump import INDOOR, OUTDOOR, PUMP
 
@@ -66,9 +67,12 @@ async def counting_plans(hass: HomeAssistant, addon: Server) -> list[Event]:
 
 
 async def settle(hass: HomeAssistant) -> None:
-    """Past the coordinator's request debouncer, and every task done."""
-    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=11))
-    await hass.async_block_till_done(wait_background_tasks=True)
+    """Every task done, then past the coordinator's request debouncer (1 s), and every task
+    done again. The clock jumps only once nothing is in flight: a jump fires every timer that
+    falls due, a pending request's timeout too."""
+    await settle_tasks(hass)
+    async_fire_time_changed(hass, dt_util.utcnow() + timedelta(seconds=2))
+    await settle_tasks(hass)
 
 
 async def test_new_prices_replan(hass: HomeAssistant, addon: Server) -> None:
@@ -192,7 +196,7 @@ async def test_nord_pool_publishing_tomorrow_replans_at_once(
     cloud.published.add(date(2026, 6, 2))  # the auction's results, out at 12:45 CET
     freezer.tick(timedelta(hours=1))  # Nord Pool's integration looks again within the hour
     async_fire_time_changed(hass)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await settle(hass)
     await settle(hass)
     # Re-planned at once, not at flexems' next interval in six hours.
     assert coordinator.data["end"].startswith("2026-06-02T11:00:00")

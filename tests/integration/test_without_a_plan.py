@@ -38,6 +38,7 @@ from .conftest import (
     battery_with_setpoint,
     entry_for,
     set_inputs,
+    settle,
 )
 from .test_heat_pump import PUMP, THERMOSTAT, living_room_thermostat
 
@@ -51,7 +52,7 @@ def setpoint(hass: HomeAssistant) -> float:
 async def at(hass: HomeAssistant, freezer: FrozenDateTimeFactory, moment: datetime) -> None:
     freezer.move_to(moment)
     async_fire_time_changed(hass, moment)
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await settle(hass)
 
 
 def next_boundary(entry: MockConfigEntry) -> datetime:
@@ -81,7 +82,7 @@ async def test_restarted_with_the_add_on_away_applying_stays_on_and_resumes(
         assert hass.states.get(SWITCH).state == "on"
         addon = Server(data_dir, port=port)
         await entry.runtime_data.coordinator.async_replan()
-        await hass.async_block_till_done(wait_background_tasks=True)
+        await settle(hass)
         planned = float(hass.states.get("sensor.battery_planned_power").state)
         assert setpoint(hass) == round(planned * 10) * 100  # applying resumed
     finally:
@@ -105,7 +106,7 @@ async def test_reloads_keep_applying_on(hass: HomeAssistant, addon: Server, chan
             user_input[CONF_URL] = addon.base
         result = await hass.config_entries.flow.async_configure(flow["flow_id"], user_input)
         assert result["reason"] == f"{change}_successful"
-    await hass.async_block_till_done(wait_background_tasks=True)
+    await settle(hass)
     assert entry.state is ConfigEntryState.LOADED
     assert hass.states.get(SWITCH).state == "on"
 
@@ -143,7 +144,7 @@ async def test_without_a_plan_the_battery_holds_its_step_then_idles(
         addon.stop()
         with pytest.raises(HomeAssistantError, match="Cannot reach the flexems add-on"):
             await coordinator.async_replan()
-        await hass.async_block_till_done(wait_background_tasks=True)
+        await settle(hass)
         assert setpoint(hass) == applied  # held until the planned step ends
         assert hass.states.get(SWITCH).attributes["fallback_since"] is None
         boundary = next_boundary(entry)
@@ -157,7 +158,7 @@ async def test_without_a_plan_the_battery_holds_its_step_then_idles(
         assert caplog.text.count("No current plan for battery: idling it") == 1  # logged once
         addon = Server(data_dir, port=port)
         await coordinator.async_replan()
-        await hass.async_block_till_done(wait_background_tasks=True)
+        await settle(hass)
         assert hass.states.get(SWITCH).attributes["fallback_since"] is None
         planned = float(hass.states.get("sensor.battery_planned_power").state)
         assert setpoint(hass) == round(planned * 10) * 100

@@ -93,7 +93,7 @@ _SCHEMAS: dict[str, Any] = {
     "Site": {
         "type": "object",
         "required": ["site", "revision", "updated_at", "rolling", "plan_revision", "planned_at",
-                     "error", "links"],
+                     "error", "failed_revision", "links"],
         "properties": {
             "site": {"type": "string"},
             "revision": {"type": "integer", "description": "counts the problems stored"},
@@ -102,8 +102,17 @@ _SCHEMAS: dict[str, Any] = {
             "plan_revision": {"type": ["integer", "null"],
                               "description": "the problem revision of the latest plan"},
             "planned_at": _STAMP,
-            "error": {"oneOf": [{"type": "null"}, {"$ref": "#/components/schemas/Error"}],
-                      "description": "why the latest planning failed (the plan before stays)"},
+            "error": {
+                "oneOf": [
+                    {"type": "null"},
+                    {"type": "object", "required": ["code", "message", "path"],
+                     "properties": {"code": {"type": "string"}, "message": {"type": "string"},
+                                    "path": {"type": "string"}}},
+                ],
+                "description": "why the latest planning failed (the plan before stays)",
+            },
+            "failed_revision": {"type": ["integer", "null"],
+                                "description": "the problem revision whose planning failed"},
             "links": {"type": "object", "additionalProperties": {"type": "string"}},
             "problem": {"type": "object"},
             "s2_devices": {"type": "array", "items": {"type": "object"}},
@@ -417,12 +426,30 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "The site's latest plan",
                     "operationId": "getSitePlan",
-                    "parameters": [_SITE],
+                    "parameters": [
+                        _SITE,
+                        {
+                            "name": "revision",
+                            "in": "query",
+                            "required": False,
+                            "description": "the plan of this problem revision or a later one",
+                            "schema": {"type": "integer", "minimum": 1},
+                        },
+                        {
+                            "name": "wait",
+                            "in": "query",
+                            "required": False,
+                            "description": "with `revision`: seconds to wait for it (0–60)",
+                            "schema": {"type": "number", "minimum": 0, "maximum": 60},
+                        },
+                    ],
                     "responses": {
-                        "200": _json("the latest plan", "SitePlan"),
+                        "200": _json("the plan", "SitePlan"),
+                        "202": _json("that revision is still being planned", "Site"),
+                        "400": _error("invalid revision or wait"),
                         **_AUTH_ERRORS,
                         "404": _error("no such site, or no plan yet"),
-                        "409": _error("no plan: the planning failed (the message says why)"),
+                        "409": _error("the planning failed: its error (code, message, path)"),
                     },
                 }
             },

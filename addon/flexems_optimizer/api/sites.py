@@ -8,6 +8,7 @@ plan is pushed to the site's events WebSocket.
 from __future__ import annotations
 
 import asyncio
+import math
 import re
 import time
 from typing import Any
@@ -15,14 +16,14 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from ..problem.parse import parse_problem
-from ..sites.planner import SitePlanner, plan_event
+from ..sites.planner import SitePlanner, plan_event, planning_ended
 from ..sites.rolling import is_rolling, problem_at
 from ..sites.store import SiteRecord
 from ..store import iso_time
 from .auth import TOKEN_KEY
 from .body import BodyError, check_headers, read_json
 from .errors import error_response
-from .schedules import MAX_BODY_KEY
+from .schedules import MAX_BODY_KEY, MAX_WAIT_S
 
 PLANNER_KEY = web.AppKey("site_planner", SitePlanner)
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -64,6 +65,7 @@ def _metadata(request: web.Request, record: SiteRecord) -> dict[str, Any]:
         "plan_revision": record.plan_revision,
         "planned_at": iso_time(record.planned_at),
         "error": record.error,
+        "failed_revision": record.failed_revision,
         "links": _links(request, record.id),
     }
 
@@ -108,12 +110,42 @@ async def get_site(request: web.Request) -> web.Response:
     return web.json_response(body)
 
 
+def _query_number(request: web.Request, name: str, low: float, high: float) -> float | None:
+    raw = request.query.get(name)
+    if raw is None:
+        return None
+    try:
+        value = float(raw)
+    except ValueError:
+        value = math.nan
+    if not low <= value <= high:
+        raise web.HTTPBadRequest(text=f"{name} must be a number from {low:g} to {high:g}")
+    return value
+
+
 @routes.get("/api/v1/sites/{site}/plan")
 async def get_site_plan(request: web.Request) -> web.Response:
-    record = _record(request, _site_id(request))
+    """The latest plan; with `revision` (and `wait` seconds), the plan of that problem revision
+    or a later one, waiting for it: `202` while it is still being made, the planning's error
+    when it failed."""
+    site = _site_id(request)
+    record = _record(request, site)
+    revision = _query_number(request, "revision", 1, 2**62)
+    if revision is not None:
+        wait = _query_number(request, "wait", 0, MAX_WAIT_S) or 0.0
+        found = await request.app[PLANNER_KEY].wait_for(site, int(revision), wait)
+        if found is None:
+            raise web.HTTPNotFound(text=f"no site {site!r}")
+        record = found
+        if not planning_ended(record, int(revision)):
+            return web.json_response(_metadata(request, record), status=202)
+        if (record.failed_revision or 0) >= revision and record.error is not None:
+            return error_response(409, record.error["code"], record.error["message"],
+                                  record.error["path"])  # fmt: skip
     if record.plan is None or record.planned_at is None or record.plan_revision is None:
         if record.error is not None:
-            return error_response(409, "no_plan", f"no plan: {record.error['message']}")
+            return error_response(409, record.error["code"], record.error["message"],
+                                  record.error["path"])  # fmt: skip
         raise web.HTTPNotFound(text="no plan yet: it is being made (the events channel sends it)")
     body = plan_event(record.id, record.plan_revision, record.planned_at, record.plan)
     body.pop("type")

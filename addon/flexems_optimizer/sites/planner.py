@@ -1,11 +1,13 @@
-"""Re-plan each site when it changes: debounced, one plan per site at a time, every new plan
-pushed to whoever listens (the integration's events channel)."""
+"""Re-plan each site when it changes: debounced (a first change at once, a burst as one plan
+of its latest problem), one plan per site at a time, every new plan pushed to whoever listens
+(the integration's events channel)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
+import math
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -33,6 +35,8 @@ class SitePlanner:
         self._planning: dict[str, asyncio.Task[None]] = {}
         self._next_step: dict[str, asyncio.TimerHandle] = {}
         self._listeners: dict[str, set[asyncio.Queue[Event]]] = {}
+        self._last_start: dict[str, float] = {}  # monotonic time each site's last plan began
+        self._news: dict[str, asyncio.Event] = {}  # set when a site's planning ends
 
     def start(self) -> None:
         """Plan every kept site again (after a restart their plans are out of date)."""
@@ -76,10 +80,14 @@ class SitePlanner:
             self._listeners.pop(site, None)
 
     async def _plan_while_changed(self, site: str) -> None:
+        """A change after a quiet spell is planned at once; changes that follow within the
+        debounce wait for its end and make one plan of the latest problem."""
         try:
             while site in self._changed:
-                await asyncio.sleep(self.debounce_s)
+                since = time.monotonic() - self._last_start.get(site, -math.inf)
+                await asyncio.sleep(max(self.debounce_s - since, 0.0))
                 self._changed.discard(site)
+                self._last_start[site] = time.monotonic()
                 record = self.store.get(site)
                 if record is None:
                     return
@@ -104,7 +112,7 @@ class SitePlanner:
             self._publish(site, plan_event(site, record.revision, planned_at, outcome["plan"]))
         else:
             LOGGER.warning("site %s: no plan: %s", site, outcome["error"]["message"])
-            self.store.failed(site, outcome["error"])
+            self.store.failed(site, record.revision, outcome["error"])
             failed = {"type": "plan_failed", "site": site, "revision": record.revision}
             self._publish(site, {**failed, "error": outcome["error"]})
         if is_rolling(record.problem):
@@ -117,11 +125,36 @@ class SitePlanner:
         delay = max(at - time.time(), 0.0)
         self._next_step[site] = asyncio.get_running_loop().call_later(delay, self.changed, site)
 
+    async def wait_for(self, site: str, revision: int, timeout_s: float) -> SiteRecord | None:
+        """The site once its problem `revision` (or a later one) is planned or has failed,
+        or as it is after `timeout_s`; None if it does not exist."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            record = self.store.get(site)
+            if record is None or planning_ended(record, revision):
+                return record
+            news = self._news.setdefault(site, asyncio.Event())
+            try:
+                async with asyncio.timeout(max(deadline - time.monotonic(), 0.0)):
+                    await news.wait()
+            except TimeoutError:
+                return self.store.get(site)
+
     def _publish(self, site: str, event: Event) -> None:
+        if (news := self._news.pop(site, None)) is not None:
+            news.set()
         for queue in self._listeners.get(site, set()):
             if queue.full():
                 queue.get_nowait()  # drop the oldest
             queue.put_nowait(event)
+
+
+def planning_ended(record: SiteRecord, revision: int) -> bool:
+    """Is problem `revision` (or a later one) planned, or has its planning failed?"""
+    return any(
+        done is not None and done >= revision
+        for done in (record.plan_revision, record.failed_revision)
+    )
 
 
 def plan_event(site: str, revision: int, planned_at: float, plan: dict[str, Any]) -> Event:

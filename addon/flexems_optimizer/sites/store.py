@@ -17,7 +17,8 @@ CREATE TABLE IF NOT EXISTS sites (
     plan TEXT,
     plan_revision INTEGER,
     planned_at REAL,
-    error TEXT
+    error TEXT,
+    failed_revision INTEGER
 );
 """
 
@@ -32,6 +33,7 @@ class SiteRecord:
     plan_revision: int | None
     planned_at: float | None
     error: dict[str, Any] | None  # why the latest planning failed (the plan before is kept)
+    failed_revision: int | None  # the problem revision that failed
 
 
 class SiteStore:
@@ -60,8 +62,8 @@ class SiteStore:
 
     def get(self, site: str) -> SiteRecord | None:
         row = self._db.execute(
-            "SELECT id, problem, revision, updated_at, plan, plan_revision, planned_at, error "
-            "FROM sites WHERE id = ?",
+            "SELECT id, problem, revision, updated_at, plan, plan_revision, planned_at, error, "
+            "failed_revision FROM sites WHERE id = ?",
             (site,),
         ).fetchone()
         if row is None:
@@ -75,6 +77,7 @@ class SiteStore:
             plan_revision=row[5],
             planned_at=row[6],
             error=None if row[7] is None else json.loads(row[7]),
+            failed_revision=row[8],
         )
 
     def ids(self) -> list[str]:
@@ -82,13 +85,16 @@ class SiteStore:
 
     def planned(self, site: str, revision: int, plan: dict[str, Any], at: float) -> None:
         self._db.execute(
-            "UPDATE sites SET plan = ?, plan_revision = ?, planned_at = ?, error = NULL "
-            "WHERE id = ?",
+            "UPDATE sites SET plan = ?, plan_revision = ?, planned_at = ?, error = NULL, "
+            "failed_revision = NULL WHERE id = ?",
             (json.dumps(plan, separators=(",", ":")), revision, at, site),
         )
 
-    def failed(self, site: str, error: dict[str, Any]) -> None:
-        self._db.execute("UPDATE sites SET error = ? WHERE id = ?", (json.dumps(error), site))
+    def failed(self, site: str, revision: int, error: dict[str, Any]) -> None:
+        self._db.execute(
+            "UPDATE sites SET error = ?, failed_revision = ? WHERE id = ?",
+            (json.dumps(error), revision, site),
+        )
 
     def delete(self, site: str) -> bool:
         return self._db.execute("DELETE FROM sites WHERE id = ?", (site,)).rowcount == 1
