@@ -19,6 +19,7 @@ from .. import __version__
 from ..datadir import Recovery, set_aside_if_corrupt
 from ..instance import instance_id
 from ..jobs import JobQueue, QueueSettings
+from ..s2.devices import S2Devices
 from ..sites.planner import SitePlanner
 from ..sites.store import SiteStore
 from ..store import JobStore
@@ -26,6 +27,8 @@ from .auth import SESSIONS_KEY, TOKEN_KEY, Sessions, auth_middleware
 from .errors import error_middleware, security_headers_middleware
 from .login import routes as login_routes
 from .pages import routes as page_routes
+from .s2 import S2_DEVICES_KEY
+from .s2 import routes as s2_routes
 from .schedules import MAX_BODY_KEY, QUEUE_KEY
 from .schedules import routes as schedule_routes
 from .sites import PLANNER_KEY
@@ -107,6 +110,7 @@ def create_app(config: ServiceConfig) -> web.Application:
     app.add_routes(meta_routes)
     app.add_routes(schedule_routes)
     app.add_routes(site_routes)
+    app.add_routes(s2_routes)
     app.add_routes(page_routes)
     app.add_routes(login_routes)
     app.cleanup_ctx.append(_job_queue)
@@ -146,11 +150,14 @@ async def _job_queue(app: web.Application) -> AsyncIterator[None]:
 async def _sites(app: web.Application) -> AsyncIterator[None]:
     """The sites kept in the store, planned again at start, then on every change."""
     store = SiteStore(app[CONFIG_KEY].database)
-    planner = SitePlanner(store, app[QUEUE_KEY].solve)
+    devices = S2Devices(app[CONFIG_KEY].database)
+    planner = SitePlanner(store, app[QUEUE_KEY].solve, devices)
     app[PLANNER_KEY] = planner
+    app[S2_DEVICES_KEY] = devices
     planner.start()
     yield
     await planner.close()
+    devices.close()
     store.close()
 
 

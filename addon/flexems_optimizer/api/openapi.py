@@ -470,6 +470,21 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/s2": {
+                "get": {
+                    "summary": "The S2 endpoint (EN 50491-12-2, protocol 0.0.2-beta): a "
+                    "WebSocket for devices' Resource Managers. Always needs a bearer token (also "
+                    "through ingress); the service token attaches the device to the site 'home'. "
+                    "The CEM sends its Handshake first and answers every message with a "
+                    "ReceptionStatus; frames over 1 MiB close the session.",
+                    "operationId": "s2",
+                    "responses": {
+                        "101": {"description": "switching to the WebSocket protocol"},
+                        "400": _error("not a WebSocket upgrade request"),
+                        **_AUTH_ERRORS,
+                    },
+                }
+            },
             "/api/v1/health": {
                 "get": {
                     "summary": "Health (no auth): ok only when the store can write and workers "

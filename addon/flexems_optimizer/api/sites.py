@@ -105,8 +105,9 @@ async def put_site(request: web.Request) -> web.Response:
 @routes.get("/api/v1/sites/{site}")
 async def get_site(request: web.Request) -> web.Response:
     record = _record(request, _site_id(request))
-    # S2 devices attach to a site once the S2 endpoint exists; none yet.
-    body = {**_metadata(request, record), "problem": record.problem, "s2_devices": []}
+    devices = request.app[PLANNER_KEY].devices
+    attached = [] if devices is None else [d.summary() for d in devices.of_site(record.id)]
+    body = {**_metadata(request, record), "problem": record.problem, "s2_devices": attached}
     return web.json_response(body)
 
 

@@ -13,6 +13,8 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..problem.errors import ProblemError
+from ..s2.devices import S2Devices
+from ..s2.site_inputs import with_s2_devices
 from ..store import iso_time
 from ..workers import SolveStoppedError, WorkerDiedError
 from .rolling import is_rolling, next_step_at, problem_at
@@ -27,8 +29,15 @@ Event = dict[str, Any]
 
 
 class SitePlanner:
-    def __init__(self, store: SiteStore, solve: Solve, debounce_s: float = DEBOUNCE_S) -> None:
+    def __init__(
+        self,
+        store: SiteStore,
+        solve: Solve,
+        devices: S2Devices | None = None,
+        debounce_s: float = DEBOUNCE_S,
+    ) -> None:
         self.store = store
+        self.devices = devices
         self._solve = solve
         self.debounce_s = debounce_s
         self._changed: set[str] = set()
@@ -98,7 +107,10 @@ class SitePlanner:
     async def _plan(self, record: SiteRecord) -> None:
         now = time.time()
         try:
-            outcome = await self._solve(problem_at(record.problem, now))
+            problem = problem_at(record.problem, now)
+            if self.devices is not None:
+                problem = with_s2_devices(problem, self.devices.of_site(record.id))
+            outcome = await self._solve(problem)
         except ProblemError as error:
             outcome = error.as_dict()
         except SolveStoppedError as error:

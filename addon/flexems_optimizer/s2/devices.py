@@ -1,0 +1,105 @@
+"""The S2 devices of each site, kept in the service's SQLite file: what each RM said about
+itself, the control type chosen, its latest power measurement and forecast, and whether it
+is connected. A device that reconnects with the same resource id keeps all of it."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..store import iso_time
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS s2_devices (
+    site TEXT NOT NULL,
+    resource_id TEXT NOT NULL,
+    details TEXT NOT NULL,
+    control_type TEXT NOT NULL,
+    connected INTEGER NOT NULL,
+    last_seen REAL NOT NULL,
+    measurement TEXT,
+    forecast TEXT,
+    PRIMARY KEY (site, resource_id)
+);
+"""
+
+
+@dataclass(frozen=True)
+class S2Device:
+    resource_id: str
+    details: dict[str, Any]
+    control_type: str
+    connected: bool
+    last_seen: float
+    measurement: dict[str, Any] | None  # the latest PowerMeasurement
+    forecast: dict[str, Any] | None  # the latest PowerForecast
+
+    def summary(self) -> dict[str, Any]:
+        """What a site's description shows of the device."""
+        return {
+            "resource_id": self.resource_id,
+            "name": self.details.get("name"),
+            "control_type": self.control_type,
+            "available_control_types": self.details["available_control_types"],
+            "connected": self.connected,
+            "last_seen": iso_time(self.last_seen),
+            "measurement": self.measurement,
+            "forecast": self.forecast,
+        }
+
+
+class S2Devices:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.executescript(_SCHEMA)
+        # Nobody is connected to a service that just started.
+        self._db.execute("UPDATE s2_devices SET connected = 0")
+
+    def close(self) -> None:
+        self._db.close()
+
+    def described(
+        self, site: str, resource_id: str, details: dict[str, Any], control_type: str, now: float
+    ) -> None:
+        self._db.execute(
+            "INSERT INTO s2_devices (site, resource_id, details, control_type, connected, "
+            "last_seen) VALUES (?, ?, ?, ?, 1, ?) ON CONFLICT (site, resource_id) DO UPDATE SET "
+            "details = excluded.details, control_type = excluded.control_type, connected = 1, "
+            "last_seen = excluded.last_seen",
+            (site, resource_id, json.dumps(details), control_type, now),
+        )
+
+    def reported(self, site: str, resource_id: str, message: dict[str, Any], now: float) -> None:
+        column = "forecast" if message["message_type"] == "PowerForecast" else "measurement"
+        self._db.execute(
+            f"UPDATE s2_devices SET {column} = ?, last_seen = ? "  # column: one of two names
+            "WHERE site = ? AND resource_id = ?",
+            (json.dumps(message), now, site, resource_id),
+        )
+
+    def disconnected(self, site: str, resource_id: str, now: float) -> None:
+        self._db.execute(
+            "UPDATE s2_devices SET connected = 0, last_seen = ? WHERE site = ? AND resource_id = ?",
+            (now, site, resource_id),
+        )
+
+    def of_site(self, site: str) -> list[S2Device]:
+        rows = self._db.execute(
+            "SELECT resource_id, details, control_type, connected, last_seen, measurement, "
+            "forecast FROM s2_devices WHERE site = ? ORDER BY resource_id",
+            (site,),
+        )
+        return [
+            S2Device(
+                resource_id=row[0], details=json.loads(row[1]), control_type=row[2],
+                connected=bool(row[3]), last_seen=row[4],
+                measurement=None if row[5] is None else json.loads(row[5]),
+                forecast=None if row[6] is None else json.loads(row[6]),
+            )
+            for row in rows
+        ]  # fmt: skip

@@ -1,0 +1,86 @@
+"""What a site's S2 devices add to its problem. In this part: devices outside flexems' control
+(NOT_CONTROLLABLE) are load, or production when their power is negative: their PowerForecast
+over its elements, and outside them their latest PowerMeasurement (else nothing)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from ..problem.timing import parse_datetime, parse_duration
+from .devices import S2Device
+from .session import NOT_CONTROLLABLE
+
+ELECTRIC = ("ELECTRIC.POWER.L1", "ELECTRIC.POWER.L2", "ELECTRIC.POWER.L3",
+            "ELECTRIC.POWER.3_PHASE_SYMMETRIC")  # fmt: skip
+Segment = tuple[float, float, float]  # start s, end s, kW
+
+
+def with_s2_devices(problem: dict[str, Any], devices: list[S2Device]) -> dict[str, Any]:
+    uncontrolled = [d for d in devices if d.control_type == NOT_CONTROLLABLE]
+    if not uncontrolled:
+        return problem
+    start = parse_datetime(problem["start"], "start").timestamp()
+    if "end" in problem:
+        end = parse_datetime(problem["end"], "end").timestamp()
+    else:
+        end = start + parse_duration(problem["duration"], "duration").total_seconds()
+    context = dict(problem.get("flex-context", {}))
+    for device in uncontrolled:
+        segments = device_power(device, start, end)
+        for key, sign in (("inflexible-consumption", 1.0), ("inflexible-production", -1.0)):
+            events = [
+                {"start": _iso(a), "end": _iso(b), "value": max(sign * kw, 0.0)}
+                for a, b, kw in segments
+            ]
+            context[key] = _plus(context.get(key), events)
+    return {**problem, "flex-context": context}
+
+
+def device_power(device: S2Device, start: float, end: float) -> list[Segment]:
+    """The device's power (kW, consumption positive) over [start, end), gap-free."""
+    fallback = _electric_kw(device.measurement["values"]) if device.measurement else 0.0
+    forecast: list[Segment] = []
+    if device.forecast is not None:
+        moment = parse_datetime(device.forecast["start_time"], "start_time").timestamp()
+        for element in device.forecast["elements"]:
+            length = element["duration"] / 1000.0  # S2 durations are milliseconds
+            values = [
+                {"commodity_quantity": v["commodity_quantity"], "value": v["value_expected"]}
+                for v in element["power_values"]
+            ]
+            forecast.append((moment, moment + length, _electric_kw(values)))
+            moment += length
+    segments: list[Segment] = []
+    cursor = start
+    for begins, ends, kw in forecast:
+        a, b = max(begins, start, cursor), min(ends, end)
+        if b <= a:
+            continue
+        if a > cursor:
+            segments.append((cursor, a, fallback))
+        segments.append((a, b, kw))
+        cursor = b
+    if cursor < end:
+        segments.append((cursor, end, fallback))
+    return segments
+
+
+def _electric_kw(values: Sequence[Mapping[str, Any]]) -> float:
+    """W per commodity quantity → kW of electric power (a 3-phase symmetric value is the total)."""
+    return sum(float(v["value"]) for v in values if v["commodity_quantity"] in ELECTRIC) / 1000.0
+
+
+def _plus(existing: Any, events: list[dict[str, Any]]) -> list[Any]:
+    """Add a series to a flex-context flow: a series, a list of series, or nothing yet."""
+    if existing is None:
+        return [events]
+    is_list_of_series = isinstance(existing, list) and not all(
+        isinstance(item, Mapping) and "value" in item for item in existing
+    )
+    return [*existing, events] if is_list_of_series else [existing, events]
+
+
+def _iso(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat()

@@ -1,0 +1,242 @@
+"""S2 sessions with the real service over real WebSockets: raw-JSON Resource Managers check
+every session rule; every message flexems sends is validated by the standard's schemas."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+import pytest_socket
+
+from ..api.server import TOKEN, Server
+from ..optimizer.problems import battery, problem
+from .schemas import validate
+
+NO_MESSAGE = "00000000-0000-0000-0000-000000000000"
+
+
+class RM:
+    """A Resource Manager speaking raw JSON; checks what the CEM sends against the schemas."""
+
+    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
+        self.ws = ws
+        self.count = 0
+
+    async def receive(self, timeout_s: float = 10) -> dict[str, Any]:
+        message = await self.ws.receive(timeout=timeout_s)
+        assert message.type is aiohttp.WSMsgType.TEXT, message
+        body: dict[str, Any] = message.json()
+        validate(body)
+        return body
+
+    async def send(self, message_type: str, **fields: Any) -> str:
+        self.count += 1
+        message_id = f"rm{self.count}"  # short ids as the schema allows: no UUIDs needed
+        await self.ws.send_json({"message_type": message_type, "message_id": message_id, **fields})
+        return message_id
+
+    async def status_of(self, subject: str) -> dict[str, Any]:
+        status = await self.receive()
+        assert status["message_type"] == "ReceptionStatus", status
+        assert status["subject_message_id"] == subject
+        return status
+
+    async def handshake(self, versions: tuple[str, ...] = ("0.0.2-beta",)) -> dict[str, Any]:
+        sent = await self.send("Handshake", role="RM", supported_protocol_versions=list(versions))
+        assert (await self.status_of(sent))["status"] == "OK"
+        return await self.receive()
+
+    async def describe(self, resource_id: str = "meter-1", **fields: Any) -> dict[str, Any]:
+        details = {
+            "resource_id": resource_id, "name": "heat meter", "roles": [
+                {"role": "ENERGY_CONSUMER", "commodity": "ELECTRICITY"}],
+            "instruction_processing_delay": 1000,
+            "available_control_types": ["FILL_RATE_BASED_CONTROL", "NOT_CONTROLABLE"],
+            "provides_forecast": True,
+            "provides_power_measurement_types": ["ELECTRIC.POWER.3_PHASE_SYMMETRIC"],
+            **fields,
+        }  # fmt: skip
+        sent = await self.send("ResourceManagerDetails", **details)
+        assert (await self.status_of(sent))["status"] == "OK"
+        return await self.receive()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    pytest_socket.enable_socket()
+    running = Server(tmp_path_factory.mktemp("s2"))
+    yield running
+    log = running.stop()
+    assert "Traceback" not in log, log[-3000:]
+
+
+@asynccontextmanager
+async def connected(server: Server, token: str = TOKEN) -> AsyncIterator[RM]:
+    url = f"ws://127.0.0.1:{server.port}/api/v1/s2"
+    headers = {"Authorization": f"Bearer {token}"}
+    async with aiohttp.ClientSession() as session, session.ws_connect(url, headers=headers) as ws:
+        rm = RM(ws)
+        first = await rm.receive()  # the CEM speaks first
+        assert first["message_type"] == "Handshake" and first["role"] == "CEM"
+        assert first["supported_protocol_versions"] == ["0.0.2-beta"]
+        yield rm
+
+
+def test_a_session_selects_a_control_type_the_rm_listed(server: Server) -> None:
+    async def session() -> None:
+        async with connected(server) as rm:
+            response = await rm.handshake()
+            assert response["message_type"] == "HandshakeResponse"
+            assert response["selected_protocol_version"] == "0.0.2-beta"
+            select = await rm.describe()
+            assert select["message_type"] == "SelectControlType"
+            # Listed by the RM and planned by flexems (FRBC joins when its formulation does).
+            assert select["control_type"] == "NOT_CONTROLABLE"
+            only_frbc = await rm.describe(available_control_types=["FILL_RATE_BASED_CONTROL"])
+            assert only_frbc["control_type"] == "NO_SELECTION"  # never one it did not list
+
+    asyncio.run(session())
+
+
+def test_no_common_version_terminates_with_a_reason(server: Server) -> None:
+    async def session() -> None:
+        async with connected(server) as rm:
+            sent = await rm.send("Handshake", role="RM", supported_protocol_versions=["9.9"])
+            status = await rm.status_of(sent)
+            assert status["status"] == "INVALID_CONTENT"
+            terminate = await rm.receive()
+            assert terminate["message_type"] == "SessionRequest"
+            assert (
+                terminate["request"] == "TERMINATE"
+                and "0.0.2-beta" in terminate["diagnostic_label"]
+            )
+            closing = await rm.ws.receive(timeout=5)
+            assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+
+    asyncio.run(session())
+
+
+def test_every_bad_message_gets_its_status_and_the_session_goes_on(server: Server) -> None:
+    async def session() -> None:
+        async with connected(server) as rm:
+            early = await rm.send(
+                "PowerMeasurement", measurement_timestamp="2026-06-01T00:00:00Z",
+                values=[{"commodity_quantity": "ELECTRIC.POWER.3_PHASE_SYMMETRIC", "value": 1}],
+            )  # fmt: skip
+            assert (await rm.status_of(early))["status"] == "INVALID_CONTENT"  # handshake first
+            await rm.handshake()
+            await rm.ws.send_str("{not json")
+            assert (await rm.status_of(NO_MESSAGE))["status"] == "INVALID_DATA"
+            bad = await rm.send("Handshake", role="KING", supported_protocol_versions=[])
+            invalid = await rm.status_of(bad)
+            assert invalid["status"] == "INVALID_MESSAGE" and "role" in invalid["diagnostic_label"]
+            unknown = await rm.send("Teleport")
+            assert (await rm.status_of(unknown))["status"] == "INVALID_MESSAGE"
+            await rm.describe()
+            frbc = await rm.send("FRBC.StorageStatus", present_fill_level=50.0)
+            status = await rm.status_of(frbc)  # its control type is not the active one
+            assert status["status"] == "INVALID_CONTENT"
+            assert "FILL_RATE_BASED_CONTROL" in status["diagnostic_label"]
+            gas = await rm.send(
+                "PowerMeasurement", measurement_timestamp="2026-06-01T00:00:00Z",
+                values=[{"commodity_quantity": "NATURAL_GAS.FLOW_RATE", "value": 1.0}],
+            )  # fmt: skip
+            assert (await rm.status_of(gas))["status"] == "INVALID_CONTENT"  # not announced
+            who = await rm.send(
+                "InstructionStatusUpdate", instruction_id="i1", status_type="ACCEPTED",
+                timestamp="2026-06-01T00:00:00Z",
+            )  # fmt: skip
+            assert (await rm.status_of(who))["status"] == "INVALID_CONTENT"  # no such instruction
+            fine = await rm.send(
+                "PowerMeasurement", measurement_timestamp="2026-06-01T00:00:00Z",
+                values=[{"commodity_quantity": "ELECTRIC.POWER.3_PHASE_SYMMETRIC", "value": 800}],
+            )  # fmt: skip
+            assert (await rm.status_of(fine))["status"] == "OK"  # the session survived it all
+            await rm.ws.send_json({"message_type": "ReceptionStatus",
+                                   "subject_message_id": "x1", "status": "OK"})  # fmt: skip
+            bye = await rm.send("SessionRequest", request="TERMINATE")
+            assert (await rm.status_of(bye))["status"] == "OK"  # nothing for the status above
+
+    asyncio.run(session())
+
+
+def test_no_anonymous_sessions_and_no_oversized_frames(server: Server) -> None:
+    async def attempt(headers: dict[str, str]) -> int:
+        url = f"ws://127.0.0.1:{server.port}/api/v1/s2"
+        async with aiohttp.ClientSession() as session:
+            try:
+                async with session.ws_connect(url, headers=headers):
+                    return 101
+            except aiohttp.WSServerHandshakeError as error:
+                return error.status
+
+    async def oversized() -> int | None:
+        async with connected(server) as rm:
+            await rm.ws.send_str("x" * (1024 * 1024 + 1))
+            closing = await rm.ws.receive(timeout=5)
+            assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+            return rm.ws.close_code
+
+    assert asyncio.run(attempt({})) == 401
+    assert asyncio.run(attempt({"Authorization": "Bearer wrong"})) == 401
+    assert asyncio.run(oversized()) == 1009  # message too big
+
+
+def test_a_device_outside_control_is_part_of_the_site_plan(tmp_path: Path) -> None:
+    server = Server(tmp_path / "data")
+    try:
+        now = time.time()
+        start = time.strftime("%Y-%m-%dT%H:00:00+00:00", time.gmtime(now))
+        site = problem(4, prices=0.3, devices=[battery(soc_at_start=0, soc_max=1,
+                                                       power_capacity=1)], start=start)  # fmt: skip
+        server.request("PUT", "/api/v1/sites/home", site)
+        before = server.request("GET", "/api/v1/sites/home/plan?revision=1&wait=20").body["plan"]
+
+        async def session() -> None:
+            async with connected(server) as rm:
+                await rm.handshake()
+                await rm.describe("heater-1")
+                forecast = await rm.send(
+                    "PowerForecast", start_time=start, elements=[{
+                        "duration": 4 * 3600 * 1000,  # milliseconds
+                        "power_values": [{"commodity_quantity": "ELECTRIC.POWER.3_PHASE_SYMMETRIC",
+                                          "value_expected": 2000.0}]}],
+                )  # fmt: skip
+                assert (await rm.status_of(forecast))["status"] == "OK"
+                await asyncio.sleep(0)
+
+        asyncio.run(session())
+        net_before = before["site"]["net_power_kw"]
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            after = server.request("GET", "/api/v1/sites/home/plan").body["plan"]
+            if after["site"]["net_power_kw"][0] > net_before[0] + 1:
+                break
+            time.sleep(0.1)
+        # 2 kW more import in every step: the device's forecast is the site's load.
+        more = [a - b for a, b in zip(after["site"]["net_power_kw"], net_before, strict=True)]
+        assert more == pytest.approx([2.0] * 4)
+        described = server.request("GET", "/api/v1/sites/home").body["s2_devices"]
+        assert [(d["resource_id"], d["control_type"], d["connected"]) for d in described] == [
+            ("heater-1", "NOT_CONTROLABLE", False)]  # fmt: skip
+    finally:
+        server.stop()
+
+
+def test_a_hundred_rms_at_once(server: Server) -> None:
+    async def one(index: int) -> str:
+        async with connected(server) as rm:
+            await rm.handshake()
+            select = await rm.describe(f"device-{index}")
+            return str(select["control_type"])
+
+    async def all_of_them() -> list[str]:
+        return await asyncio.gather(*(one(i) for i in range(100)))
+
+    assert asyncio.run(all_of_them()) == ["NOT_CONTROLABLE"] * 100
