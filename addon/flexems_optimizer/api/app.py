@@ -20,6 +20,7 @@ from ..datadir import Recovery, set_aside_if_corrupt
 from ..instance import instance_id
 from ..jobs import JobQueue, QueueSettings
 from ..s2.devices import S2Devices
+from ..s2.tokens import S2Tokens
 from ..sites.planner import SitePlanner
 from ..sites.store import SiteStore
 from ..store import JobStore
@@ -27,7 +28,7 @@ from .auth import SESSIONS_KEY, TOKEN_KEY, Sessions, auth_middleware
 from .errors import error_middleware, security_headers_middleware
 from .login import routes as login_routes
 from .pages import routes as page_routes
-from .s2 import S2_DEVICES_KEY
+from .s2 import S2_DEVICES_KEY, S2_TOKENS_KEY
 from .s2 import routes as s2_routes
 from .schedules import MAX_BODY_KEY, QUEUE_KEY
 from .schedules import routes as schedule_routes
@@ -151,6 +152,8 @@ async def _sites(app: web.Application) -> AsyncIterator[None]:
     """The sites kept in the store, planned again at start, then on every change."""
     store = SiteStore(app[CONFIG_KEY].database)
     devices = S2Devices(app[CONFIG_KEY].database)
+    tokens = S2Tokens(app[CONFIG_KEY].database)
+    app[S2_TOKENS_KEY] = tokens
     planner = SitePlanner(store, app[QUEUE_KEY].solve, devices)
     app[PLANNER_KEY] = planner
     app[S2_DEVICES_KEY] = devices
@@ -158,6 +161,7 @@ async def _sites(app: web.Application) -> AsyncIterator[None]:
     yield
     await planner.close()
     devices.close()
+    tokens.close()
     store.close()
 
 

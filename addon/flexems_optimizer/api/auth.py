@@ -16,6 +16,8 @@ from .errors import error_response
 from .ingress import INGRESS_PROXY, path_prefix
 
 OPEN_PATHS = frozenset({"/api/v1/health", "/api/v1/openapi.json", "/docs", "/login", "/logout"})
+# Paths that check their own bearer tokens (devices' S2 tokens), never open to anyone.
+OWN_AUTH_PATHS = frozenset({"/api/v1/s2", "/api/v1/s2/tokens"})
 PAGES = frozenset({"/"})  # what a signed-in person may open with the session cookie
 TOKEN_KEY = web.AppKey("token", str)
 COOKIE: Final = "flexems_session"
@@ -52,6 +54,8 @@ SESSIONS_KEY: Final = web.AppKey("sessions", Sessions)
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = request.app[TOKEN_KEY]
+    if request.path in OWN_AUTH_PATHS:
+        return await handler(request)
     if token and request.path not in OPEN_PATHS and request.remote != INGRESS_PROXY:
         given = request.headers.get("Authorization", "")
         scheme, _, value = given.partition(" ")

@@ -138,6 +138,17 @@ _SCHEMAS: dict[str, Any] = {
             "plan": {"$ref": "#/components/schemas/Plan"},
         },
     },
+    "S2Pairing": {
+        "type": "object",
+        "required": ["token", "url", "site", "label"],
+        "properties": {
+            "token": {"type": "string"},
+            "url": {"type": "string", "description": "where the device connects (WebSocket)"},
+            "site": {"type": "string"},
+            "label": {"type": "string"},
+            "expires_at": {"type": "string", "format": "date-time"},
+        },
+    },
     "Plan": {
         "type": "object",
         "required": ["status", "start", "end", "resolution", "timestamps", "devices", "site",
@@ -482,6 +493,52 @@ def openapi_document() -> dict[str, Any]:
                         "101": {"description": "switching to the WebSocket protocol"},
                         "400": _error("not a WebSocket upgrade request"),
                         **_AUTH_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/s2/pairings": {
+                "post": {
+                    "summary": "A one-time pairing token for one S2 device of a site (good for "
+                    "15 minutes): give it and the URL to the device's installer",
+                    "operationId": "createS2Pairing",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["label"],
+                                    "properties": {
+                                        "site": {"type": "string", "default": "home"},
+                                        "label": {
+                                            "type": "string",
+                                            "minLength": 1,
+                                            "maxLength": 100,
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _json("the pairing token", "S2Pairing"),
+                        "400": _error("malformed JSON"),
+                        **_AUTH_ERRORS,
+                        "413": _error("body too large"),
+                        "415": _error("not JSON"),
+                        "422": _error("invalid site or label"),
+                    },
+                }
+            },
+            "/api/v1/s2/tokens": {
+                "post": {
+                    "summary": "A device exchanges its pairing token (as the bearer token) for "
+                    "its own device token, once; it connects to /api/v1/s2 with it",
+                    "operationId": "exchangeS2Pairing",
+                    "security": [{"bearer": []}],
+                    "responses": {
+                        "201": _json("the device token", "S2Pairing"),
+                        "401": _error("no pairing token, or one used, expired or unknown"),
                     },
                 }
             },

@@ -12,36 +12,96 @@ from aiohttp import WSMsgType, web
 
 from ..s2.devices import S2Devices
 from ..s2.session import NOT_CONTROLLABLE, CemSession, Described, Reported
+from ..s2.tokens import S2Tokens
+from ..store import iso_time
 from .auth import TOKEN_KEY
+from .body import BodyError, check_headers, read_json
 from .errors import error_response
-from .sites import PLANNER_KEY
+from .schedules import MAX_BODY_KEY
+from .sites import PLANNER_KEY, SITE_ID
 
 LOGGER = logging.getLogger(__name__)
 S2_DEVICES_KEY = web.AppKey("s2_devices", S2Devices)
+S2_TOKENS_KEY = web.AppKey("s2_tokens", S2Tokens)
 SERVICE_SITE = "home"
 MAX_FRAME_BYTES = 1024 * 1024  # larger frames close the session (1009, "message too big")
 PING_INTERVAL_S = 50.0  # S2: pings no more often than every 50 s
 routes = web.RouteTableDef()
 
 
-def _authorized(request: web.Request) -> bool:
-    token = request.app[TOKEN_KEY]
+def _bearer(request: web.Request) -> str | None:
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
-    return (
-        bool(token)
-        and scheme.lower() == "bearer"
-        and hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode())
-    )
+    return given if scheme.lower() == "bearer" and given else None
+
+
+def _site_of(request: web.Request) -> str | None:
+    """The site a connection attaches to: `home` for the service token, the paired site for a
+    device token; None for anything else (also through ingress, also without a service
+    token: S2 is never anonymous)."""
+    given = _bearer(request)
+    if given is None:
+        return None
+    token = request.app[TOKEN_KEY]
+    if token and hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
+        return SERVICE_SITE
+    grant = request.app[S2_TOKENS_KEY].device(given)
+    return None if grant is None else grant.site
+
+
+def _unauthorized(what: str) -> web.Response:
+    return error_response(
+        401, "unauthorized", f"{what} needs 'Authorization: Bearer <token>' with a valid token",
+        headers={"WWW-Authenticate": "Bearer"},
+    )  # fmt: skip
+
+
+def _s2_url(request: web.Request) -> str:
+    scheme = "wss" if request.secure else "ws"
+    return f"{scheme}://{request.host}/api/v1/s2"
+
+
+@routes.post("/api/v1/s2/pairings")
+async def create_pairing(request: web.Request) -> web.Response:
+    """A one-time pairing token for one device (service token only): give it to the device's
+    installer with the URL; it is good for 15 minutes."""
+    try:
+        check_headers(request, request.app[MAX_BODY_KEY], json_only=not request.app[TOKEN_KEY])
+        body = await read_json(request)
+    except BodyError as error:
+        return error_response(error.status, error.code, str(error))
+    if not isinstance(body, dict):
+        return error_response(422, "invalid_type", "a pairing is {site, label}")
+    site, label = body.get("site", SERVICE_SITE), body.get("label")
+    if not isinstance(site, str) or not SITE_ID.match(site):
+        return error_response(422, "invalid_site", "site: 1 to 64 of a-z, 0-9, '-', '_'", "site")
+    if not isinstance(label, str) or not 1 <= len(label) <= 100:
+        return error_response(
+            422, "invalid_label", "label: the device's name for people, 1 to 100 characters",
+            "label",
+        )  # fmt: skip
+    token, expires_at = request.app[S2_TOKENS_KEY].pair(site, label, time.time())
+    answer = {"token": token, "url": _s2_url(request), "site": site, "label": label,
+              "expires_at": iso_time(expires_at)}  # fmt: skip
+    return web.json_response(answer, status=201)
+
+
+@routes.post("/api/v1/s2/tokens")
+async def exchange_pairing(request: web.Request) -> web.Response:
+    """A device exchanges its pairing token (as the bearer) for its own device token, once."""
+    given = _bearer(request)
+    found = None if given is None else request.app[S2_TOKENS_KEY].exchange(given, time.time())
+    if found is None:
+        return _unauthorized("exchanging a pairing token (unused, within 15 minutes)")
+    token, grant = found
+    answer = {"token": token, "url": _s2_url(request), "site": grant.site, "label": grant.label}
+    return web.json_response(answer, status=201)
 
 
 @routes.get("/api/v1/s2")
 async def s2_endpoint(request: web.Request) -> web.StreamResponse:
-    if not _authorized(request):
-        return error_response(
-            401, "unauthorized", "an S2 connection needs 'Authorization: Bearer <token>'",
-            headers={"WWW-Authenticate": "Bearer"},
-        )  # fmt: skip
-    site = SERVICE_SITE
+    site = _site_of(request)
+    if site is None:
+        return _unauthorized("an S2 connection")
     devices = request.app[S2_DEVICES_KEY]
     planner = request.app[PLANNER_KEY]
     ws = web.WebSocketResponse(heartbeat=PING_INTERVAL_S, max_msg_size=MAX_FRAME_BYTES)
