@@ -222,6 +222,11 @@ def test_a_device_outside_control_is_part_of_the_site_plan(tmp_path: Path) -> No
         # 2 kW more import in every step: the device's forecast is the site's load.
         more = [a - b for a, b in zip(after["site"]["net_power_kw"], net_before, strict=True)]
         assert more == pytest.approx([2.0] * 4)
+        # The plan lists the device under its resource id, as it said it would run.
+        heater = after["devices"]["heater-1"]
+        assert (heater["type"], heater["control_type"], heater["name"]) == (
+            "s2", "NOT_CONTROLABLE", "heat meter")  # fmt: skip
+        assert heater["power_kw"] == pytest.approx([2.0] * 4)
         described = server.request("GET", "/api/v1/sites/home").body["s2_devices"]
         assert [(d["resource_id"], d["control_type"], d["connected"]) for d in described] == [
             ("heater-1", "NOT_CONTROLABLE", False)]  # fmt: skip

@@ -164,12 +164,18 @@ _SCHEMAS: dict[str, Any] = {
                 "type": "object",
                 "description": "per device, by its kind: storages have power_kw and soc_kwh; "
                 "heat-storages soc_kwh or temperature_c and heat_kw; heat pumps power_kw, "
-                "heat_kw and cop; processes power_kw and start (or run_steps)",
+                "heat_kw and cop; processes power_kw and start (or run_steps); in a site's "
+                "plan, S2 devices under their resource id: type s2, control_type, name, "
+                "power_kw",
                 "additionalProperties": {
                     "type": "object",
                     "required": ["type"],
                     "properties": {
-                        "type": {"enum": ["storage", "heat-storage", "heat-pump", "process"]},
+                        "type": {"enum": ["storage", "heat-storage", "heat-pump", "process",
+                                          "s2"]},
+                        "control_type": {"type": "string",
+                                         "description": "S2 devices (site plans): the S2 "
+                                         "control type selected"},
                         "power_kw": {"type": "array", "items": {"type": "number"}},
                         "soc_kwh": {"type": "array", "items": {"type": "number"}},
                         "temperature_c": {"type": "array", "items": {"type": "number"}},

@@ -84,3 +84,30 @@ def _plus(existing: Any, events: list[dict[str, Any]]) -> list[Any]:
 
 def _iso(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).isoformat()
+
+
+def with_s2_results(plan: dict[str, Any], devices: list[S2Device]) -> dict[str, Any]:
+    """The plan with each S2 device under its resource id: its control type and its power per
+    step as planned (for a device outside flexems' control: as it said it would run)."""
+    uncontrolled = [d for d in devices if d.control_type == NOT_CONTROLLABLE]
+    if not uncontrolled or not plan.get("timestamps"):
+        return plan
+    starts = [parse_datetime(t, "timestamps").timestamp() for t in plan["timestamps"]]
+    step = parse_duration(plan["resolution"], "resolution").total_seconds()
+    listed = dict(plan["devices"])
+    for device in uncontrolled:
+        segments = device_power(device, starts[0], starts[-1] + step)
+        key = device.resource_id if device.resource_id not in listed else f"s2:{device.resource_id}"
+        listed[key] = {
+            "type": "s2",
+            "control_type": device.control_type,
+            "name": device.details.get("name"),
+            "power_kw": [round(_average(segments, t, t + step), 6) for t in starts],
+        }
+    return {**plan, "devices": listed}
+
+
+def _average(segments: list[Segment], start: float, end: float) -> float:
+    """The time-weighted average power of gap-free segments over [start, end)."""
+    energy = sum(max(0.0, min(b, end) - max(a, start)) * kw for a, b, kw in segments)
+    return energy / (end - start)

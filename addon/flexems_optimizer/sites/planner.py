@@ -14,7 +14,7 @@ from typing import Any
 
 from ..problem.errors import ProblemError
 from ..s2.devices import S2Devices
-from ..s2.site_inputs import with_s2_devices
+from ..s2.site_inputs import with_s2_devices, with_s2_results
 from ..store import iso_time
 from ..workers import SolveStoppedError, WorkerDiedError
 from .rolling import is_rolling, next_step_at, problem_at
@@ -108,9 +108,10 @@ class SitePlanner:
         now = time.time()
         try:
             problem = problem_at(record.problem, now)
-            if self.devices is not None:
-                problem = with_s2_devices(problem, self.devices.of_site(record.id))
-            outcome = await self._solve(problem)
+            devices = [] if self.devices is None else self.devices.of_site(record.id)
+            outcome = await self._solve(with_s2_devices(problem, devices))
+            if "plan" in outcome:
+                outcome["plan"] = with_s2_results(outcome["plan"], devices)
         except ProblemError as error:
             outcome = error.as_dict()
         except SolveStoppedError as error:
