@@ -126,6 +126,10 @@ class FlexEmsClient:
                 f"the add-on did not finish the plan within {PLAN_TIMEOUT_S:g} s"
             ) from late
 
+    async def pair_s2_device(self, label: str, site: str) -> dict[str, Any]:
+        """A one-time pairing token for an S2 device of `site`: `token`, `url`, `expires_at`."""
+        return await self._request("POST", "/api/v1/s2/pairings", {"site": site, "label": label})
+
     async def site_events(self, site: str) -> AsyncIterator[dict[str, Any]]:
         """The site's events as the add-on pushes them (its latest plan first); ends when the
         connection does. Raises FlexEmsAuthError or FlexEmsConnectionError."""

@@ -1,4 +1,5 @@
-"""Service actions: the current plan as a response, and re-planning now."""
+"""Service actions: the current plan as a response, re-planning now, plans for problems given
+inline, and pairing an S2 device."""
 
 from __future__ import annotations
 
@@ -19,16 +20,18 @@ from homeassistant.util import dt as dt_util
 
 from .client import FlexEmsError, FlexEmsProblemError
 from .const import DOMAIN
-from .coordinator import FlexEmsCoordinator
+from .coordinator import SITE, FlexEmsCoordinator
 from .errors import MissingInputError
 from .problem import async_build_site_problem
 
 ATTR_CONFIG_ENTRY = "config_entry"
 ATTR_PROBLEM = "problem"
 ATTR_FLEX_MODEL = "flex_model"
+ATTR_LABEL = "label"
 SCHEMA = vol.Schema({vol.Required(ATTR_CONFIG_ENTRY): cv.string})
 SCHEDULE_SCHEMA = SCHEMA.extend({vol.Optional(ATTR_PROBLEM): dict})
 DEVICE_SCHEMA = SCHEMA.extend({vol.Required(ATTR_FLEX_MODEL): vol.Any(dict, [dict])})
+PAIR_SCHEMA = SCHEMA.extend({vol.Required(ATTR_LABEL): vol.All(cv.string, vol.Length(1, 100))})
 # The ad-hoc single-device actions and the flex-model types each accepts.
 DEVICE_ACTIONS = {
     "schedule_storage": ("storage",),
@@ -133,8 +136,28 @@ def async_setup_services(hass: HomeAssistant) -> None:
         problem["flex-model"] = devices
         return await plan_for(call, problem)
 
+    async def pair_s2_device(call: ServiceCall) -> ServiceResponse:
+        """A one-time pairing token (15 minutes) for an S2 device of this home, with the
+        address the device connects to: for its installer."""
+        coordinator = _coordinator(hass, call)
+        try:
+            return await coordinator.client.pair_s2_device(call.data[ATTR_LABEL], SITE)
+        except FlexEmsError as error:
+            raise HomeAssistantError(
+                translation_domain=DOMAIN,
+                translation_key="cannot_connect",
+                translation_placeholders={"url": coordinator.client.url},
+            ) from error
+
     hass.services.async_register(
         DOMAIN, "get_plan", get_plan, schema=SCHEMA, supports_response=SupportsResponse.ONLY
+    )
+    hass.services.async_register(
+        DOMAIN,
+        "pair_s2_device",
+        pair_s2_device,
+        schema=PAIR_SCHEMA,
+        supports_response=SupportsResponse.ONLY,
     )
     hass.services.async_register(DOMAIN, "replan", replan, schema=SCHEMA)
     hass.services.async_register(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import probatio as vol
 import pytest
 from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
@@ -99,3 +100,24 @@ async def test_the_replan_button_asks_for_a_new_plan(hass: HomeAssistant, addon:
     )
     await hass.async_block_till_done()
     assert len(events) == 1
+
+
+async def test_pairing_an_s2_device_gives_a_token_the_device_can_use(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    entry_id = await loaded(hass, addon)
+    pairing = await call(hass, "pair_s2_device", config_entry=entry_id, label="Heat pump")
+    assert pairing["url"] == f"ws://127.0.0.1:{addon.port}/api/v1/s2"
+    assert pairing["site"] == "home" and pairing["label"] == "Heat pump"
+    assert pairing["expires_at"]
+    # The device exchanges it, once, for its own token.
+    exchanged = await hass.async_add_executor_job(
+        lambda: addon.request("POST", "/api/v1/s2/tokens", token=pairing["token"])
+    )
+    assert exchanged.status == 201 and exchanged.body["site"] == "home"
+    with pytest.raises(vol.Invalid):
+        await call(hass, "pair_s2_device", config_entry=entry_id, label="")
+    coordinator = hass.config_entries.async_get_entry(entry_id).runtime_data.coordinator
+    coordinator.client.url = "http://127.0.0.1:9"  # nothing listens there
+    with pytest.raises(HomeAssistantError, match="Cannot reach the flexems add-on"):
+        await call(hass, "pair_s2_device", config_entry=entry_id, label="Heat pump")
