@@ -59,6 +59,14 @@ def _coordinator(hass: HomeAssistant, call: ServiceCall) -> FlexEmsCoordinator:
     return coordinator
 
 
+def _unreachable(coordinator: FlexEmsCoordinator) -> HomeAssistantError:
+    return HomeAssistantError(
+        translation_domain=DOMAIN,
+        translation_key="cannot_connect",
+        translation_placeholders={"url": coordinator.client.url},
+    )
+
+
 @callback
 def async_setup_services(hass: HomeAssistant) -> None:
     async def get_plan(call: ServiceCall) -> ServiceResponse:
@@ -89,11 +97,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
                 translation_placeholders={"code": error.code, "path": error.path or "-"},
             ) from error
         except FlexEmsError as error:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"url": coordinator.client.url},
-            ) from error
+            raise _unreachable(coordinator) from error
         return plan
 
     async def entry_problem(call: ServiceCall) -> dict[str, Any]:
@@ -143,11 +147,7 @@ def async_setup_services(hass: HomeAssistant) -> None:
         try:
             return await coordinator.client.pair_s2_device(call.data[ATTR_LABEL], SITE)
         except FlexEmsError as error:
-            raise HomeAssistantError(
-                translation_domain=DOMAIN,
-                translation_key="cannot_connect",
-                translation_placeholders={"url": coordinator.client.url},
-            ) from error
+            raise _unreachable(coordinator) from error
 
     hass.services.async_register(
         DOMAIN, "get_plan", get_plan, schema=SCHEMA, supports_response=SupportsResponse.ONLY

@@ -5,26 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
-import pytest_socket
 
 from flexems_optimizer.s2.tokens import PAIRING_S, S2Tokens
 
 from ..api.server import Server
 from ..optimizer.problems import battery, problem
 from .test_sessions import RM
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    pytest_socket.enable_socket()
-    running = Server(tmp_path_factory.mktemp("pairing"))
-    yield running
-    running.stop()
 
 
 def test_a_paired_device_attaches_to_its_site(server: Server) -> None:

@@ -6,10 +6,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import uuid
-from collections.abc import Iterator
 
-import pytest
-import pytest_socket
 from s2python.common import (
     Commodity,
     CommodityQuantity,
@@ -44,14 +41,6 @@ class Meter(NoControlControlType):
 
     async def deactivate(self, connection: S2AsyncConnection) -> None:
         self.active.clear()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    pytest_socket.enable_socket()
-    running = Server(tmp_path_factory.mktemp("s2python"))
-    yield running
-    running.stop()
 
 
 def test_s2_python_rm_sessions_work_as_they_are(server: Server) -> None:

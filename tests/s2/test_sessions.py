@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
-import pytest_socket
 
 from ..api.server import TOKEN, Server
 from ..optimizer.problems import battery, problem
@@ -65,15 +64,6 @@ class RM:
         sent = await self.send("ResourceManagerDetails", **details)
         assert (await self.status_of(sent))["status"] == "OK"
         return await self.receive()
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    pytest_socket.enable_socket()
-    running = Server(tmp_path_factory.mktemp("s2"))
-    yield running
-    log = running.stop()
-    assert "Traceback" not in log, log[-3000:]
 
 
 @asynccontextmanager

@@ -5,11 +5,11 @@ is connected. A device that reconnects with the same resource id keeps all of it
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..database import open_database
 from ..store import iso_time
 
 _SCHEMA = """
@@ -53,13 +53,9 @@ class S2Device:
 
 class S2Devices:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
-        self._db.execute("PRAGMA journal_mode=WAL")
         # Measurements come often and a device says all again when it reconnects: commits need
         # no fsync each (measured: 400 → 28 µs per message), as in the job store.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_database(path, _SCHEMA)
         # Nobody is connected to a service that just started.
         self._db.execute("UPDATE s2_devices SET connected = 0")
 

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..database import open_database
 
 PAIRING_S = 15 * 60
 
@@ -37,11 +38,8 @@ def _hash(token: str) -> str:
 
 class S2Tokens:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=5)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        # synchronous stays FULL: a token handed out must survive a power cut (pairing is rare).
-        self._db.executescript(_SCHEMA)
+        # A token handed out must survive a power cut (pairing is rare).
+        self._db = open_database(path, _SCHEMA, fsync_each_commit=True)
 
     def close(self) -> None:
         self._db.close()
