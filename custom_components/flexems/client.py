@@ -60,6 +60,7 @@ class SitePlan:
     revision: int
     plan: dict[str, Any]
     planned_at: str
+    s2_devices: list[dict[str, Any]]  # the site's S2 devices, as the add-on knows them
 
 
 class FlexEmsClient:
@@ -120,7 +121,10 @@ class FlexEmsClient:
                         f"/api/v1/sites/{site}/plan?revision={revision}&wait={PLAN_WAIT_S:g}",
                     )
                     if "plan" in body:  # else 202: still being made
-                        return SitePlan(body["revision"], body["plan"], body["planned_at"])
+                        return SitePlan(
+                            body["revision"], body["plan"], body["planned_at"],
+                            body.get("s2_devices", []),
+                        )  # fmt: skip
         except TimeoutError as late:
             raise FlexEmsConnectionError(
                 f"the add-on did not finish the plan within {PLAN_TIMEOUT_S:g} s"

@@ -106,6 +106,8 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         # The problem revision this integration last sent, and when the plan shown was made.
         self._revision: int | None = None
         self.push_connected = False  # the add-on's events channel is open
+        # The site's S2 devices by resource id (name, control type, connected, ...).
+        self.s2_devices: dict[str, dict[str, Any]] = {}
         self._planned_at_addon: str | None = None
 
     async def _async_setup(self) -> None:
@@ -131,6 +133,10 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             failures += 1
 
     def _on_event(self, event: dict[str, Any]) -> None:
+        if "s2_devices" in event:
+            self._note_s2_devices(event["s2_devices"])
+            if event.get("type") == "s2_devices":
+                self.async_update_listeners()
         if (
             event.get("type") != "plan"
             or self._planning.locked()  # one asked for: the planning takes it
@@ -303,7 +309,11 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             return await self.client.schedule(problem)  # an add-on before 0.3: no sites
         made = await self.client.site_plan(SITE, self._revision)
         self._planned_at_addon = made.planned_at
+        self._note_s2_devices(made.s2_devices)
         return made.plan
+
+    def _note_s2_devices(self, devices: list[dict[str, Any]]) -> None:
+        self.s2_devices = {device["resource_id"]: device for device in devices}
 
     def _take(self, plan: dict[str, Any]) -> None:
         """What follows a new plan: its breaches as repair issues, and the event."""

@@ -23,10 +23,13 @@ from homeassistant.const import (
     UnitOfTime,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .const import (
+    DOMAIN,
     SUBENTRY_APPLIANCE,
     SUBENTRY_BATTERY,
     SUBENTRY_EV,
@@ -299,6 +302,18 @@ async def async_setup_entry(
     async_add_entities(
         PlannedEnergySensor(coordinator, key, series) for key, series in PLANNED_ENERGY.items()
     )
+    # S2 devices come when their Resource Manager first connects to the add-on.
+    known: set[str] = set()
+
+    @callback
+    def add_s2_devices() -> None:
+        new = [resource_id for resource_id in coordinator.s2_devices if resource_id not in known]
+        known.update(new)
+        if new:
+            async_add_entities(S2PowerSensor(coordinator, resource_id) for resource_id in new)
+
+    add_s2_devices()
+    entry.async_on_unload(coordinator.async_add_listener(add_s2_devices))
 
 
 class PlanSensor(FlexEmsEntity, SensorEntity):
@@ -448,3 +463,44 @@ class PlannedEnergySensor(StepBoundaryEntity, RestoreSensor):
         end = datetime.fromisoformat(ends[index])
         hours = (end - begin) / timedelta(hours=1)
         self._pending = (end, plan["site"][self.series][index] * hours)
+
+
+class S2PowerSensor(CoordinatorEntity[FlexEmsCoordinator], SensorEntity):
+    """An S2 device's power in the plan now (kW, consumption positive), on a device of its
+    own, with what the add-on knows of its S2 session as attributes."""
+
+    _attr_has_entity_name = True
+    _attr_translation_key = "s2_planned_power"
+    _attr_device_class = SensorDeviceClass.POWER
+    _attr_native_unit_of_measurement = UnitOfPower.KILO_WATT
+    _attr_state_class = SensorStateClass.MEASUREMENT
+
+    def __init__(self, coordinator: FlexEmsCoordinator, resource_id: str) -> None:
+        super().__init__(coordinator)
+        entry_id = coordinator.config_entry.entry_id
+        self.resource_id = resource_id
+        known = coordinator.s2_devices[resource_id]
+        self._attr_unique_id = f"{entry_id}_s2_{resource_id}_planned_power"
+        self._attr_device_info = DeviceInfo(
+            identifiers={(DOMAIN, f"{entry_id}_s2_{resource_id}")},
+            name=known.get("name") or resource_id,
+            manufacturer="S2 device",
+            model=known["control_type"],
+            serial_number=resource_id,
+        )
+
+    @property
+    def available(self) -> bool:
+        return super().available and self.resource_id in self.coordinator.s2_devices
+
+    @property
+    def native_value(self) -> float | None:
+        plan = self.coordinator.data
+        planned = plan["devices"].get(self.resource_id) if plan else None
+        index = step_now(plan, dt_util.utcnow()) if planned else None
+        return None if planned is None or index is None else float(planned["power_kw"][index])
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any]:
+        known = self.coordinator.s2_devices.get(self.resource_id, {})
+        return {key: known.get(key) for key in ("control_type", "connected", "last_seen")}

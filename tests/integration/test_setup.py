@@ -17,6 +17,7 @@ from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers import entity_registry as er
 from homeassistant.helpers import issue_registry as ir
+from homeassistant.helpers.aiohttp_client import async_get_clientsession
 from homeassistant.setup import async_setup_component
 from homeassistant.util import dt as dt_util
 from pytest_homeassistant_custom_component.common import (
@@ -38,6 +39,7 @@ from custom_components.flexems.sensor import MAX_SCHEDULE_ITEMS, schedule
 from flexems_optimizer import schedule as schedule_problem
 
 from ..api.server import Server
+from ..s2.test_sessions import RM
 from .conftest import PRICE_ENTITY, add_asset, entry_for, set_inputs, settle
 
 
@@ -267,3 +269,45 @@ async def test_only_a_stale_device_can_be_deleted(
     assert devices.async_get(battery.id) is not None
     assert (await remove(stale))["success"]
     assert devices.async_get(stale.id) is None
+
+
+async def test_an_s2_device_appears_with_its_planned_power(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    """An S2 device outside flexems' control connects to the add-on: it becomes a device in
+    Home Assistant with its planned power (its forecast) and its session state."""
+    entry = await setup(hass, addon)
+    coordinator = entry.runtime_data.coordinator
+    start = coordinator.data["timestamps"][0]
+    url = f"ws://127.0.0.1:{addon.port}/api/v1/s2"
+    headers = {"Authorization": f"Bearer {addon.token}"}
+    session = async_get_clientsession(hass)
+    async with session.ws_connect(url, headers=headers) as ws:
+        rm = RM(ws)
+        await rm.receive()
+        await rm.handshake()
+        await rm.describe("sauna-7", name="Sauna")
+        forecast = await rm.send(
+            "PowerForecast", start_time=start, elements=[{
+                "duration": 48 * 3600 * 1000, "power_values": [{
+                    "commodity_quantity": "ELECTRIC.POWER.3_PHASE_SYMMETRIC",
+                    "value_expected": 6000.0}]}],
+        )  # fmt: skip
+        assert (await rm.status_of(forecast))["status"] == "OK"
+        for _ in range(200):  # real time: the add-on re-plans and pushes the plan
+            state = hass.states.get("sensor.sauna_planned_power")
+            if state is not None and state.state not in ("unknown", "unavailable"):
+                break
+            await asyncio.sleep(0.05)
+        assert float(state.state) == pytest.approx(6.0)
+        assert state.attributes["control_type"] == "NOT_CONTROLABLE"
+        assert state.attributes["connected"] is True
+    for _ in range(200):  # the RM has gone: the add-on says so
+        await asyncio.sleep(0.05)
+        if hass.states.get("sensor.sauna_planned_power").attributes["connected"] is False:
+            break
+    assert hass.states.get("sensor.sauna_planned_power").attributes["connected"] is False
+    device = dr.async_get(hass).async_get_device_by_identifier(
+        (DOMAIN, f"{entry.entry_id}_s2_sauna-7"), entry.entry_id
+    )
+    assert device is not None and device.name == "Sauna" and device.serial_number == "sauna-7"

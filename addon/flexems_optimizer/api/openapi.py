@@ -127,7 +127,7 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "The latest plan of a site; the events WebSocket sends the same as "
         "`{type: 'plan', ...}` for every new plan (and `plan_failed` with an `error`, "
-        "`site_removed`).",
+        "`s2_devices`, `site_removed`).",
         "required": ["site", "revision", "planned_at", "plan"],
         "properties": {
             "site": {"type": "string"},
@@ -136,6 +136,9 @@ _SCHEMAS: dict[str, Any] = {
             "current": {"type": "boolean",
                         "description": "false while a newer problem is being planned"},
             "plan": {"$ref": "#/components/schemas/Plan"},
+            "s2_devices": {"type": "array", "items": {"type": "object"},
+                           "description": "the site's S2 devices (resource_id, name, "
+                           "control_type, connected, last_seen, measurement, forecast)"},
         },
     },
     "S2Pairing": {
@@ -474,7 +477,8 @@ def openapi_document() -> dict[str, Any]:
                 "get": {
                     "summary": "WebSocket (upgrade): the latest plan at once, then every new "
                     "one as it is made, as SitePlan with `type: 'plan'`; also "
-                    "`{type: 'plan_failed', site, revision, error}` and "
+                    "`{type: 'plan_failed', site, revision, error}`, "
+                    "`{type: 's2_devices', site, s2_devices}` when an S2 device leaves, and "
                     "`{type: 'site_removed', site}`. The server pings every 50 s; it reads "
                     "nothing from the client.",
                     "operationId": "siteEvents",

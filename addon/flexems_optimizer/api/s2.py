@@ -136,4 +136,5 @@ async def s2_endpoint(request: web.Request) -> web.StreamResponse:
     finally:
         if session.resource_id is not None:
             devices.disconnected(site, session.resource_id, time.time())
+            planner.devices_changed(site)
     return ws

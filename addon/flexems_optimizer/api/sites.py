@@ -105,8 +105,7 @@ async def put_site(request: web.Request) -> web.Response:
 @routes.get("/api/v1/sites/{site}")
 async def get_site(request: web.Request) -> web.Response:
     record = _record(request, _site_id(request))
-    devices = request.app[PLANNER_KEY].devices
-    attached = [] if devices is None else [d.summary() for d in devices.of_site(record.id)]
+    attached = [d.summary() for d in request.app[PLANNER_KEY].of_site(record.id)]
     body = {**_metadata(request, record), "problem": record.problem, "s2_devices": attached}
     return web.json_response(body)
 
@@ -148,7 +147,9 @@ async def get_site_plan(request: web.Request) -> web.Response:
             return error_response(409, record.error["code"], record.error["message"],
                                   record.error["path"])  # fmt: skip
         raise web.HTTPNotFound(text="no plan yet: it is being made (the events channel sends it)")
-    body = plan_event(record.id, record.plan_revision, record.planned_at, record.plan)
+    planner = request.app[PLANNER_KEY]
+    body = plan_event(record.id, record.plan_revision, record.planned_at, record.plan,
+                      planner.of_site(record.id))  # fmt: skip
     body.pop("type")
     # Older than the problem when a newer one is being planned, or could not be planned.
     body["current"] = record.plan_revision == record.revision and record.error is None
@@ -176,7 +177,9 @@ async def site_events(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     queue = planner.subscribe(site)
     if record.plan is not None and record.plan_revision and record.planned_at:
-        await ws.send_json(plan_event(site, record.plan_revision, record.planned_at, record.plan))
+        latest = plan_event(site, record.plan_revision, record.planned_at, record.plan,
+                            planner.of_site(site))  # fmt: skip
+        await ws.send_json(latest)
 
     async def forward() -> None:
         while not ws.closed:

@@ -13,7 +13,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..problem.errors import ProblemError
-from ..s2.devices import S2Devices
+from ..s2.devices import S2Device, S2Devices
 from ..s2.site_inputs import with_s2_devices, with_s2_results
 from ..store import iso_time
 from ..workers import SolveStoppedError, WorkerDiedError
@@ -77,6 +77,15 @@ class SitePlanner:
             task.cancel()
         self._publish(site, {"type": "site_removed", "site": site})
 
+    def devices_changed(self, site: str) -> None:
+        """An S2 device came or went without a change to the plan: tell the listeners."""
+        devices = [] if self.devices is None else self.devices.of_site(site)
+        self._publish(site, {"type": "s2_devices", "site": site,
+                             "s2_devices": [device.summary() for device in devices]})  # fmt: skip
+
+    def of_site(self, site: str) -> list[S2Device]:
+        return [] if self.devices is None else self.devices.of_site(site)
+
     def subscribe(self, site: str) -> asyncio.Queue[Event]:
         queue: asyncio.Queue[Event] = asyncio.Queue(LISTENER_BACKLOG)
         self._listeners.setdefault(site, set()).add(queue)
@@ -106,9 +115,9 @@ class SitePlanner:
 
     async def _plan(self, record: SiteRecord) -> None:
         now = time.time()
+        devices = self.of_site(record.id)
         try:
             problem = problem_at(record.problem, now)
-            devices = [] if self.devices is None else self.devices.of_site(record.id)
             outcome = await self._solve(with_s2_devices(problem, devices))
             if "plan" in outcome:
                 outcome["plan"] = with_s2_results(outcome["plan"], devices)
@@ -122,7 +131,8 @@ class SitePlanner:
         if "plan" in outcome:
             planned_at = time.time()
             self.store.planned(site, record.revision, outcome["plan"], planned_at)
-            self._publish(site, plan_event(site, record.revision, planned_at, outcome["plan"]))
+            event = plan_event(site, record.revision, planned_at, outcome["plan"], devices)
+            self._publish(site, event)
         else:
             LOGGER.warning("site %s: no plan: %s", site, outcome["error"]["message"])
             self.store.failed(site, record.revision, outcome["error"])
@@ -170,6 +180,9 @@ def planning_ended(record: SiteRecord, revision: int) -> bool:
     )
 
 
-def plan_event(site: str, revision: int, planned_at: float, plan: dict[str, Any]) -> Event:
+def plan_event(
+    site: str, revision: int, planned_at: float, plan: dict[str, Any], devices: list[S2Device]
+) -> Event:
     return {"type": "plan", "site": site, "revision": revision,
-            "planned_at": iso_time(planned_at), "plan": plan}  # fmt: skip
+            "planned_at": iso_time(planned_at), "plan": plan,
+            "s2_devices": [device.summary() for device in devices]}  # fmt: skip
