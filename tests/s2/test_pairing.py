@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import aiohttp
@@ -64,8 +65,8 @@ def test_pairing_tokens_expire_and_are_kept_hashed(tmp_path: Path) -> None:
     assert tokens.device(device_token) == grant
     assert tokens.device(fresh) is None  # a pairing token is no device token
     tokens.close()
-    stored = sqlite3.connect(tmp_path / "s2.sqlite").execute("SELECT hash FROM s2_tokens")
-    hashes = {row[0] for row in stored}
+    with closing(sqlite3.connect(tmp_path / "s2.sqlite")) as db:
+        hashes = {row[0] for row in db.execute("SELECT hash FROM s2_tokens")}
     assert not {late, fresh, device_token} & hashes and len(hashes) == 3
 
 
