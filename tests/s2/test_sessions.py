@@ -4,6 +4,7 @@ every session rule; every message flexems sends is validated by the standard's s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -235,3 +236,42 @@ def test_a_hundred_rms_at_once(server: Server) -> None:
         return await asyncio.gather(*(one(i) for i in range(100)))
 
     assert asyncio.run(all_of_them()) == ["NOT_CONTROLABLE"] * 100
+
+
+def test_after_kill_9_sites_and_devices_are_back_and_rms_reconnect(tmp_path: Path) -> None:
+    first = Server(tmp_path / "data")
+    site = problem(4, prices=0.3, devices=[battery(soc_at_start=0, soc_max=1, power_capacity=1)])
+    first.request("PUT", "/api/v1/sites/home", site)
+
+    async def describe_and_hold(server: Server, hold: asyncio.Event | None) -> None:
+        async with connected(server) as rm:
+            await rm.handshake()
+            await rm.describe("boiler-1")
+            if hold is not None:
+                await hold.wait()
+
+    async def killed_mid_session() -> None:
+        hold = asyncio.Event()
+        session = asyncio.create_task(describe_and_hold(first, hold))
+        for _ in range(200):
+            devices = first.request("GET", "/api/v1/sites/home").body["s2_devices"]
+            if devices and devices[0]["connected"]:
+                break
+            await asyncio.sleep(0.05)
+        first.stop(hard=True)  # kill -9 while the RM is connected
+        hold.set()
+        with contextlib.suppress(aiohttp.ClientError, AssertionError, TimeoutError):
+            await asyncio.wait_for(session, 20)
+
+    asyncio.run(killed_mid_session())
+    again = Server(tmp_path / "data")
+    try:
+        back = again.request("GET", "/api/v1/sites/home").body
+        assert back["problem"] == site
+        assert [(d["resource_id"], d["connected"]) for d in back["s2_devices"]] == [
+            ("boiler-1", False)]  # fmt: skip
+        asyncio.run(describe_and_hold(again, None))  # the RM reconnects: a new handshake
+        devices = again.request("GET", "/api/v1/sites/home").body["s2_devices"]
+        assert [d["resource_id"] for d in devices] == ["boiler-1"]  # one device, kept
+    finally:
+        again.stop()
