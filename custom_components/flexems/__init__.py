@@ -19,7 +19,10 @@ from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator, FlexEmsRuntimeD
 from .services import async_setup_services
 from .triggers import async_track_inputs
 
-PLATFORMS = [Platform.BUTTON, Platform.NUMBER, Platform.SENSOR, Platform.SWITCH, Platform.TIME]
+PLATFORMS = [
+    Platform.BINARY_SENSOR, Platform.BUTTON, Platform.NUMBER, Platform.SENSOR, Platform.SWITCH,
+    Platform.TIME,
+]  # fmt: skip
 CONFIG_SCHEMA = cv.config_entry_only_config_schema(DOMAIN)
 
 

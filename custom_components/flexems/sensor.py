@@ -23,13 +23,10 @@ from homeassistant.const import (
     UnitOfTime,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
-from homeassistant.helpers.update_coordinator import CoordinatorEntity
 from homeassistant.util import dt as dt_util
 
 from .const import (
-    DOMAIN,
     SUBENTRY_APPLIANCE,
     SUBENTRY_BATTERY,
     SUBENTRY_EV,
@@ -40,6 +37,7 @@ from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator
 from .entity import FlexEmsEntity, StepBoundaryEntity
 from .plans import step_now
 from .problem import heat_sink_name
+from .s2_devices import CONTROL_TYPES, S2Entity, track_s2_devices
 
 PARALLEL_UPDATES = 0
 
@@ -302,18 +300,13 @@ async def async_setup_entry(
     async_add_entities(
         PlannedEnergySensor(coordinator, key, series) for key, series in PLANNED_ENERGY.items()
     )
-    # S2 devices come when their Resource Manager first connects to the add-on.
-    known: set[str] = set()
-
-    @callback
-    def add_s2_devices() -> None:
-        new = [resource_id for resource_id in coordinator.s2_devices if resource_id not in known]
-        known.update(new)
-        if new:
-            async_add_entities(S2PowerSensor(coordinator, resource_id) for resource_id in new)
-
-    add_s2_devices()
-    entry.async_on_unload(coordinator.async_add_listener(add_s2_devices))
+    track_s2_devices(
+        entry, async_add_entities,
+        lambda coordinator, resource_id: [
+            S2PowerSensor(coordinator, resource_id, "s2_planned_power"),
+            S2ControlTypeSensor(coordinator, resource_id, "s2_control_type"),
+        ],
+    )  # fmt: skip
 
 
 class PlanSensor(FlexEmsEntity, SensorEntity):
@@ -465,33 +458,12 @@ class PlannedEnergySensor(StepBoundaryEntity, RestoreSensor):
         self._pending = (end, plan["site"][self.series][index] * hours)
 
 
-class S2PowerSensor(CoordinatorEntity[FlexEmsCoordinator], SensorEntity):
-    """An S2 device's power in the plan now (kW, consumption positive), on a device of its
-    own, with what the add-on knows of its S2 session as attributes."""
+class S2PowerSensor(S2Entity, SensorEntity):
+    """An S2 device's power in the plan now (kW, consumption positive)."""
 
-    _attr_has_entity_name = True
-    _attr_translation_key = "s2_planned_power"
     _attr_device_class = SensorDeviceClass.POWER
     _attr_native_unit_of_measurement = UnitOfPower.KILO_WATT
     _attr_state_class = SensorStateClass.MEASUREMENT
-
-    def __init__(self, coordinator: FlexEmsCoordinator, resource_id: str) -> None:
-        super().__init__(coordinator)
-        entry_id = coordinator.config_entry.entry_id
-        self.resource_id = resource_id
-        known = coordinator.s2_devices[resource_id]
-        self._attr_unique_id = f"{entry_id}_s2_{resource_id}_planned_power"
-        self._attr_device_info = DeviceInfo(
-            identifiers={(DOMAIN, f"{entry_id}_s2_{resource_id}")},
-            name=known.get("name") or resource_id,
-            manufacturer="S2 device",
-            model=known["control_type"],
-            serial_number=resource_id,
-        )
-
-    @property
-    def available(self) -> bool:
-        return super().available and self.resource_id in self.coordinator.s2_devices
 
     @property
     def native_value(self) -> float | None:
@@ -500,7 +472,18 @@ class S2PowerSensor(CoordinatorEntity[FlexEmsCoordinator], SensorEntity):
         index = step_now(plan, dt_util.utcnow()) if planned else None
         return None if planned is None or index is None else float(planned["power_kw"][index])
 
+
+class S2ControlTypeSensor(S2Entity, SensorEntity):
+    """The S2 control type flexems selected for the device."""
+
+    _attr_device_class = SensorDeviceClass.ENUM
+    _attr_entity_category = EntityCategory.DIAGNOSTIC
+
+    def __init__(self, coordinator: FlexEmsCoordinator, resource_id: str, key: str) -> None:
+        super().__init__(coordinator, resource_id, key)
+        self._attr_options = [kind.lower() for kind in CONTROL_TYPES]
+
     @property
-    def extra_state_attributes(self) -> dict[str, Any]:
-        known = self.coordinator.s2_devices.get(self.resource_id, {})
-        return {key: known.get(key) for key in ("control_type", "connected", "last_seen")}
+    def native_value(self) -> str | None:
+        kind = self.s2_device.get("control_type")
+        return str(kind).lower() if kind in CONTROL_TYPES else None

@@ -300,13 +300,13 @@ async def test_an_s2_device_appears_with_its_planned_power(
                 break
             await asyncio.sleep(0.05)
         assert float(state.state) == pytest.approx(6.0)
-        assert state.attributes["control_type"] == "NOT_CONTROLABLE"
-        assert state.attributes["connected"] is True
+        assert hass.states.get("sensor.sauna_s2_control_type").state == "not_controlable"
+        assert hass.states.get("binary_sensor.sauna_connected").state == "on"
     for _ in range(200):  # the RM has gone: the add-on says so
         await asyncio.sleep(0.05)
-        if hass.states.get("sensor.sauna_planned_power").attributes["connected"] is False:
+        if hass.states.get("binary_sensor.sauna_connected").state == "off":
             break
-    assert hass.states.get("sensor.sauna_planned_power").attributes["connected"] is False
+    assert hass.states.get("binary_sensor.sauna_connected").state == "off"
     device = dr.async_get(hass).async_get_device_by_identifier(
         (DOMAIN, f"{entry.entry_id}_s2_sauna-7"), entry.entry_id
     )
