@@ -179,14 +179,16 @@ def optimal_cost(problem: SiteProblem) -> float:
         m.var(cost=ctx.site_peak_production_price_per_kw),
     ]
     already = [ctx.site_peak_consumption_kw, ctx.site_peak_production_kw]
-    big = 1e4
+    # The most the site can import or export per step: tight bounds for the direction binary,
+    # so that a binary within HiGHS' integrality tolerance (1e-6) lets no real power through.
+    most_in, most_out = _site_bounds(problem)
     for t in range(n):
         imp = m.var(0, INF, weights_in[t] * dt)
         exp = m.var(0, INF, -weights_out[t] * dt)
         if weights_out[t] > weights_in[t]:
             y = m.var(0, 1, integer=True)
-            m.row({imp: 1, y: -big}, upper=0)
-            m.row({exp: 1, y: big}, upper=big)
+            m.row({imp: 1, y: -most_in[t]}, upper=0)
+            m.row({exp: 1, y: most_out[t]}, upper=most_out[t])
         terms = {imp: 1.0, exp: -1.0}
         for col, sign in device_power[t]:
             terms[col] = terms.get(col, 0.0) - sign
@@ -220,6 +222,24 @@ def optimal_cost(problem: SiteProblem) -> float:
         return math.inf
     assert result.status == 0, result.message
     return float(result.fun)
+
+
+def _site_bounds(problem: SiteProblem) -> tuple[list[float], list[float]]:
+    """Per step, the most the site can import and export: inflexible flows plus every
+    device at full power."""
+    ctx, n = problem.flex_context, problem.grid.n_steps
+    most_in = [float(v) for v in ctx.inflexible_consumption_kw]
+    most_out = [float(v) for v in ctx.inflexible_production_kw]
+    for device in problem.devices:
+        for t in range(n):
+            if isinstance(device, Storage) and not device.is_heat_sink:
+                most_in[t] += float(device.consumption_capacity_kw[t])
+                most_out[t] += float(device.production_capacity_kw[t])
+            elif isinstance(device, HeatPump):
+                most_in[t] += float(device.power_capacity_kw[t])
+            elif isinstance(device, Process):
+                most_in[t] += float(device.profile_kw.max(initial=0.0))
+    return most_in, most_out
 
 
 def _plain_run_rules(m: _Model, rules: RunRules, on: list[int]) -> None:

@@ -102,6 +102,11 @@ def site_problems(draw: st.DrawFn) -> dict[str, Any]:
                     "value": draw(rounded(st.floats(soc_min, soc_max))),
                 }
             ]
+        charger = draw(st.sampled_from(["modulating", "min-power", "on-off"]))
+        if charger == "min-power":  # an EV charger's minimum current
+            device["min-power"] = draw(rounded(st.floats(0.2, 3)))
+        elif charger == "on-off":  # a charger behind a switch
+            device["on-off"] = True
         if draw(st.booleans()):
             device["soc-minima"] = draw(rounded(st.floats(soc_min, soc_max)))
         if draw(st.booleans()):
