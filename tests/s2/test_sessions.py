@@ -275,3 +275,21 @@ def test_after_kill_9_sites_and_devices_are_back_and_rms_reconnect(tmp_path: Pat
         assert [d["resource_id"] for d in devices] == ["boiler-1"]  # one device, kept
     finally:
         again.stop()
+
+
+def test_a_reconnect_request_ends_the_session_and_a_new_one_starts_with_a_handshake(
+    server: Server,
+) -> None:
+    async def reconnecting() -> str:
+        async with connected(server) as rm:
+            await rm.handshake()
+            await rm.describe("pump-9")
+            again = await rm.send("SessionRequest", request="RECONNECT")
+            assert (await rm.status_of(again))["status"] == "OK"
+            closing = await rm.ws.receive(timeout=5)
+            assert closing.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        async with connected(server) as rm:  # the CEM's Handshake first again
+            await rm.handshake()
+            return str((await rm.describe("pump-9"))["control_type"])
+
+    assert asyncio.run(reconnecting()) == "NOT_CONTROLABLE"
