@@ -25,12 +25,13 @@ from ..sites.planner import SitePlanner
 from ..sites.store import SiteStore
 from ..store import JobStore
 from .auth import SESSIONS_KEY, TOKEN_KEY, Sessions, auth_middleware
+from .body import MAX_BODY_KEY
 from .errors import error_middleware, security_headers_middleware
 from .login import routes as login_routes
 from .pages import routes as page_routes
 from .s2 import S2_DEVICES_KEY, S2_TOKENS_KEY
 from .s2 import routes as s2_routes
-from .schedules import MAX_BODY_KEY, QUEUE_KEY
+from .schedules import QUEUE_KEY
 from .schedules import routes as schedule_routes
 from .sites import PLANNER_KEY
 from .sites import routes as site_routes

@@ -51,6 +51,12 @@ class Sessions:
 SESSIONS_KEY: Final = web.AppKey("sessions", Sessions)
 
 
+def is_token(given: str, token: str) -> bool:
+    """Does `given` (a header's value) equal `token`? In constant time; aiohttp keeps bytes that
+    are not UTF-8 as surrogates, so they are compared as bytes too."""
+    return hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode())
+
+
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = request.app[TOKEN_KEY]
@@ -69,9 +75,7 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
                 401, "unauthorized", "this server needs 'Authorization: Bearer <token>'",
                 headers={"WWW-Authenticate": "Bearer"},
             )  # fmt: skip
-        # aiohttp keeps bytes that are not UTF-8 as surrogates: compare them as bytes too.
-        given_token = value.encode("utf-8", "surrogateescape")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(given_token, token.encode()):
+        if scheme.lower() != "bearer" or not is_token(value, token):
             return error_response(
                 401, "invalid_token", "the bearer token is not valid for this server",
                 headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},

@@ -8,16 +8,11 @@ from typing import Any
 
 from aiohttp import web
 
+from .auth import TOKEN_KEY
+from .errors import BodyError
+
 JSON_TYPES = frozenset({"application/json", "text/json"})
-
-
-class BodyError(ValueError):
-    """The body cannot be used: `status`, `code` and a message for the error answer."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
+MAX_BODY_KEY = web.AppKey("max_body_bytes", int)
 
 
 def _no_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -68,3 +63,11 @@ async def read_json(request: web.Request) -> Any:
         raise BodyError(400, "invalid_json", "the JSON is nested too deeply") from None
     except ValueError as error:  # e.g. an integer of more than 4300 digits
         raise BodyError(400, "invalid_json", str(error)) from None
+
+
+async def request_json(request: web.Request) -> Any:
+    """The request's body as JSON, within the service's size limit; JSON only when the service
+    runs without a token (so no web page can post a form to it). Raises BodyError, which the
+    error middleware answers."""
+    check_headers(request, request.app[MAX_BODY_KEY], json_only=not request.app[TOKEN_KEY])
+    return await read_json(request)

@@ -13,6 +13,15 @@ from ..problem.errors import ProblemError
 LOGGER = logging.getLogger(__name__)
 
 
+class BodyError(ValueError):
+    """The body cannot be used: `status`, `code` and a message for the error answer."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+
+
 def error_response(
     status: int, code: str, message: str, path: str = "", headers: dict[str, str] | None = None
 ) -> web.Response:
@@ -45,6 +54,8 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
         return await handler(request)
     except ProblemError as error:
         return error_response(422, error.code, error.message, error.path)
+    except BodyError as error:
+        return error_response(error.status, error.code, str(error))
     except web.HTTPRequestEntityTooLarge as error:
         return error_response(413, "body_too_large", error.text or "the body is too large")
     except web.HTTPException as error:

@@ -4,7 +4,6 @@ service token). Every frame is answered at once; planning never runs on this pat
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 
@@ -14,10 +13,9 @@ from ..s2.devices import S2Devices
 from ..s2.session import NOT_CONTROLLABLE, CemSession, Described, Reported
 from ..s2.tokens import S2Tokens
 from ..store import iso_time
-from .auth import TOKEN_KEY
-from .body import BodyError, check_headers, read_json
+from .auth import TOKEN_KEY, is_token
+from .body import request_json
 from .errors import error_response
-from .schedules import MAX_BODY_KEY
 from .sites import PLANNER_KEY, SITE_ID
 
 LOGGER = logging.getLogger(__name__)
@@ -42,7 +40,7 @@ def _site_of(request: web.Request) -> str | None:
     if given is None:
         return None
     token = request.app[TOKEN_KEY]
-    if token and hmac.compare_digest(given.encode("utf-8", "surrogateescape"), token.encode()):
+    if token and is_token(given, token):
         return SERVICE_SITE
     grant = request.app[S2_TOKENS_KEY].device(given)
     return None if grant is None else grant.site
@@ -64,11 +62,7 @@ def _s2_url(request: web.Request) -> str:
 async def create_pairing(request: web.Request) -> web.Response:
     """A one-time pairing token for one device (service token only): give it to the device's
     installer with the URL; it is good for 15 minutes."""
-    try:
-        check_headers(request, request.app[MAX_BODY_KEY], json_only=not request.app[TOKEN_KEY])
-        body = await read_json(request)
-    except BodyError as error:
-        return error_response(error.status, error.code, str(error))
+    body = await request_json(request)
     if not isinstance(body, dict):
         return error_response(422, "invalid_type", "a pairing is {site, label}")
     site, label = body.get("site", SERVICE_SITE), body.get("label")

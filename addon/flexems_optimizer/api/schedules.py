@@ -11,12 +11,10 @@ from aiohttp import web
 from ..jobs import JobQueue, QueueFullError
 from ..problem.parse import parse_problem
 from ..store import JobRecord
-from .auth import TOKEN_KEY
-from .body import BodyError, check_headers, read_json
+from .body import request_json
 from .errors import error_response
 
 QUEUE_KEY = web.AppKey("queue", JobQueue)
-MAX_BODY_KEY = web.AppKey("max_body_bytes", int)
 DEFAULT_WAIT_S = 5.0
 MAX_WAIT_S = 60.0
 routes = web.RouteTableDef()
@@ -52,11 +50,7 @@ async def create_schedule(request: web.Request) -> web.Response:
     # bodies read at once would cost the service gigabytes.
     if (retry := queue.full()) is not None:
         return _queue_full(queue.pending, retry)
-    try:
-        check_headers(request, request.app[MAX_BODY_KEY], json_only=not request.app[TOKEN_KEY])
-        problem = await read_json(request)
-    except BodyError as error:
-        return error_response(error.status, error.code, str(error))
+    problem = await request_json(request)
     # Validate before queueing, off the event loop: bad input is a 422 now, not a failed job.
     await asyncio.get_running_loop().run_in_executor(None, parse_problem, problem)
     try:

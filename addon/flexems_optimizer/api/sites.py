@@ -20,10 +20,9 @@ from ..sites.planner import SitePlanner, plan_event, planning_ended
 from ..sites.rolling import is_rolling, problem_at
 from ..sites.store import SiteRecord
 from ..store import iso_time
-from .auth import TOKEN_KEY
-from .body import BodyError, check_headers, read_json
+from .body import request_json
 from .errors import error_response
-from .schedules import MAX_BODY_KEY, MAX_WAIT_S
+from .schedules import MAX_WAIT_S
 
 PLANNER_KEY = web.AppKey("site_planner", SitePlanner)
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -81,11 +80,7 @@ async def list_sites(request: web.Request) -> web.Response:
 async def put_site(request: web.Request) -> web.Response:
     site = _site_id(request)
     planner = request.app[PLANNER_KEY]
-    try:
-        check_headers(request, request.app[MAX_BODY_KEY], json_only=not request.app[TOKEN_KEY])
-        problem = await read_json(request)
-    except BodyError as error:
-        return error_response(error.status, error.code, str(error))
+    problem = await request_json(request)
     if not isinstance(problem, dict):
         return error_response(422, "invalid_type", "a site problem is a JSON object")
     new = planner.store.get(site) is None
