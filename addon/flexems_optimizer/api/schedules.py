@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 from typing import Any
 
 from aiohttp import web
@@ -31,15 +32,24 @@ def _location(request: web.Request, job_id: str) -> str:
     return str(request.app.router["schedule"].url_for(job_id=job_id))
 
 
-def _wait_seconds(request: web.Request) -> float:
-    raw = request.query.get("wait", str(DEFAULT_WAIT_S))
+def query_number(request: web.Request, name: str, low: float, high: float) -> float | None:
+    """A number from the query within [low, high] (a 400 saying so otherwise), or None."""
+    raw = request.query.get(name)
+    if raw is None:
+        return None
     try:
-        wait = float(raw)
+        value = float(raw)
     except ValueError:
-        raise web.HTTPBadRequest(text=f"wait must be a number of seconds, got {raw!r}") from None
-    if not 0 <= wait <= MAX_WAIT_S:
-        raise web.HTTPBadRequest(text=f"wait must be between 0 and {MAX_WAIT_S:g} seconds")
-    return wait
+        value = math.nan
+    if not low <= value <= high:
+        raise web.HTTPBadRequest(text=f"{name} must be a number from {low:g} to {high:g}, "
+                                 f"got {raw!r}")  # fmt: skip
+    return value
+
+
+def _wait_seconds(request: web.Request) -> float:
+    wait = query_number(request, "wait", 0, MAX_WAIT_S)
+    return DEFAULT_WAIT_S if wait is None else wait
 
 
 @routes.post("/api/v1/schedules")

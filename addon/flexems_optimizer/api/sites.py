@@ -8,7 +8,6 @@ plan is pushed to the site's events WebSocket.
 from __future__ import annotations
 
 import asyncio
-import math
 import re
 import time
 from typing import Any
@@ -22,7 +21,7 @@ from ..sites.store import SiteRecord
 from ..store import iso_time
 from .body import request_json
 from .errors import error_response
-from .schedules import MAX_WAIT_S
+from .schedules import MAX_WAIT_S, query_number
 
 PLANNER_KEY = web.AppKey("site_planner", SitePlanner)
 SITE_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -47,7 +46,7 @@ def _record(request: web.Request, site: str) -> SiteRecord:
     return record
 
 
-def _links(request: web.Request, site: str) -> dict[str, str]:
+def _links(site: str) -> dict[str, str]:
     return {
         "self": f"/api/v1/sites/{site}",
         "plan": f"/api/v1/sites/{site}/plan",
@@ -55,7 +54,7 @@ def _links(request: web.Request, site: str) -> dict[str, str]:
     }
 
 
-def _metadata(request: web.Request, record: SiteRecord) -> dict[str, Any]:
+def _metadata(record: SiteRecord) -> dict[str, Any]:
     return {
         "site": record.id,
         "revision": record.revision,
@@ -65,7 +64,7 @@ def _metadata(request: web.Request, record: SiteRecord) -> dict[str, Any]:
         "planned_at": iso_time(record.planned_at),
         "error": record.error,
         "failed_revision": record.failed_revision,
-        "links": _links(request, record.id),
+        "links": _links(record.id),
     }
 
 
@@ -73,7 +72,7 @@ def _metadata(request: web.Request, record: SiteRecord) -> dict[str, Any]:
 async def list_sites(request: web.Request) -> web.Response:
     store = request.app[PLANNER_KEY].store
     records = [record for site in store.ids() if (record := store.get(site)) is not None]
-    return web.json_response({"sites": [_metadata(request, record) for record in records]})
+    return web.json_response({"sites": [_metadata(record) for record in records]})
 
 
 @routes.put("/api/v1/sites/{site}")
@@ -94,28 +93,20 @@ async def put_site(request: web.Request) -> web.Response:
     planner.store.put(site, problem, now)
     planner.changed(site)
     record = _record(request, site)
-    return web.json_response(_metadata(request, record), status=201 if new else 200)
+    return web.json_response(_metadata(record), status=201 if new else 200)
 
 
 @routes.get("/api/v1/sites/{site}")
 async def get_site(request: web.Request) -> web.Response:
     record = _record(request, _site_id(request))
     attached = [d.summary() for d in request.app[PLANNER_KEY].of_site(record.id)]
-    body = {**_metadata(request, record), "problem": record.problem, "s2_devices": attached}
+    body = {**_metadata(record), "problem": record.problem, "s2_devices": attached}
     return web.json_response(body)
 
 
-def _query_number(request: web.Request, name: str, low: float, high: float) -> float | None:
-    raw = request.query.get(name)
-    if raw is None:
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        value = math.nan
-    if not low <= value <= high:
-        raise web.HTTPBadRequest(text=f"{name} must be a number from {low:g} to {high:g}")
-    return value
+def _planning_failed(error: dict[str, Any]) -> web.Response:
+    """The planning's own error (code, message, path), as a 409: the site has no such plan."""
+    return error_response(409, error["code"], error["message"], error["path"])
 
 
 @routes.get("/api/v1/sites/{site}/plan")
@@ -125,22 +116,20 @@ async def get_site_plan(request: web.Request) -> web.Response:
     when it failed."""
     site = _site_id(request)
     record = _record(request, site)
-    revision = _query_number(request, "revision", 1, 2**62)
+    revision = query_number(request, "revision", 1, 2**62)
     if revision is not None:
-        wait = _query_number(request, "wait", 0, MAX_WAIT_S) or 0.0
+        wait = query_number(request, "wait", 0, MAX_WAIT_S) or 0.0
         found = await request.app[PLANNER_KEY].wait_for(site, int(revision), wait)
         if found is None:
             raise web.HTTPNotFound(text=f"no site {site!r}")
         record = found
         if not planning_ended(record, int(revision)):
-            return web.json_response(_metadata(request, record), status=202)
+            return web.json_response(_metadata(record), status=202)
         if (record.failed_revision or 0) >= revision and record.error is not None:
-            return error_response(409, record.error["code"], record.error["message"],
-                                  record.error["path"])  # fmt: skip
+            return _planning_failed(record.error)
     if record.plan is None or record.planned_at is None or record.plan_revision is None:
         if record.error is not None:
-            return error_response(409, record.error["code"], record.error["message"],
-                                  record.error["path"])  # fmt: skip
+            return _planning_failed(record.error)
         raise web.HTTPNotFound(text="no plan yet: it is being made (the events channel sends it)")
     planner = request.app[PLANNER_KEY]
     body = plan_event(record.id, record.plan_revision, record.planned_at, record.plan,

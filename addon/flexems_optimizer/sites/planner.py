@@ -33,7 +33,7 @@ class SitePlanner:
         self,
         store: SiteStore,
         solve: Solve,
-        devices: S2Devices | None = None,
+        devices: S2Devices,
         debounce_s: float = DEBOUNCE_S,
     ) -> None:
         self.store = store
@@ -79,12 +79,11 @@ class SitePlanner:
 
     def devices_changed(self, site: str) -> None:
         """An S2 device came or went without a change to the plan: tell the listeners."""
-        devices = [] if self.devices is None else self.devices.of_site(site)
-        self._publish(site, {"type": "s2_devices", "site": site,
-                             "s2_devices": [device.summary() for device in devices]})  # fmt: skip
+        summaries = [device.summary() for device in self.of_site(site)]
+        self._publish(site, {"type": "s2_devices", "site": site, "s2_devices": summaries})
 
     def of_site(self, site: str) -> list[S2Device]:
-        return [] if self.devices is None else self.devices.of_site(site)
+        return self.devices.of_site(site)
 
     def subscribe(self, site: str) -> asyncio.Queue[Event]:
         queue: asyncio.Queue[Event] = asyncio.Queue(LISTENER_BACKLOG)
