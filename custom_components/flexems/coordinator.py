@@ -105,10 +105,10 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         self._inputs_changed = False
         # The problem revision this integration last sent, and when the plan shown was made.
         self._revision: int | None = None
+        self._planned_at_addon: str | None = None
         self.push_connected = False  # the add-on's events channel is open
         # The site's S2 devices by resource id (name, control type, connected, ...).
         self.s2_devices: dict[str, dict[str, Any]] = {}
-        self._planned_at_addon: str | None = None
 
     async def _async_setup(self) -> None:
         self._check_prices_chosen()

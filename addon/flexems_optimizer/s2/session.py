@@ -62,6 +62,14 @@ class CemSession:
         self.version: str | None = None
         self.details: dict[str, Any] | None = None
         self.control_type: str | None = None
+        self._handlers: dict[str, Callable[[Message], Reaction]] = {
+            "Handshake": self._handshake,
+            "ResourceManagerDetails": self._details,
+            "PowerMeasurement": self._measurement,
+            "PowerForecast": self._forecast,
+            "InstructionStatusUpdate": self._instruction_status,
+            "SessionRequest": self._session_request,
+        }
 
     @property
     def resource_id(self) -> str | None:
@@ -83,14 +91,6 @@ class CemSession:
         if message.type == "ReceptionStatus":
             return Reaction()  # never answered
         assert message.id is not None
-        handler = {
-            "Handshake": self._handshake,
-            "ResourceManagerDetails": self._details,
-            "PowerMeasurement": self._measurement,
-            "PowerForecast": self._forecast,
-            "InstructionStatusUpdate": self._instruction_status,
-            "SessionRequest": self._session_request,
-        }.get(message.type)
         if message.type in CEM_ONLY:
             return self._refuse(message, f"{message.type} is sent by the CEM, not the RM")
         if message.type != "Handshake" and self.version is None:
@@ -101,6 +101,7 @@ class CemSession:
                 message, f"{CONTROL_TYPE_OF_PREFIX[prefix]} is not the active control type "
                 f"({self.control_type or 'none selected'})",
             )  # fmt: skip
+        handler = self._handlers.get(message.type)
         if handler is None:
             return self._refuse(message, f"{message.type} is not handled in this session")
         return handler(message)
