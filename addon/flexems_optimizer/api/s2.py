@@ -4,7 +4,6 @@ service token). Every frame is answered at once; planning never runs on this pat
 
 from __future__ import annotations
 
-import logging
 import time
 
 from aiohttp import WSMsgType, web
@@ -18,7 +17,6 @@ from .body import request_json
 from .errors import error_response
 from .sites import PLANNER_KEY, SITE_ID
 
-LOGGER = logging.getLogger(__name__)
 S2_DEVICES_KEY = web.AppKey("s2_devices", S2Devices)
 S2_TOKENS_KEY = web.AppKey("s2_tokens", S2Tokens)
 SERVICE_SITE = "home"
@@ -122,8 +120,8 @@ async def s2_endpoint(request: web.Request) -> web.StreamResponse:
                     # A forecast of a device outside flexems' control is the site's load.
                     forecast = event.message["message_type"] == "PowerForecast"
                     replan |= forecast and session.control_type == NOT_CONTROLLABLE
-            if replan and planner.store.get(site) is not None:
-                planner.changed(site)
+            if replan:
+                planner.changed(site)  # a site not (yet) stored is not planned
             if reaction.close is not None:
                 await ws.close(message=reaction.close[:120].encode())
                 break
