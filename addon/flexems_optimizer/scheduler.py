@@ -200,8 +200,11 @@ def _device_body(device: DeviceResult, grid: TimeGrid) -> dict[str, Any]:
     if device.kind != "heat-storage":
         body["power_kw"] = _rounded(device.power_kw)
     if device.state is not None:
-        key = "temperature_c" if device.state_unit == "K" else "soc_kwh"
+        key = {"K": "temperature_c", "fill level": "fill_level"}.get(device.state_unit, "soc_kwh")
         body[key] = _rounded(device.state)
+    if device.kind == "s2-frbc":
+        body["fill_level_label"] = device.facts["fill_level_label"]
+        body["actuators"] = device.facts["actuators"]
     for key, values in device.series.items():
         body[key] = _rounded(values)
     if "start_step" in device.facts:

@@ -45,13 +45,16 @@ class SocLimits:
     target_states: IntArray  # states with a soc-target, for marginal values
 
 
-# A heat sink in °C says in its own words which bound a state has.
-_TEMPERATURE_NAMES = {
-    "soc-min": "temperature-min",
-    "soc-max": "temperature-max",
-    "soc-minima": "comfort-min",
-    "soc-maxima": "comfort-max",
-    "soc-targets": "temperature-targets",
+# A heat sink in °C, or an S2 FRBC storage, says in its own words which bound a state has.
+_STATE_NAMES = {
+    "K": {
+        "soc-min": "temperature-min",
+        "soc-max": "temperature-max",
+        "soc-minima": "comfort-min",
+        "soc-maxima": "comfort-max",
+        "soc-targets": "temperature-targets",
+    },
+    "fill level": {"soc-minima": "fill-level-min", "soc-maxima": "fill-level-max"},
 }
 
 
@@ -135,9 +138,10 @@ def soc_limits(
     )
     low_soft[low_soft <= low_hard] = np.nan
     high_soft[high_soft >= high_hard] = np.nan
-    if storage.state_unit == "K":
-        low_source = tuple(_TEMPERATURE_NAMES.get(s, s) for s in low_source)
-        high_source = tuple(_TEMPERATURE_NAMES.get(s, s) for s in high_source)
+    names = _STATE_NAMES.get(storage.state_unit)
+    if names is not None:
+        low_source = tuple(names.get(s, s) for s in low_source)
+        high_source = tuple(names.get(s, s) for s in high_source)
     return SocLimits(
         hard_lower=low_hard,
         hard_upper=high_hard,

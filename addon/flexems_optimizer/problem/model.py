@@ -147,7 +147,81 @@ class Process:
     own_price: FloatArray | None = None
 
 
-type Device = Storage | HeatPump | Process
+@dataclass(frozen=True)
+class ModeElement:
+    """One range of an S2 FRBC operation mode: it applies while the fill level at a step's
+    start lies in [fill_level_low, fill_level_high] (the mode's outermost ranges are open-ended:
+    −inf/inf), and factor 0 → 1 moves power and fill rate linearly between their two ends."""
+
+    fill_level_low: float
+    fill_level_high: float
+    power_kw: tuple[float, float]  # electric, consumption positive, at factor 0 and 1
+    fill_rate_per_h: tuple[float, float]  # fill level units per hour, at factor 0 and 1
+    running_cost_per_h: float  # besides energy, in the problem's currency
+
+    @property
+    def modulates(self) -> bool:
+        power, rate = self.power_kw, self.fill_rate_per_h
+        return power[0] != power[1] or rate[0] != rate[1]
+
+
+@dataclass(frozen=True)
+class OperationMode:
+    id: str
+    elements: tuple[ModeElement, ...]
+
+
+@dataclass(frozen=True)
+class ModeTransition:
+    id: str
+    from_mode: str
+    to_mode: str
+    start_timers: tuple[str, ...]
+    blocking_timers: tuple[str, ...]
+    cost: float  # per transition, in the problem's currency
+
+
+@dataclass(frozen=True)
+class ModeTimer:
+    """A timer started by transitions, blocking others while it runs: `steps` is its duration
+    in plan steps (rounded up, never shorter); a timer running at the plan's start blocks its
+    transitions before boundary `running_until_boundary` (0: not running)."""
+
+    id: str
+    steps: int
+    running_until_boundary: int = 0
+
+
+@dataclass(frozen=True)
+class Actuator:
+    """One actuator of an FRBC device: its normal operation modes, the transitions between
+    them, its timers, and the mode the RM last said is active (None: unknown or abnormal)."""
+
+    id: str
+    modes: tuple[OperationMode, ...]
+    transitions: tuple[ModeTransition, ...]
+    timers: tuple[ModeTimer, ...]
+    active_mode: str | None
+
+
+@dataclass(frozen=True)
+class FillRateDevice:
+    """An S2 FRBC device (fill-rate based control): actuators filling one storage.
+
+    `buffer` is the storage in the RM's own fill-level unit: its stock is the fill level, its
+    losses the leakage (a straight line in the fill level), its usage the usage forecast, its
+    soft bounds the fill-level range and target profile. Its actuators add their fill rate.
+    """
+
+    name: str
+    path: str
+    buffer: Storage
+    actuators: tuple[Actuator, ...]
+    fill_level_label: str | None
+    own_price: None = None  # behind the main meter
+
+
+type Device = Storage | HeatPump | Process | FillRateDevice
 
 
 @dataclass(frozen=True)

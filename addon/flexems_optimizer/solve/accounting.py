@@ -8,7 +8,14 @@ from typing import Any
 import numpy as np
 
 from ..devices.storage import SocLimits
-from ..problem.model import FlexContext, HeatPump, SiteLimit, SiteProblem, Storage
+from ..problem.model import (
+    FillRateDevice,
+    FlexContext,
+    HeatPump,
+    SiteLimit,
+    SiteProblem,
+    Storage,
+)
 from ..problem.timegrid import FloatArray
 from .results import DeviceResult, SiteResult
 
@@ -102,7 +109,10 @@ def state_breaches(name: str, limits: SocLimits, state: FloatArray, unit: str) -
 
 
 def _storages(problem: SiteProblem) -> dict[str, Storage]:
-    return {d.name: d for d in problem.devices if isinstance(d, Storage)}
+    """Every stock by its device's name (an S2 FRBC device's is its buffer)."""
+    found = {d.name: d for d in problem.devices if isinstance(d, Storage)}
+    found.update({d.name: d.buffer for d in problem.devices if isinstance(d, FillRateDevice)})
+    return found
 
 
 def breach_cost(problem: SiteProblem, limits: dict[str, SocLimits], result: SiteResult) -> float:

@@ -8,10 +8,19 @@ from enum import Enum
 
 import numpy as np
 
+from ..devices.fill_rate import FillRateBlock, build_fill_rate
 from ..devices.heat_pump import HeatPumpBlock, build_heat_pump
 from ..devices.process import ProcessBlock, build_process
 from ..devices.storage import StorageBlock, Strictness, build_storage
-from ..problem.model import Device, HeatPump, Objective, Process, SiteProblem, Storage
+from ..problem.model import (
+    Device,
+    FillRateDevice,
+    HeatPump,
+    Objective,
+    Process,
+    SiteProblem,
+    Storage,
+)
 from ..problem.timegrid import FloatArray
 from .builder import IntArray, LinearProgram, ModelBuilder, PowerTerms
 from .run_rules import respect_run_rules
@@ -47,6 +56,7 @@ class CompiledProblem:
     devices: tuple[StorageBlock, ...]  # storages and heat sinks
     heat_pumps: tuple[HeatPumpBlock, ...]
     processes: tuple[ProcessBlock, ...]
+    fill_rate: tuple[FillRateBlock, ...]  # S2 FRBC devices (their buffers are in `devices`)
     weights: SiteWeights
     problem_devices: tuple[Device, ...]  # in the problem's order, for reporting
 
@@ -82,6 +92,12 @@ class CompiledProblem:
                 if pump.heat_pump.run_rules.active:
                     on = respect_run_rules(on, pump.heat_pump.run_rules)
                 y[pump.running] = on
+        for block in self.fill_rate:
+            for binaries in block.binaries():
+                # The choice the relaxation leans to most, per step.
+                one_hot = np.zeros(binaries.shape)
+                one_hot[np.arange(binaries.shape[0]), np.argmax(x[binaries], axis=1)] = 1.0
+                y[binaries] = one_hot
         for process in self.processes:
             weights = x[process.choices]
             chosen = np.zeros(weights.size)
@@ -160,6 +176,7 @@ def compile_problem(
     storages: list[StorageBlock] = []
     heat_pumps: list[HeatPumpBlock] = []
     processes: list[ProcessBlock] = []
+    fill_rate: list[FillRateBlock] = []
     own_meter: list[PowerTerms] = []
     main_meter: list[PowerTerms] = []
 
@@ -171,9 +188,10 @@ def compile_problem(
         weight = own_meter_weight(problem, own_price)
         builder.add_cost(terms.cols, weight[terms.steps] * terms.coefficients * dt)
 
-    for device in problem.devices:
-        if not isinstance(device, Storage):
+    for item in problem.devices:
+        if not isinstance(item, Storage | FillRateDevice):
             continue
+        storage = item.buffer if isinstance(item, FillRateDevice) else item
         if baseline:
             charge_cost: FloatArray = asap
             discharge_cost: FloatArray = asap
@@ -181,17 +199,17 @@ def compile_problem(
             charge_cost = np.zeros(n)
             discharge_cost = np.zeros(n)
         block = build_storage(
-            builder, device, problem.flex_context, grid,
+            builder, storage, problem.flex_context, grid,
             strictness=Strictness.ALL_SOFT if purpose is Purpose.DIAGNOSE else Strictness.AS_GIVEN,
             charge_cost=charge_cost, discharge_cost=discharge_cost,
-            binary_steps=binaries.devices.get(device.name, NO_STEPS),
-            idle=device.name in idle_devices, modulating=baseline,
+            binary_steps=binaries.devices.get(storage.name, NO_STEPS),
+            idle=storage.name in idle_devices, modulating=baseline,
         )  # fmt: skip
         storages.append(block)
-        if not baseline and device.prefer_charging_sooner and device.name not in idle_devices:
+        if not baseline and storage.prefer_charging_sooner and storage.name not in idle_devices:
             builder.add_tie_break(block.charge, ramp)
-        if not device.is_heat_sink:
-            metered(block.power_terms(), device.own_price)
+        if not storage.is_heat_sink:
+            metered(block.power_terms(), storage.own_price)
     sinks = {block.storage.name: block for block in storages}
     for device in problem.devices:
         if isinstance(device, HeatPump):
@@ -216,6 +234,15 @@ def compile_problem(
             )  # fmt: skip
             processes.append(process_block)
             metered(process_block.power_terms(), device.own_price)
+        elif isinstance(device, FillRateDevice):
+            fill_block = build_fill_rate(
+                builder, device, sinks[device.name], grid,
+                extra_cost_per_kw=asap if baseline else None,
+                device_costs=problem.objective is Objective.COST and not baseline,
+                integral=not baseline,
+            )  # fmt: skip
+            fill_rate.append(fill_block)
+            metered(fill_block.power_terms(), None)
 
     device_consumption, device_production = _device_power_bounds(problem)
     site = build_site(
@@ -239,6 +266,7 @@ def compile_problem(
         devices=tuple(storages),
         heat_pumps=tuple(heat_pumps),
         processes=tuple(processes),
+        fill_rate=tuple(fill_rate),
         weights=weights,
         problem_devices=problem.devices,
     )
@@ -266,6 +294,11 @@ def _device_power_bounds(problem: SiteProblem) -> tuple[FloatArray, FloatArray]:
             production += device.production_capacity_kw
         elif isinstance(device, HeatPump):
             consumption += device.power_capacity_kw
+        elif isinstance(device, FillRateDevice):
+            for actuator in device.actuators:
+                powers = [p for m in actuator.modes for e in m.elements for p in e.power_kw]
+                consumption += max(max(powers, default=0.0), 0.0)
+                production += max(-min(powers, default=0.0), 0.0)
         else:
             consumption += np.where(device.allowed_steps, device.profile_kw.max(initial=0.0), 0.0)
     return consumption, production

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from ..devices.fill_rate import FillRateBlock
 from ..problem.model import ProcessPolicy
 from ..problem.timegrid import FloatArray
 from .builder import IntArray
@@ -21,7 +22,7 @@ class DeviceResult:
     """A device's plan. `power_kw` is electrical (consumption positive; zero for heat sinks)."""
 
     name: str
-    kind: str  # storage | heat-storage | heat-pump | process
+    kind: str  # storage | heat-storage | heat-pump | process | s2-frbc
     power_kw: FloatArray
     charge_kw: FloatArray | None = None
     discharge_kw: FloatArray | None = None
@@ -64,9 +65,12 @@ def read_solution(compiled: CompiledProblem, x: FloatArray) -> SiteResult:
                 series={"heat_kw": heat, "cop": pump.heat_pump.cop},
             )
         )  # fmt: skip
-    stores: list[DeviceResult] = []
+    stores: list[DeviceResult] = [_fill_rate_result(block, x) for block in compiled.fill_rate]
+    buffers = {block.device.name for block in compiled.fill_rate}
     for block in compiled.devices:
         storage = block.storage
+        if storage.name in buffers:
+            continue  # reported with its FRBC device
         state = x[block.soc].copy()
         if storage.is_heat_sink:
             stores.append(
@@ -104,6 +108,28 @@ def read_solution(compiled: CompiledProblem, x: FloatArray) -> SiteResult:
     return SiteResult(tuple(ordered[name] for name in names), imports - both, exports - both)
 
 
+def _fill_rate_result(block: FillRateBlock, x: FloatArray) -> DeviceResult:
+    """An S2 FRBC device: its electric power, fill level, and per actuator the operation
+    mode and factor of each step (the factor as S2 means it: 0 to 1 within the element)."""
+    n = block.buffer.soc.size
+    actuators: dict[str, dict[str, list[Any]]] = {}
+    for actuator in block.actuators:
+        on = np.stack([x[choice.on] for choice in actuator.choices], axis=1)
+        chosen = np.argmax(on, axis=1)
+        modes, factors = [], []
+        for step, index in enumerate(chosen.tolist()):
+            choice = actuator.choices[index]
+            modes.append(choice.mode)
+            share = float(x[choice.factor[step]]) if choice.factor.size else 0.0
+            factors.append(round(min(max(share, 0.0), 1.0), 6))
+        actuators[actuator.actuator.id] = {"operation_mode": modes, "factor": factors}
+    return DeviceResult(
+        block.device.name, "s2-frbc", _signed(block.power_terms().per_step(x, n)),
+        state=x[block.buffer.soc].copy(), state_unit="fill level",
+        facts={"actuators": actuators, "fill_level_label": block.device.fill_level_label},
+    )  # fmt: skip
+
+
 def simultaneous_steps(result: SiteResult) -> dict[str, IntArray]:
     """Per lossy storage, the steps where it charges and discharges at once (burning energy)."""
     found: dict[str, IntArray] = {}
@@ -114,6 +140,12 @@ def simultaneous_steps(result: SiteResult) -> dict[str, IntArray]:
         if steps.size:
             found[device.name] = steps.astype(np.int64)
     return found
+
+
+def _signed(values: FloatArray) -> FloatArray:
+    """Solver noise removed from a power that may be either sign."""
+    cleaned: FloatArray = np.where(np.abs(values) < NOISE, 0.0, values)
+    return cleaned
 
 
 def _clean(values: FloatArray) -> FloatArray:

@@ -1,0 +1,269 @@
+"""The S2 FRBC block: actuators with operation modes filling one storage (its buffer block).
+
+Per actuator, step j and choice c (an element of a normal operation mode): a binary y[j,c],
+exactly one per step, and where the element modulates a factor f[j,c] ∈ [0, y[j,c]].
+Power and fill rate are linear in (y, f): P0·y + (P1 − P0)·f. An element applies only while
+the fill level at the step's start lies in its range (big-M rows with the reachable fill
+levels as M). The mode indicator z[j,m] is the sum of its choices.
+
+Transitions: a mode change must be a listed transition, z[j−1,m] + Σ z[j,m'] ≤ 1 over the
+modes m' not reachable from m; transitions with a cost or timers get an indicator
+s[j,t] ≥ z[j−1,from] + z[j,to] − 1. A timer started by transitions into mode m that blocks every
+way out of m is a minimum stay in m, written in the tight form Σ_{τ=j−K+1..j} s[τ,start] ≤ z[j,m]
+(solve/run_rules.py); any other timer blocks its transitions pairwise for its K steps. The mode
+the RM reports is the mode before the plan; a timer it reports running blocks its transitions
+until it finishes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..problem.model import Actuator, FillRateDevice, ModeElement, ModeTimer
+from ..problem.timegrid import FloatArray, TimeGrid
+from ..solve.builder import IntArray, ModelBuilder, PowerTerms
+from .storage import StorageBlock
+
+NO_COLUMNS: IntArray = np.empty(0, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class Choice:
+    mode: str
+    element: ModeElement
+    on: IntArray  # y per step
+    factor: IntArray  # f per step, empty when the element does not modulate
+
+
+@dataclass(frozen=True)
+class ActuatorBlock:
+    actuator: Actuator
+    choices: tuple[Choice, ...]
+
+    def mode_columns(self, mode: str) -> list[IntArray]:
+        return [choice.on for choice in self.choices if choice.mode == mode]
+
+
+@dataclass(frozen=True)
+class FillRateBlock:
+    device: FillRateDevice
+    buffer: StorageBlock
+    actuators: tuple[ActuatorBlock, ...]
+
+    def power_terms(self) -> PowerTerms:
+        terms = []
+        for actuator in self.actuators:
+            for choice in actuator.choices:
+                low, high = choice.element.power_kw
+                terms.append(_terms(choice.on, low))
+                if choice.factor.size:
+                    terms.append(_terms(choice.factor, high - low))
+        return PowerTerms.join(terms)
+
+    def binaries(self) -> list[IntArray]:
+        """Per actuator: its binaries as (steps × choices) column indices."""
+        return [np.stack([c.on for c in a.choices], axis=1) for a in self.actuators]
+
+
+def _terms(cols: IntArray, coefficient: float) -> PowerTerms:
+    return PowerTerms(np.arange(cols.size, dtype=np.int64), cols, np.full(cols.size, coefficient))
+
+
+def build_fill_rate(
+    builder: ModelBuilder,
+    device: FillRateDevice,
+    buffer: StorageBlock,
+    grid: TimeGrid,
+    *,
+    extra_cost_per_kw: FloatArray | None = None,
+    device_costs: bool = True,
+    integral: bool = True,
+) -> FillRateBlock:
+    """`extra_cost_per_kw` (per step) weighs each choice's largest power (the baseline's
+    "as soon as needed"); `device_costs` (running and transition costs) off when the
+    objective is not money; `integral` off relaxes the mode choices (the baseline is an
+    estimate and needs no on/off detail)."""
+    actuators = tuple(
+        _actuator(
+            builder, actuator, device, buffer, grid, extra_cost_per_kw, device_costs, integral
+        )
+        for actuator in device.actuators
+        if actuator.modes
+    )
+    return FillRateBlock(device, buffer, actuators)
+
+
+def _actuator(
+    builder: ModelBuilder,
+    actuator: Actuator,
+    device: FillRateDevice,
+    buffer: StorageBlock,
+    grid: TimeGrid,
+    extra_cost_per_kw: FloatArray | None,
+    device_costs: bool,
+    integral: bool,
+) -> ActuatorBlock:
+    n = grid.n_steps
+    dt = grid.step_hours
+    storage = device.buffer
+    start_level = storage.soc_at_start_kwh
+    floor, ceiling = storage.soc_min_kwh, storage.soc_max_kwh
+    reachable = _reachable_modes(actuator)
+    choices = []
+    one_of = builder.rows(n, lower=1.0, upper=1.0)
+    for mode in actuator.modes:
+        for element in mode.elements:
+            upper = np.ones(n)
+            if not element.fill_level_low <= start_level <= element.fill_level_high:
+                upper[0] = 0.0  # the fill level now says which element applies
+            if actuator.active_mode is not None and mode.id not in reachable[actuator.active_mode]:
+                upper[0] = 0.0
+            cost = np.zeros(n)
+            if device_costs:
+                cost += element.running_cost_per_h * dt
+            if extra_cost_per_kw is not None:
+                cost += extra_cost_per_kw * max(abs(p) for p in element.power_kw) * dt
+            on = builder.columns(n, upper=upper, cost=cost, integer=integral)
+            builder.coefficients(one_of, on, 1.0)
+            factor = NO_COLUMNS
+            if element.modulates:
+                factor = builder.columns(n, upper=1.0)
+                below = builder.rows(n, upper=0.0)
+                builder.coefficients(below, factor, 1.0)
+                builder.coefficients(below, on, -1.0)
+            _fill(builder, buffer, on, factor, element)
+            _applies(builder, buffer, on, element, floor, ceiling)
+            choices.append(Choice(mode.id, element, on, factor))
+    block = ActuatorBlock(actuator, tuple(choices))
+    _transitions(builder, block, reachable, n, device_costs)
+    return block
+
+
+def _fill(
+    builder: ModelBuilder,
+    buffer: StorageBlock,
+    on: IntArray,
+    factor: IntArray,
+    element: ModeElement,
+) -> None:
+    """The fill rate raises the buffer's level like heat raises a heat sink's."""
+    low, high = element.fill_rate_per_h
+    builder.coefficients(buffer.dynamics, on, -buffer.heat_inflow_per_kw * low)
+    if factor.size:
+        builder.coefficients(buffer.dynamics, factor, -buffer.heat_inflow_per_kw * (high - low))
+
+
+def _applies(
+    builder: ModelBuilder,
+    buffer: StorageBlock,
+    on: IntArray,
+    element: ModeElement,
+    floor: float,
+    ceiling: float,
+) -> None:
+    """y[j] = 1 only if the level at step j's start (the state after step j − 1) is in range:
+    level ≥ low − (low − floor)·(1 − y) and level ≤ high + (ceiling − high)·(1 − y)."""
+    level = buffer.soc[:-1]
+    later = on[1:]
+    if element.fill_level_low > floor:
+        rows = builder.rows(later.size, lower=floor)
+        builder.coefficients(rows, level, 1.0)
+        builder.coefficients(rows, later, -(element.fill_level_low - floor))
+    if element.fill_level_high < ceiling:
+        rows = builder.rows(later.size, upper=ceiling)
+        builder.coefficients(rows, level, 1.0)
+        builder.coefficients(rows, later, ceiling - element.fill_level_high)
+
+
+def _reachable_modes(actuator: Actuator) -> dict[str, set[str]]:
+    """Per mode, the modes a step may be in after it: itself and its transitions' targets."""
+    reachable = {mode.id: {mode.id} for mode in actuator.modes}
+    for transition in actuator.transitions:
+        reachable[transition.from_mode].add(transition.to_mode)
+    return reachable
+
+
+def _transitions(
+    builder: ModelBuilder,
+    block: ActuatorBlock,
+    reachable: dict[str, set[str]],
+    n: int,
+    device_costs: bool,
+) -> None:
+    actuator = block.actuator
+    modes = [mode.id for mode in actuator.modes]
+    for mode in modes:
+        unreachable = [other for other in modes if other not in reachable[mode]]
+        if not unreachable:
+            continue
+        # No step in an unreachable mode right after a step in this one.
+        rows = builder.rows(n - 1, upper=1.0)
+        for cols in block.mode_columns(mode):
+            builder.coefficients(rows, cols[:-1], 1.0)
+        for other in unreachable:
+            for cols in block.mode_columns(other):
+                builder.coefficients(rows, cols[1:], 1.0)
+    timed = {name for t in actuator.transitions for name in (*t.start_timers, *t.blocking_timers)}
+    indicators: dict[str, IntArray] = {}
+    for transition in actuator.transitions:
+        if not (transition.cost or transition.start_timers or transition.blocking_timers):
+            continue
+        upper = np.ones(n)
+        for timer in actuator.timers:
+            if timer.id in transition.blocking_timers:
+                upper[: timer.running_until_boundary] = 0.0  # still running from before
+        happens = builder.columns(n, upper=upper, cost=transition.cost if device_costs else 0.0)
+        indicators[transition.id] = happens
+        # s[j] ≥ z[j−1, from] + z[j, to] − 1; before the plan, `from` is the active mode.
+        lower = np.full(n, -1.0)
+        lower[0] = 0.0 if actuator.active_mode == transition.from_mode else -np.inf
+        rows = builder.rows(n, lower=lower)
+        builder.coefficients(rows, happens, 1.0)
+        for cols in block.mode_columns(transition.to_mode):
+            builder.coefficients(rows, cols, -1.0)
+        for cols in block.mode_columns(transition.from_mode):
+            builder.coefficients(rows[1:], cols[:-1], -1.0)
+    for timer in actuator.timers:
+        if timer.id in timed:
+            _timer(builder, block, timer, indicators, reachable, n)
+
+
+def _timer(
+    builder: ModelBuilder,
+    block: ActuatorBlock,
+    timer: ModeTimer,
+    indicators: dict[str, IntArray],
+    reachable: dict[str, set[str]],
+    n: int,
+) -> None:
+    transitions = block.actuator.transitions
+    starting = [t for t in transitions if timer.id in t.start_timers]
+    blocked = [t for t in transitions if timer.id in t.blocking_timers]
+    if not starting or not blocked or timer.steps <= 1:
+        return
+    window = min(timer.steps, n)
+    lag = np.arange(window)
+    row_of = np.repeat(np.arange(n), window)
+    step_of = row_of - np.tile(lag, n)
+    keep = step_of >= 0
+    entered = {t.to_mode for t in starting}
+    if len(entered) == 1:
+        (mode,) = entered
+        ways_out = {t.id for t in transitions if t.from_mode == mode and t.to_mode != mode}
+        if ways_out <= {t.id for t in blocked} and reachable[mode] - {mode}:
+            # A minimum stay in `mode`: Σ_{τ=j−K+1..j} s[τ] ≤ z[j, mode] (the tight form).
+            rows = builder.rows(n, upper=0.0)
+            for t in starting:
+                builder.coefficients(rows[row_of[keep]], indicators[t.id][step_of[keep]], 1.0)
+            for cols in block.mode_columns(mode):
+                builder.coefficients(rows, cols, -1.0)
+            return
+    # Otherwise pairwise: a blocked transition at j, a start within the K − 1 steps before.
+    for later in blocked:
+        for offset in range(1, window):
+            rows = builder.rows(n - offset, upper=1.0)
+            builder.coefficients(rows, indicators[later.id][offset:], 1.0)
+            for t in starting:
+                builder.coefficients(rows, indicators[t.id][:-offset], 1.0)
