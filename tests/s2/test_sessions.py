@@ -57,7 +57,7 @@ class RM:
             "resource_id": resource_id, "name": "heat meter", "roles": [
                 {"role": "ENERGY_CONSUMER", "commodity": "ELECTRICITY"}],
             "instruction_processing_delay": 1000,
-            "available_control_types": ["FILL_RATE_BASED_CONTROL", "NOT_CONTROLABLE"],
+            "available_control_types": ["NOT_CONTROLABLE"],
             "provides_forecast": True,
             "provides_power_measurement_types": ["ELECTRIC.POWER.3_PHASE_SYMMETRIC"],
             **fields,
@@ -87,10 +87,14 @@ def test_a_session_selects_a_control_type_the_rm_listed(server: Server) -> None:
             assert response["selected_protocol_version"] == "0.0.2-beta"
             select = await rm.describe()
             assert select["message_type"] == "SelectControlType"
-            # Listed by the RM and planned by flexems (FRBC joins when its formulation does).
-            assert select["control_type"] == "NOT_CONTROLABLE"
-            only_frbc = await rm.describe(available_control_types=["FILL_RATE_BASED_CONTROL"])
-            assert only_frbc["control_type"] == "NO_SELECTION"  # never one it did not list
+            assert select["control_type"] == "NOT_CONTROLABLE"  # the only one it listed
+            # The best flexems plans of those listed: FRBC before NOT_CONTROLLABLE.
+            both = await rm.describe(
+                available_control_types=["NOT_CONTROLABLE", "FILL_RATE_BASED_CONTROL"]
+            )
+            assert both["control_type"] == "FILL_RATE_BASED_CONTROL"
+            other = await rm.describe(available_control_types=["OPERATION_MODE_BASED_CONTROL"])
+            assert other["control_type"] == "NO_SELECTION"  # never one it did not list
 
     asyncio.run(session())
 

@@ -1,16 +1,31 @@
 """/api/v1/s2: the S2 endpoint. Resource Managers connect over a WebSocket with a bearer token
 (never anonymously, also not through ingress) and attach to the token's site (`home` for the
-service token). Every frame is answered at once; planning never runs on this path."""
+service token). Every frame is answered at once; planning never runs on this path. Each new
+plan of the site reaches the connection's device as instructions (a task per connection)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
+from typing import Any
 
 from aiohttp import WSMsgType, web
 
+from ..problem.timing import parse_datetime
 from ..s2.devices import S2Devices
-from ..s2.session import NOT_CONTROLLABLE, CemSession, Described, Reported
+from ..s2.session import (
+    NOT_CONTROLLABLE,
+    CemSession,
+    Controlled,
+    Described,
+    Instructed,
+    Reaction,
+    Reported,
+)
+from ..s2.site_inputs import s2_part
 from ..s2.tokens import S2Tokens
+from ..sites.planner import SitePlanner
 from ..store import iso_time
 from .auth import TOKEN_KEY, is_token
 from .body import request_json
@@ -94,39 +109,95 @@ async def s2_endpoint(request: web.Request) -> web.StreamResponse:
     site = _site_of(request)
     if site is None:
         return _unauthorized("an S2 connection")
-    devices = request.app[S2_DEVICES_KEY]
-    planner = request.app[PLANNER_KEY]
     ws = web.WebSocketResponse(heartbeat=PING_INTERVAL_S, max_msg_size=MAX_FRAME_BYTES)
     await ws.prepare(request)
-    session = CemSession()
-    for message in session.start():
-        await ws.send_json(message)
-    try:
-        async for frame in ws:
-            if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
-                break  # an error (e.g. a frame over the limit): aiohttp has closed with why
-            reaction = session.receive(frame.data)
-            for message in reaction.send:
-                await ws.send_json(message)
-            replan = False
-            for event in reaction.events:
-                now = time.time()
-                if isinstance(event, Described):
-                    devices.described(site, event.resource_id, event.details,
-                                      event.control_type, now)  # fmt: skip
-                    replan = True
-                elif isinstance(event, Reported):
-                    devices.reported(site, event.resource_id, event.message, now)
-                    # A forecast of a device outside flexems' control is the site's load.
-                    forecast = event.message["message_type"] == "PowerForecast"
-                    replan |= forecast and session.control_type == NOT_CONTROLLABLE
-            if replan:
-                planner.changed(site)  # a site not (yet) stored is not planned
-            if reaction.close is not None:
-                await ws.close(message=reaction.close[:120].encode())
-                break
-    finally:
-        if session.resource_id is not None:
-            devices.disconnected(site, session.resource_id, time.time())
-            planner.devices_changed(site)
+    connection = _Connection(ws, site, request.app[S2_DEVICES_KEY], request.app[PLANNER_KEY])
+    await connection.run()
     return ws
+
+
+class _Connection:
+    """One RM's WebSocket: frames in → reactions out, and plans in → instructions out. Both
+    run on the event loop and share the session; a lock keeps their frames whole."""
+
+    def __init__(
+        self, ws: web.WebSocketResponse, site: str, devices: S2Devices, planner: SitePlanner
+    ) -> None:
+        self.ws = ws
+        self.site = site
+        self.devices = devices
+        self.planner = planner
+        self.session = CemSession()
+        self._sending = asyncio.Lock()
+
+    async def run(self) -> None:
+        plans = self.planner.subscribe(self.site)
+        follower = asyncio.create_task(self._follow(plans))
+        try:
+            await self._send(self.session.start())
+            async for frame in self.ws:
+                if frame.type not in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    break  # an error (e.g. a frame over the limit): aiohttp has closed with why
+                reaction = self.session.receive(frame.data)
+                await self._send(reaction.send)
+                self._keep(reaction)
+                if reaction.close is not None:
+                    await self.ws.close(message=reaction.close[:120].encode())
+                    break
+        finally:
+            follower.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await follower
+            self.planner.unsubscribe(self.site, plans)
+            if self.session.resource_id is not None:
+                self.devices.disconnected(self.site, self.session.resource_id, time.time())
+                # Its FRBC part leaves the plan while it cannot follow instructions.
+                self.planner.changed(self.site)
+                self.planner.devices_changed(self.site)
+
+    async def _send(self, messages: list[dict[str, Any]]) -> None:
+        async with self._sending:
+            for message in messages:
+                await self.ws.send_json(message)
+
+    def _keep(self, reaction: Reaction) -> None:
+        """Store what the RM said; re-plan when it changes what the plan may do."""
+        replan = publish = False
+        now = time.time()
+        for event in reaction.events:
+            if isinstance(event, Described):
+                self.devices.described(self.site, event.resource_id, event.details,
+                                       event.control_type, now)  # fmt: skip
+                replan = True
+            elif isinstance(event, Reported):
+                self.devices.reported(self.site, event.resource_id, event.message, now)
+                # A forecast of a device outside flexems' control is the site's load.
+                forecast = event.message["message_type"] == "PowerForecast"
+                replan |= forecast and self.session.control_type == NOT_CONTROLLABLE
+            elif isinstance(event, Controlled):
+                self.devices.controlled(self.site, event.resource_id, event.entry, now)
+                replan = True
+            elif isinstance(event, Instructed):
+                self.devices.instructed(self.site, event.resource_id, event.records)
+                replan |= event.replan
+                publish = True
+        if replan:
+            self.planner.changed(self.site)  # a site not (yet) stored is not planned
+        elif publish:
+            self.planner.devices_changed(self.site)
+
+    async def _follow(self, plans: asyncio.Queue[dict[str, Any]]) -> None:
+        """Each new plan of the site: the device's instructions, if it is part of the plan."""
+        while True:
+            event = await plans.get()
+            resource_id = self.session.resource_id
+            if event["type"] != "plan" or resource_id is None:
+                continue
+            plan = event["plan"]
+            part = s2_part(plan, resource_id)
+            if part is None or "actuators" not in part:
+                continue
+            starts = [parse_datetime(t, "timestamps").timestamp() for t in plan["timestamps"]]
+            reaction = self.session.instruct(part, starts, time.time())
+            await self._send(reaction.send)
+            self._keep(reaction)

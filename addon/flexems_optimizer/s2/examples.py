@@ -51,8 +51,11 @@ def details(resource_id: str, name: str, control_types: list[str]) -> dict[str, 
 
 
 def heat_pump(start: datetime, *, active: str = "off", fill_level: float = 48.0,
-              timers_finish: dict[str, datetime] | None = None) -> dict[str, Any]:  # fmt: skip
-    """The hot-water heat pump's FRBC messages, by flex-model key (s2-frbc entry)."""
+              timers_finish: dict[str, datetime] | None = None,
+              showers: bool = True) -> dict[str, Any]:  # fmt: skip
+    """The hot-water heat pump's FRBC messages, by flex-model key (s2-frbc entry). Its usage
+    forecast covers three days from the start's midnight: a steady draw, and with `showers`
+    a shower at 07:00 and at 19:00."""
     level = (45.0, 55.0)
     running = _mode("om0", "running", level, (0.001045, 0.004175), (500.0, 2000.0))
     off = _mode("om1", "off", level, (0.0, 0.0), (0.0, 0.0))
@@ -69,10 +72,9 @@ def heat_pump(start: datetime, *, active: str = "off", fill_level: float = 48.0,
                    {"id": "min-off", "diagnostic_label": "minimum off", "duration": HOUR_MS}],
     }  # fmt: skip
     day = start.replace(hour=0, minute=0, second=0, microsecond=0)
-    # A steady draw, and a shower in the morning and in the evening, for two days.
     usage = []
-    for hour in range(48):
-        shower = hour % 24 in (7, 19)
+    for hour in range(72):
+        shower = showers and hour % 24 in (7, 19)
         usage.append({"duration": HOUR_MS, "usage_rate_expected": 0.0012 if shower else 0.00015})
     statuses = [
         {"message_id": f"timer-{timer}", "timer_id": timer, "actuator_id": "hp0",

@@ -3,22 +3,25 @@
 Rules (S2.md, "Interop rules"): the CEM sends its Handshake first; every message except a
 ReceptionStatus gets exactly one ReceptionStatus; a SelectControlType follows every
 ResourceManagerDetails, naming only a type the RM listed; control-type messages only once
-their type is active; power measurements only of announced commodity quantities.
+their type is active and only about ids the RM described; power measurements only of announced
+commodity quantities. FRBC devices get instructions from each new plan (s2/instructions.py).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .frbc import FRBC, KEYS, FrbcState
+from .instructions import Instructions
 from .messages import PROTOCOL_VERSION, Invalid, Message, outgoing, read
 
 NOT_CONTROLLABLE = "NOT_CONTROLABLE"  # sic: the standard's spelling
 NO_SELECTION = "NO_SELECTION"
-# The control types flexems plans, best first. FRBC and PEBC join as their formulations land.
-PLANNED_TYPES = (NOT_CONTROLLABLE,)
+# The control types flexems plans, best first. PEBC joins as its formulation lands.
+PLANNED_TYPES = (FRBC, NOT_CONTROLLABLE)
 CONTROL_TYPE_OF_PREFIX = {
     "FRBC.": "FILL_RATE_BASED_CONTROL",
     "PEBC.": "POWER_ENVELOPE_BASED_CONTROL",
@@ -26,7 +29,11 @@ CONTROL_TYPE_OF_PREFIX = {
     "PPBC.": "POWER_PROFILE_BASED_CONTROL",
     "DDBC.": "DEMAND_DRIVEN_BASED_CONTROL",
 }
-CEM_ONLY = frozenset({"HandshakeResponse", "SelectControlType"})
+CEM_ONLY = frozenset({
+    "HandshakeResponse", "SelectControlType", "FRBC.Instruction", "PEBC.Instruction",
+    "OMBC.Instruction", "DDBC.Instruction", "PPBC.ScheduleInstruction",
+    "PPBC.StartInterruptionInstruction", "PPBC.EndInterruptionInstruction",
+})  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -46,7 +53,25 @@ class Reported:
     message: dict[str, Any]
 
 
-Event = Described | Reported
+@dataclass(frozen=True)
+class Controlled:
+    """What the device may do changed: its `s2-frbc` entry now (None: nothing to plan)."""
+
+    resource_id: str
+    entry: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Instructed:
+    """The device's instructions changed (sent, revoked, or the RM reported a status);
+    `replan` when the RM did not do what was asked (rejected, aborted)."""
+
+    resource_id: str
+    records: list[dict[str, Any]]
+    replan: bool = False
+
+
+Event = Described | Reported | Controlled | Instructed
 
 
 @dataclass
@@ -62,13 +87,17 @@ class CemSession:
         self.version: str | None = None
         self.details: dict[str, Any] | None = None
         self.control_type: str | None = None
+        self.frbc = FrbcState()
+        self.instructions = Instructions(new_id)
         self._handlers: dict[str, Callable[[Message], Reaction]] = {
             "Handshake": self._handshake,
             "ResourceManagerDetails": self._details,
             "PowerMeasurement": self._measurement,
             "PowerForecast": self._forecast,
             "InstructionStatusUpdate": self._instruction_status,
+            "RevokeObject": self._revoke,
             "SessionRequest": self._session_request,
+            **dict.fromkeys(KEYS, self._frbc),
         }
 
     @property
@@ -134,10 +163,13 @@ class CemSession:
             return self._refuse(message, "one resource per session: reconnect for another")
         offered = details["available_control_types"]
         chosen = next((kind for kind in PLANNED_TYPES if kind in offered), NO_SELECTION)
+        events: list[Event] = [Described(details["resource_id"], details, chosen)]
+        if chosen != self.control_type and self.frbc.entry() is not None:
+            self.frbc = FrbcState()  # another control type: what FRBC said no longer holds
+            events.append(Controlled(details["resource_id"], None))
         self.details, self.control_type = details, chosen
         select = outgoing("SelectControlType", message_id=self._new_id(), control_type=chosen)
-        described = Described(details["resource_id"], details, chosen)
-        return Reaction([self._ok(message), select], [described])
+        return Reaction([self._ok(message), select], events)
 
     def _measurement(self, message: Message) -> Reaction:
         if self.details is None:
@@ -155,8 +187,41 @@ class CemSession:
             return self._refuse(message, "send ResourceManagerDetails first")
         return self._report(message)
 
+    def _frbc(self, message: Message) -> Reaction:
+        problem = self.frbc.apply(message.body)
+        if problem is not None:
+            return self._refuse(message, problem)
+        assert self.resource_id is not None
+        return Reaction([self._ok(message)], [Controlled(self.resource_id, self.frbc.entry())])
+
+    def _revoke(self, message: Message) -> Reaction:
+        kind, object_id = message.body["object_type"], message.body["object_id"]
+        if not self.frbc.revoke(kind, object_id):
+            return self._refuse(message, f"no {kind} {object_id!r} to revoke in this session")
+        assert self.resource_id is not None
+        return Reaction([self._ok(message)], [Controlled(self.resource_id, self.frbc.entry())])
+
     def _instruction_status(self, message: Message) -> Reaction:
-        return self._refuse(message, "no instruction with this id was sent in this session")
+        status = message.body["status_type"]
+        found = self.instructions.update(message.body["instruction_id"], status)
+        if found is None:
+            return self._refuse(message, "no instruction with this id was sent in this session")
+        assert self.resource_id is not None
+        records = self.instructions.records()
+        replan = status in ("REJECTED", "ABORTED")
+        return Reaction([self._ok(message)], [Instructed(self.resource_id, records, replan)])
+
+    def instruct(
+        self, plan_device: dict[str, Any], timestamps_s: Sequence[float], now: float
+    ) -> Reaction:
+        """Instructions (and revocations) that make the device follow its part of a plan."""
+        if self.control_type != FRBC or self.details is None or self.resource_id is None:
+            return Reaction()
+        delay_s = float(self.details.get("instruction_processing_delay", 0)) / 1000.0
+        sent = self.instructions.follow(plan_device, timestamps_s, self.frbc, delay_s, now)
+        if not sent:
+            return Reaction()
+        return Reaction(sent, [Instructed(self.resource_id, self.instructions.records())])
 
     def _session_request(self, message: Message) -> Reaction:
         request = message.body["request"]

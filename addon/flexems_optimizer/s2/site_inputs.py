@@ -1,6 +1,10 @@
-"""What a site's S2 devices add to its problem. In this part: devices outside flexems' control
-(NOT_CONTROLLABLE) are load, or production when their power is negative: their PowerForecast
-over its elements, and outside them their latest PowerMeasurement (else nothing)."""
+"""What a site's S2 devices add to its problem, and where they are in its plan.
+
+Devices outside flexems' control (NOT_CONTROLLABLE) are load, or production when their power
+is negative: their PowerForecast over its elements, and outside them their latest
+PowerMeasurement (else nothing). A connected FRBC device that has described itself and its
+fill level is an `s2-frbc` flex-model entry named `s2:<resource id>`; a disconnected one cannot
+follow instructions and is left out."""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from typing import Any
 
 from ..problem.timing import parse_datetime, parse_duration
 from .devices import S2Device
+from .frbc import FRBC
 from .session import NOT_CONTROLLABLE
 
 ELECTRIC = ("ELECTRIC.POWER.L1", "ELECTRIC.POWER.L2", "ELECTRIC.POWER.L3",
@@ -17,7 +22,25 @@ ELECTRIC = ("ELECTRIC.POWER.L1", "ELECTRIC.POWER.L2", "ELECTRIC.POWER.L3",
 Segment = tuple[float, float, float]  # start s, end s, kW
 
 
+def entry_name(resource_id: str) -> str:
+    return f"s2:{resource_id}"
+
+
+def planned_frbc(devices: list[S2Device]) -> list[S2Device]:
+    return [d for d in devices
+            if d.control_type == FRBC and d.connected and d.control is not None]  # fmt: skip
+
+
 def with_s2_devices(problem: dict[str, Any], devices: list[S2Device]) -> dict[str, Any]:
+    frbc = planned_frbc(devices)
+    if frbc:
+        model = problem.get("flex-model", [])
+        entries = [model] if isinstance(model, dict) else list(model)
+        for device in frbc:
+            assert device.control is not None
+            entries.append({"name": entry_name(device.resource_id), "type": "s2-frbc",
+                            **device.control})  # fmt: skip
+        problem = {**problem, "flex-model": entries}
     uncontrolled = [d for d in devices if d.control_type == NOT_CONTROLLABLE]
     if not uncontrolled:
         return problem
@@ -90,21 +113,40 @@ def with_s2_results(plan: dict[str, Any], devices: list[S2Device]) -> dict[str, 
     """The plan with each S2 device under its resource id: its control type and its power per
     step as planned (for a device outside flexems' control: as it said it would run)."""
     uncontrolled = [d for d in devices if d.control_type == NOT_CONTROLLABLE]
-    if not uncontrolled or not plan.get("timestamps"):
+    frbc = planned_frbc(devices)
+    if not (uncontrolled or frbc) or not plan.get("timestamps"):
         return plan
     starts = [parse_datetime(t, "timestamps").timestamp() for t in plan["timestamps"]]
     step = parse_duration(plan["resolution"], "resolution").total_seconds()
     listed = dict(plan["devices"])
-    for device in uncontrolled:
-        segments = device_power(device, starts[0], starts[-1] + step)
-        key = device.resource_id if device.resource_id not in listed else f"s2:{device.resource_id}"
+    solved = {device.resource_id: listed.pop(entry_name(device.resource_id)) for device in frbc}
+    for device in [*uncontrolled, *frbc]:
+        if device in frbc:
+            part = {k: v for k, v in solved[device.resource_id].items() if k != "type"}
+        else:
+            segments = device_power(device, starts[0], starts[-1] + step)
+            part = {"power_kw": [round(_average(segments, t, t + step), 6) for t in starts]}
+        key = (
+            device.resource_id
+            if device.resource_id not in listed
+            else entry_name(device.resource_id)
+        )
         listed[key] = {
             "type": "s2",
+            "resource_id": device.resource_id,
             "control_type": device.control_type,
             "name": device.details.get("name"),
-            "power_kw": [round(_average(segments, t, t + step), 6) for t in starts],
+            **part,
+            "instructions": list(device.instructions),
         }
     return {**plan, "devices": listed}
+
+
+def s2_part(plan: dict[str, Any], resource_id: str) -> dict[str, Any] | None:
+    """A device's part of a site plan."""
+    return next((device for device in plan.get("devices", {}).values()
+                 if device.get("type") == "s2" and device.get("resource_id") == resource_id),
+                None)  # fmt: skip
 
 
 def _average(segments: list[Segment], start: float, end: float) -> float:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..problem.errors import ProblemError
 from ..s2.devices import S2Device, S2Devices
-from ..s2.site_inputs import with_s2_devices, with_s2_results
+from ..s2.site_inputs import planned_frbc, with_s2_devices, with_s2_results
 from ..store import iso_time
 from ..workers import SolveStoppedError, WorkerDiedError
 from .rolling import is_rolling, next_step_at, problem_at
@@ -117,7 +117,7 @@ class SitePlanner:
         devices = self.of_site(record.id)
         try:
             problem = problem_at(record.problem, now)
-            outcome = await self._solve(with_s2_devices(problem, devices))
+            outcome, devices = await self._solve_with_devices(problem, devices)
             if "plan" in outcome:
                 outcome["plan"] = with_s2_results(outcome["plan"], devices)
         except ProblemError as error:
@@ -139,6 +139,30 @@ class SitePlanner:
             self._publish(site, {**failed, "error": outcome["error"]})
         if is_rolling(record.problem):
             self._replan_at_next_step(site, next_step_at(record.problem, now))
+
+    async def _solve_with_devices(
+        self, problem: dict[str, Any], devices: list[S2Device]
+    ) -> tuple[dict[str, Any], list[S2Device]]:
+        """Plan the site with its S2 devices. A device whose part is refused (what it said
+        cannot be planned) is left out, with a note, rather than failing the home's plan."""
+        notes = []
+        while True:
+            try:
+                outcome = await self._solve(with_s2_devices(problem, devices))
+            except ProblemError as error:
+                culprit = next(
+                    (d for d in devices if _within(error.path, _entry_path(problem, devices, d))),
+                    None,
+                )
+                if culprit is None:
+                    raise
+                LOGGER.warning("S2 device %s left out of the plan: %s", culprit.resource_id, error)
+                notes.append(f"S2 device {culprit.resource_id} left out: {error}")
+                devices = [d for d in devices if d is not culprit]
+                continue
+            if notes and "plan" in outcome:
+                outcome["plan"]["notes"] = [*outcome["plan"].get("notes", []), *notes]
+            return outcome, devices
 
     def _replan_at_next_step(self, site: str, at: float) -> None:
         """A rolling site's plan starts at the current step: the next step is a change."""
@@ -169,6 +193,20 @@ class SitePlanner:
             if queue.full():
                 queue.get_nowait()  # drop the oldest
             queue.put_nowait(event)
+
+
+def _entry_path(problem: dict[str, Any], devices: list[S2Device], device: S2Device) -> str:
+    """The flex-model path of an FRBC device's entry (after the site's own entries)."""
+    model = problem.get("flex-model", [])
+    own = 1 if isinstance(model, dict) else len(model)
+    frbc = planned_frbc(devices)
+    if device not in frbc:
+        return "\0"  # matches no path
+    return f"flex-model[{own + frbc.index(device)}]"
+
+
+def _within(path: str, entry: str) -> bool:
+    return path == entry or path.startswith((entry + ".", entry + "["))
 
 
 def planning_ended(record: SiteRecord, revision: int) -> bool:
