@@ -45,6 +45,48 @@ class ActuatorBlock:
     def mode_columns(self, mode: str) -> list[IntArray]:
         return [choice.on for choice in self.choices if choice.mode == mode]
 
+    def round(self, x: FloatArray, start_levels: FloatArray) -> list[tuple[IntArray, float]]:
+        """A mode per step that keeps the transitions and timers and follows a relaxed plan
+        (for a warm start): each step takes, of the modes it may be in, the one furthest behind
+        its relaxed share so far (rounding with carry, as for an on/off heat pump), and the
+        element of that mode that applies at the relaxed fill level at the step's start.
+        Returns (binary columns, value) pairs."""
+        actuator = self.actuator
+        modes = [mode.id for mode in actuator.modes]
+        n = start_levels.size
+        share = np.zeros((n, len(modes)))
+        for choice in self.choices:
+            share[:, modes.index(choice.mode)] += x[choice.on]
+        timers = {timer.id: timer for timer in actuator.timers}
+        running_until = {timer.id: timer.running_until_boundary for timer in actuator.timers}
+        ways = {(t.from_mode, t.to_mode): t for t in actuator.transitions}
+        behind = np.zeros(len(modes))
+        current = actuator.active_mode
+        values: list[tuple[IntArray, float]] = []
+        for step in range(n):
+            behind += share[step]
+            allowed = [
+                index for index, mode in enumerate(modes)
+                if current is None or mode == current or (
+                    (current, mode) in ways and all(
+                        running_until.get(timer, 0) <= step
+                        for timer in ways[(current, mode)].blocking_timers))
+            ]  # fmt: skip
+            best = max(allowed, key=lambda index: (behind[index], modes[index] == current))
+            chosen = modes[best]
+            if current is not None and chosen != current:
+                for timer in ways[(current, chosen)].start_timers:
+                    if timer in timers:
+                        running_until[timer] = step + timers[timer].steps
+            behind[best] -= 1.0
+            current = chosen
+            level = float(start_levels[step])
+            candidates = [c for c in self.choices if c.mode == chosen]
+            element = min(candidates, key=lambda c: _distance(c.element, level))
+            for choice in self.choices:
+                values.append((choice.on[step : step + 1], float(choice is element)))
+        return values
+
 
 @dataclass(frozen=True)
 class FillRateBlock:
@@ -65,6 +107,11 @@ class FillRateBlock:
     def binaries(self) -> list[IntArray]:
         """Per actuator: its binaries as (steps × choices) column indices."""
         return [np.stack([c.on for c in a.choices], axis=1) for a in self.actuators]
+
+
+def _distance(element: ModeElement, level: float) -> float:
+    """How far a fill level lies outside an element's range (0 inside)."""
+    return max(element.fill_level_low - level, level - element.fill_level_high, 0.0)
 
 
 def _terms(cols: IntArray, coefficient: float) -> PowerTerms:

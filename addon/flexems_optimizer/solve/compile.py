@@ -93,11 +93,11 @@ class CompiledProblem:
                     on = respect_run_rules(on, pump.heat_pump.run_rules)
                 y[pump.running] = on
         for block in self.fill_rate:
-            for binaries in block.binaries():
-                # The choice the relaxation leans to most, per step.
-                one_hot = np.zeros(binaries.shape)
-                one_hot[np.arange(binaries.shape[0]), np.argmax(x[binaries], axis=1)] = 1.0
-                y[binaries] = one_hot
+            levels = np.concatenate(([block.device.buffer.soc_at_start_kwh],
+                                     x[block.buffer.soc[:-1]]))  # fmt: skip
+            for actuator in block.actuators:
+                for cols, value in actuator.round(x, levels):
+                    y[cols] = value
         for process in self.processes:
             weights = x[process.choices]
             chosen = np.zeros(weights.size)
