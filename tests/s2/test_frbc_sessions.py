@@ -5,10 +5,12 @@ own description, they join the site's plan, and each new plan reaches them as in
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -233,3 +235,37 @@ async def _planned(server: Server, ready: Any) -> dict[str, Any]:
             return plan
         await asyncio.sleep(0.05)
     raise AssertionError("no such plan came")
+
+
+def test_after_kill_9_an_frbc_device_is_back_and_instructed_again(tmp_path: Path) -> None:
+    site = rolling_site([0.3] * 36)
+
+    async def instructed(server: Server, hold: asyncio.Event | None) -> dict[str, Any]:
+        async with frbc_connected(server, "hot-water-9") as rm:
+            await describe_heat_pump(rm, heat_pump_now(fill_level=44.0))  # heat at once
+            instruction = await rm.next_of("FRBC.Instruction")
+            if hold is not None:
+                await hold.wait()
+            return instruction
+
+    async def killed_mid_session(server: Server) -> None:
+        hold = asyncio.Event()
+        session = asyncio.create_task(instructed(server, hold))
+        await _device(server, "hot-water-9", lambda d: d["instructions"])
+        server.stop(hard=True)  # kill -9 while the RM is connected
+        hold.set()
+        with contextlib.suppress(aiohttp.ClientError, AssertionError, TimeoutError):
+            await asyncio.wait_for(session, 20)
+
+    first = Server(tmp_path / "data")
+    first.request("PUT", "/api/v1/sites/home", site)
+    asyncio.run(killed_mid_session(first))
+    again = Server(tmp_path / "data")
+    try:
+        (device,) = again.request("GET", "/api/v1/sites/home").body["s2_devices"]
+        assert (device["resource_id"], device["connected"]) == ("hot-water-9", False)
+        assert device["fill_level"] == 44.0 and device["active_operation_modes"] == {"hp0": "om1"}
+        instruction = asyncio.run(instructed(again, None))  # it reconnects: a new session
+        assert (instruction["actuator_id"], instruction["operation_mode"]) == ("hp0", "om0")
+    finally:
+        again.stop()
