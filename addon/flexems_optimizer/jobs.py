@@ -78,13 +78,17 @@ class JobQueue:
         self._tasks[job_id] = asyncio.create_task(self._run(job_id, problem))
         return job_id
 
-    async def solve(self, problem: Mapping[str, Any]) -> dict[str, Any]:
+    async def solve(
+        self, problem: Mapping[str, Any], search_limit_s: float | None = None
+    ) -> dict[str, Any]:
         """Solve at once, not as a job (a site's plan): the worker's outcome, `{"plan", ...}`
-        or `{"error": ...}`. Raises SolveStoppedError or WorkerDiedError."""
+        or `{"error": ...}`; `search_limit_s` at most the add-on's. Raises SolveStoppedError
+        or WorkerDiedError."""
         limit = self.settings.solve_time_limit_s
+        search = self.settings.search_time_limit_s
         outcome = await self.pool.solve(
             problem, limit, limit + _WALL_CLOCK_GRACE_S,
-            search_limit_s=self.settings.search_time_limit_s,
+            search_limit_s=search if search_limit_s is None else min(search, search_limit_s),
         )  # fmt: skip
         assert outcome is not None  # only a job's `starting` check can refuse a solve
         return outcome

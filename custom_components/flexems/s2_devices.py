@@ -4,6 +4,7 @@ connects to the add-on (the coordinator learns the site's S2 devices with every 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import Any
 
 from homeassistant.core import callback
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -47,22 +48,29 @@ class S2Entity(CoordinatorEntity[FlexEmsCoordinator]):
         return super().available and self.resource_id in self.coordinator.s2_devices
 
     @property
-    def s2_device(self) -> dict[str, object]:
+    def s2_device(self) -> dict[str, Any]:
         return self.coordinator.s2_devices.get(self.resource_id, {})
+
+
+def is_fill_rate_based(device: dict[str, Any]) -> bool:
+    return device.get("control_type") == "FILL_RATE_BASED_CONTROL"
 
 
 def track_s2_devices(
     entry: FlexEmsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
     entities: Callable[[FlexEmsCoordinator, str], Iterable[Entity]],
+    wanted: Callable[[dict[str, Any]], bool] = lambda _: True,
 ) -> None:
-    """Add a platform's entities for every S2 device now and for each one that comes later."""
+    """Add a platform's entities for every S2 device now and for each one that comes later
+    (once it is `wanted`: e.g. an FRBC device's fill level once it speaks FRBC)."""
     coordinator = entry.runtime_data.coordinator
     known: set[str] = set()
 
     @callback
     def add_new() -> None:
-        new = [resource_id for resource_id in coordinator.s2_devices if resource_id not in known]
+        new = [resource_id for resource_id, device in coordinator.s2_devices.items()
+               if resource_id not in known and wanted(device)]  # fmt: skip
         known.update(new)
         for resource_id in new:
             async_add_entities(entities(coordinator, resource_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
 from pathlib import Path
@@ -39,6 +40,7 @@ from custom_components.flexems.sensor import MAX_SCHEDULE_ITEMS, schedule
 from flexems_optimizer import schedule as schedule_problem
 
 from ..api.server import Server
+from ..s2.test_frbc_sessions import FrbcRM, describe_heat_pump, heat_pump_now
 from ..s2.test_sessions import RM
 from .conftest import PRICE_ENTITY, add_asset, entry_for, set_inputs, settle
 
@@ -311,3 +313,49 @@ async def test_an_s2_device_appears_with_its_planned_power(
         (DOMAIN, f"{entry.entry_id}_s2_sauna-7"), entry.entry_id
     )
     assert device is not None and device.name == "Sauna" and device.serial_number == "sauna-7"
+
+
+async def test_an_frbc_device_shows_its_fill_level_mode_and_instructions(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    """An FRBC heat pump (the S2 example's) connects: Home Assistant shows how full its buffer
+    is, its mode, the instruction flexems sent it and what became of it."""
+    await setup(hass, addon)
+    url = f"ws://127.0.0.1:{addon.port}/api/v1/s2"
+    headers = {"Authorization": f"Bearer {addon.token}"}
+    session = async_get_clientsession(hass)
+
+    async def state_of(entity_id: str, ready: Callable[[str], bool]) -> str:
+        for _ in range(400):  # real time: the add-on plans, instructs and pushes
+            state = hass.states.get(entity_id)
+            if state is not None and ready(state.state):
+                return state.state
+            await asyncio.sleep(0.05)
+        raise AssertionError(f"{entity_id}: {hass.states.get(entity_id)}")
+
+    async with session.ws_connect(url, headers=headers) as ws:
+        rm = FrbcRM(ws)
+        await rm.receive()
+        await rm.handshake()
+        await rm.describe("boiler-3", name="Boiler", available_control_types=[
+            "FILL_RATE_BASED_CONTROL"], instruction_processing_delay=30_000)  # fmt: skip
+        await describe_heat_pump(rm, heat_pump_now(fill_level=44.0))  # too cold: heat at once
+        instruction = await rm.next_of("FRBC.Instruction")
+        known = lambda state: state not in ("unknown", "unavailable")  # noqa: E731
+        assert float(await state_of("sensor.boiler_fill_level", known)) == 44.0
+        fill = hass.states.get("sensor.boiler_fill_level")
+        assert fill.attributes["unit_of_measurement"] == "°C"
+        assert fill.attributes["range_min"] == 45.0
+        assert await state_of("sensor.boiler_operation_mode", known) == "om1"
+        coming = datetime.fromisoformat(await state_of("sensor.boiler_next_instruction", known))
+        sent_for = datetime.fromisoformat(instruction["execution_time"])
+        assert abs(coming - sent_for) < timedelta(seconds=1)  # the state keeps whole seconds
+        assert hass.states.get("sensor.boiler_next_instruction").attributes[
+            "operation_mode"] == "om0"  # fmt: skip
+        assert await state_of("sensor.boiler_instruction_status", known) == "sent"
+        accepted = await rm.send("InstructionStatusUpdate", instruction_id=instruction["id"],
+                                 status_type="ACCEPTED",
+                                 timestamp=dt_util.utcnow().isoformat())  # fmt: skip
+        assert (await rm.status_of(accepted))["status"] == "OK"
+        assert await state_of("sensor.boiler_instruction_status", lambda s: s == "accepted")
+        assert float(await state_of("sensor.boiler_planned_power", known)) >= 0.5

@@ -23,8 +23,12 @@ from .store import SiteRecord, SiteStore
 LOGGER = logging.getLogger(__name__)
 DEBOUNCE_S = 1.0
 LISTENER_BACKLOG = 4  # a slow listener needs the latest plans, not every one
+# An RM waits for the CEM's reaction to its status: a site with FRBC devices takes the best
+# plan found after this much search (its gap in the plan) rather than proving it optimal,
+# which can take seconds (bench/s2_instructions.py measures both).
+S2_SEARCH_LIMIT_S = 0.1
 
-Solve = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
+Solve = Callable[[dict[str, Any], float | None], Awaitable[dict[str, Any]]]
 Event = dict[str, Any]
 
 
@@ -148,7 +152,8 @@ class SitePlanner:
         notes = []
         while True:
             try:
-                outcome = await self._solve(with_s2_devices(problem, devices))
+                search = S2_SEARCH_LIMIT_S if planned_frbc(devices) else None
+                outcome = await self._solve(with_s2_devices(problem, devices), search)
             except ProblemError as error:
                 culprit = next(
                     (d for d in devices if _within(error.path, _entry_path(problem, devices, d))),
