@@ -205,6 +205,8 @@ def _device_body(device: DeviceResult, grid: TimeGrid) -> dict[str, Any]:
     if device.kind == "s2-frbc":
         body["fill_level_label"] = device.facts["fill_level_label"]
         body["actuators"] = device.facts["actuators"]
+    if device.kind == "s2-pebc":
+        body.update(device.facts)
     for key, values in device.series.items():
         body[key] = _rounded(values)
     if "start_step" in device.facts:

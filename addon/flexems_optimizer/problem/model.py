@@ -221,7 +221,45 @@ class FillRateDevice:
     own_price: None = None  # behind the main meter
 
 
-type Device = Storage | HeatPump | Process | FillRateDevice
+ENERGY_BREACH_PRICE = 10.0  # currency per kWh an S2 device's energy window misses
+
+
+@dataclass(frozen=True)
+class EnergyWindow:
+    """Energy a device must take (or give, negative) over part of the horizon: Σ share·power·Δt
+    within [min_kwh, max_kwh] (the share of each step inside the window)."""
+
+    share: FloatArray
+    min_kwh: float
+    max_kwh: float
+
+
+@dataclass(frozen=True)
+class PowerEnvelopeDevice:
+    """An S2 PEBC device (power envelope based control), e.g. a curtailable PV inverter.
+
+    It runs at its forecast unless an envelope moves it: per step its power may be anywhere
+    from `lowest_kw` to `highest_kw` (what the allowed limit ranges of the power constraints in
+    force can make of the forecast); the lower limit may be set within `lower_limit_kw`
+    (min, max per step), the upper within `upper_limit_kw` (−inf/inf: not offered);
+    `constraints` is the id of the power constraints in force per step (None: none, the
+    forecast holds). Energy windows are soft: a miss costs ENERGY_BREACH_PRICE per kWh.
+    """
+
+    name: str
+    path: str
+    commodity_quantities: tuple[str, ...]
+    forecast_kw: FloatArray
+    lowest_kw: FloatArray
+    highest_kw: FloatArray
+    lower_limit_kw: tuple[FloatArray, FloatArray]
+    upper_limit_kw: tuple[FloatArray, FloatArray]
+    constraints: tuple[str | None, ...]
+    energy_windows: tuple[EnergyWindow, ...]
+    own_price: None = None  # behind the main meter
+
+
+type Device = Storage | HeatPump | Process | FillRateDevice | PowerEnvelopeDevice
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from .quantities import Dimension
 from .reader import Reader
 from .run_rules import RUN_KEYS, parse_run_rules
 from .s2_frbc import parse_fill_rate_device
+from .s2_pebc import parse_power_envelope_device
 from .stock import own_price, parse_stock
 from .text import check_text
 from .timegrid import FloatArray, TimeGrid
@@ -56,7 +57,7 @@ _STORAGE_KEYS = {
     "production-capacity", "prefer-charging-sooner", "availability", "consumption-price",
     "min-power", "on-off", *RUN_KEYS,
 }  # fmt: skip
-DEVICE_TYPES = ("storage", "heat-storage", "heat-pump", "process", "s2-frbc")
+DEVICE_TYPES = ("storage", "heat-storage", "heat-pump", "process", "s2-frbc", "s2-pebc")
 
 
 def parse_problem(raw: object) -> SiteProblem:
@@ -325,6 +326,8 @@ def _parse_flex_model(
             devices.append(parse_heat_pump(mapping, name, path, reader))
         elif device_type == "s2-frbc":
             devices.append(parse_fill_rate_device(mapping, name, path, reader))
+        elif device_type == "s2-pebc":
+            devices.append(parse_power_envelope_device(mapping, name, path, reader))
         else:
             devices.append(parse_process(mapping, name, path, reader, notes))
     check_heat_links(devices)

@@ -102,7 +102,7 @@ def _message(
             raise ProblemError("missing_field", f"an s2-frbc device needs {key!r}",
                                join_path(path, key))  # fmt: skip
         return None
-    return _valid(raw, _MESSAGES[key], join_path(path, key))
+    return valid_message(raw, _MESSAGES[key], join_path(path, key))
 
 
 def _messages(entry: Mapping[str, Any], key: str, path: str) -> list[dict[str, Any]]:
@@ -110,11 +110,11 @@ def _messages(entry: Mapping[str, Any], key: str, path: str) -> list[dict[str, A
     if not isinstance(raw, list):
         raise ProblemError("invalid_type", f"expected a list of {_LISTS[key]} messages",
                            join_path(path, key))  # fmt: skip
-    return [_valid(item, _LISTS[key], join_path(join_path(path, key), i))
+    return [valid_message(item, _LISTS[key], join_path(join_path(path, key), i))
             for i, item in enumerate(raw)]  # fmt: skip
 
 
-def _valid(raw: object, kind: str, path: str) -> dict[str, Any]:
+def valid_message(raw: object, kind: str, path: str) -> dict[str, Any]:
     """An S2 message as its schema says (the same models the S2 endpoint reads with)."""
     if not isinstance(raw, dict):
         raise ProblemError("invalid_type", f"expected a {kind} message", path)
@@ -262,7 +262,7 @@ def _usage_per_hour(usage: Mapping[str, Any] | None, grid: TimeGrid) -> FloatArr
     moment = parse_datetime(usage["start_time"], "start_time").timestamp()
     for element in usage["elements"]:
         end = moment + float(element["duration"]) / 1000.0
-        per_hour += 3600.0 * float(element["usage_rate_expected"]) * _overlap(grid, moment, end)
+        per_hour += 3600.0 * float(element["usage_rate_expected"]) * step_overlap(grid, moment, end)
         moment = end
     return per_hour
 
@@ -283,7 +283,7 @@ def _target_profile(targets: Mapping[str, Any], grid: TimeGrid) -> tuple[FloatAr
     return low, high
 
 
-def _overlap(grid: TimeGrid, start: float, end: float) -> FloatArray:
+def step_overlap(grid: TimeGrid, start: float, end: float) -> FloatArray:
     """Per step, the fraction of it within [start, end)."""
     bounds = grid.boundaries_s
     covered = np.clip(np.minimum(bounds[1:], end) - np.maximum(bounds[:-1], start), 0.0, None)

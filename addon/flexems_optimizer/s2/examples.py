@@ -202,3 +202,43 @@ def frbc_entry(name: str, messages: dict[str, Any]) -> dict[str, Any]:
         else:
             entry[key] = {**value, "message_type": kinds[key]}
     return entry
+
+
+def pv(start: datetime, *, peak_w: float = 6000.0, hours: int = 24) -> dict[str, Any]:
+    """A curtailable PV inverter (PEBC): a sunny day's forecast in production (negative W) from
+    `start`'s midnight, and power constraints that let the CEM raise its lower limit from
+    −peak to 0 (hold production back; what is not produced vanishes)."""
+    day = start.replace(hour=0, minute=0, second=0, microsecond=0)
+    elements = []
+    for hour in range(hours):
+        sun = max(0.0, 1.0 - abs(hour % 24 + 0.5 - 13.0) / 6.0)  # 07:00–19:00, noon peak
+        value = {"commodity_quantity": ELECTRIC, "value_expected": -peak_w * sun}
+        elements.append({"duration": HOUR_MS, "power_values": [value]})
+    constraints = {
+        "message_id": "pv-constraints", "id": "pv-limits", "valid_from": _iso(day),
+        "consequence_type": "VANISH",
+        "allowed_limit_ranges": [
+            {"commodity_quantity": ELECTRIC, "limit_type": "LOWER_LIMIT",
+             "range_boundary": _range(-peak_w, 0.0), "abnormal_condition_only": False},
+            {"commodity_quantity": ELECTRIC, "limit_type": "UPPER_LIMIT",
+             "range_boundary": _range(0.0, 0.0), "abnormal_condition_only": False},
+        ],
+    }  # fmt: skip
+    return {
+        "power-forecast": {"message_id": "pv-forecast", "start_time": _iso(day),
+                           "elements": elements},
+        "power-constraints": [constraints],
+    }  # fmt: skip
+
+
+def pebc_entry(name: str, messages: dict[str, Any]) -> dict[str, Any]:
+    """A flex-model entry of type s2-pebc from an RM's messages (message types added)."""
+    kinds = {"power-forecast": "PowerForecast", "power-constraints": "PEBC.PowerConstraints",
+             "energy-constraints": "PEBC.EnergyConstraint"}  # fmt: skip
+    entry: dict[str, Any] = {"name": name, "type": "s2-pebc"}
+    for key, value in messages.items():
+        if isinstance(value, list):
+            entry[key] = [{**item, "message_type": kinds[key]} for item in value]
+        else:
+            entry[key] = {**value, "message_type": kinds[key]}
+    return entry

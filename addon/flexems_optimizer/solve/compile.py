@@ -10,6 +10,7 @@ import numpy as np
 
 from ..devices.fill_rate import FillRateBlock, build_fill_rate
 from ..devices.heat_pump import HeatPumpBlock, build_heat_pump
+from ..devices.power_envelope import PowerEnvelopeBlock, build_power_envelope
 from ..devices.process import ProcessBlock, build_process
 from ..devices.storage import StorageBlock, Strictness, build_storage
 from ..problem.model import (
@@ -17,6 +18,7 @@ from ..problem.model import (
     FillRateDevice,
     HeatPump,
     Objective,
+    PowerEnvelopeDevice,
     Process,
     SiteProblem,
     Storage,
@@ -57,6 +59,7 @@ class CompiledProblem:
     heat_pumps: tuple[HeatPumpBlock, ...]
     processes: tuple[ProcessBlock, ...]
     fill_rate: tuple[FillRateBlock, ...]  # S2 FRBC devices (their buffers are in `devices`)
+    power_envelopes: tuple[PowerEnvelopeBlock, ...]  # S2 PEBC devices
     weights: SiteWeights
     problem_devices: tuple[Device, ...]  # in the problem's order, for reporting
 
@@ -177,6 +180,7 @@ def compile_problem(
     heat_pumps: list[HeatPumpBlock] = []
     processes: list[ProcessBlock] = []
     fill_rate: list[FillRateBlock] = []
+    power_envelopes: list[PowerEnvelopeBlock] = []
     own_meter: list[PowerTerms] = []
     main_meter: list[PowerTerms] = []
 
@@ -243,6 +247,10 @@ def compile_problem(
             )  # fmt: skip
             fill_rate.append(fill_block)
             metered(fill_block.power_terms(), None)
+        elif isinstance(device, PowerEnvelopeDevice):
+            envelope_block = build_power_envelope(builder, device, grid)
+            power_envelopes.append(envelope_block)
+            metered(envelope_block.power_terms(), None)
 
     device_consumption, device_production = _device_power_bounds(problem)
     site = build_site(
@@ -267,6 +275,7 @@ def compile_problem(
         heat_pumps=tuple(heat_pumps),
         processes=tuple(processes),
         fill_rate=tuple(fill_rate),
+        power_envelopes=tuple(power_envelopes),
         weights=weights,
         problem_devices=problem.devices,
     )
@@ -299,6 +308,9 @@ def _device_power_bounds(problem: SiteProblem) -> tuple[FloatArray, FloatArray]:
                 powers = [p for m in actuator.modes for e in m.elements for p in e.power_kw]
                 consumption += max(max(powers, default=0.0), 0.0)
                 production += max(-min(powers, default=0.0), 0.0)
+        elif isinstance(device, PowerEnvelopeDevice):
+            consumption += np.maximum(device.highest_kw, 0.0)
+            production += np.maximum(-device.lowest_kw, 0.0)
         else:
             consumption += np.where(device.allowed_steps, device.profile_kw.max(initial=0.0), 0.0)
     return consumption, production

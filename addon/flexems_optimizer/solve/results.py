@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from ..devices.fill_rate import FillRateBlock
+from ..devices.power_envelope import PowerEnvelopeBlock
 from ..problem.model import ProcessPolicy
 from ..problem.timegrid import FloatArray
 from .builder import IntArray
@@ -66,6 +67,7 @@ def read_solution(compiled: CompiledProblem, x: FloatArray) -> SiteResult:
             )
         )  # fmt: skip
     stores: list[DeviceResult] = [_fill_rate_result(block, x) for block in compiled.fill_rate]
+    stores += [_envelope_result(block, x) for block in compiled.power_envelopes]
     buffers = {block.device.name for block in compiled.fill_rate}
     for block in compiled.devices:
         storage = block.storage
@@ -128,6 +130,23 @@ def _fill_rate_result(block: FillRateBlock, x: FloatArray) -> DeviceResult:
         state=x[block.buffer.soc].copy(), state_unit="fill level",
         facts={"actuators": actuators, "fill_level_label": block.device.fill_level_label},
     )  # fmt: skip
+
+
+def _envelope_result(block: PowerEnvelopeBlock, x: FloatArray) -> DeviceResult:
+    """An S2 PEBC device: its power, its forecast, and the envelope that holds it there."""
+    power = _signed(x[block.power])
+    lower, upper = block.envelope(power)
+    device = block.device
+    return DeviceResult(
+        device.name, "s2-pebc", power, series={"forecast_kw": device.forecast_kw},
+        facts={"envelope": {"lower_kw": _or_none(lower), "upper_kw": _or_none(upper)},
+               "constraints": list(device.constraints),
+               "commodity_quantities": list(device.commodity_quantities)},
+    )  # fmt: skip
+
+
+def _or_none(values: FloatArray) -> list[float | None]:
+    return [None if np.isnan(v) else round(float(v), 6) for v in values]
 
 
 def simultaneous_steps(result: SiteResult) -> dict[str, IntArray]:
