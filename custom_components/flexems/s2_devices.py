@@ -56,6 +56,11 @@ def is_fill_rate_based(device: dict[str, Any]) -> bool:
     return device.get("control_type") == "FILL_RATE_BASED_CONTROL"
 
 
+def is_instructed(device: dict[str, Any]) -> bool:
+    """A device flexems sends instructions to (FRBC or PEBC)."""
+    return device.get("control_type") in ("FILL_RATE_BASED_CONTROL", "POWER_ENVELOPE_BASED_CONTROL")
+
+
 def track_s2_devices(
     entry: FlexEmsConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,

@@ -1,5 +1,6 @@
-"""Sensors of an S2 FRBC device: how full its storage is (in the RM's own unit), the mode its
-actuator is in, and its instructions: the next one to come and what became of the last."""
+"""Sensors of the S2 devices flexems instructs: for an FRBC device how full its storage is (in
+the RM's own unit) and the mode its actuator is in; for FRBC and PEBC devices their
+instructions: the next one to come and what became of the last."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from homeassistant.const import PERCENTAGE, UnitOfTemperature
 from homeassistant.util import dt as dt_util
 
 from .coordinator import FlexEmsCoordinator
-from .s2_devices import S2Entity
+from .s2_devices import S2Entity, is_fill_rate_based
 
 # What an instruction can become (S2's statuses), and "sent" until the RM reports one.
 INSTRUCTION_STATUSES = ["sent", "new", "accepted", "rejected", "revoked", "started",
@@ -19,13 +20,17 @@ INSTRUCTION_STATUSES = ["sent", "new", "accepted", "rejected", "revoked", "start
 FINAL = {"rejected", "revoked", "succeeded", "aborted"}
 
 
-def fill_rate_sensors(coordinator: FlexEmsCoordinator, resource_id: str) -> list[S2Entity]:
-    return [
-        S2FillLevelSensor(coordinator, resource_id, "s2_fill_level"),
-        S2OperationModeSensor(coordinator, resource_id, "s2_operation_mode"),
+def instructed_sensors(coordinator: FlexEmsCoordinator, resource_id: str) -> list[S2Entity]:
+    found: list[S2Entity] = [
         S2NextInstructionSensor(coordinator, resource_id, "s2_next_instruction"),
         S2InstructionStatusSensor(coordinator, resource_id, "s2_instruction_status"),
     ]
+    if is_fill_rate_based(coordinator.s2_devices[resource_id]):
+        found += [
+            S2FillLevelSensor(coordinator, resource_id, "s2_fill_level"),
+            S2OperationModeSensor(coordinator, resource_id, "s2_operation_mode"),
+        ]
+    return found
 
 
 class S2FillLevelSensor(S2Entity, SensorEntity):

@@ -37,8 +37,8 @@ from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator
 from .entity import FlexEmsEntity, StepBoundaryEntity
 from .plans import step_now
 from .problem import heat_sink_name
-from .s2_devices import CONTROL_TYPES, S2Entity, is_fill_rate_based, track_s2_devices
-from .s2_sensors import fill_rate_sensors
+from .s2_devices import CONTROL_TYPES, S2Entity, is_instructed, track_s2_devices
+from .s2_sensors import instructed_sensors
 
 PARALLEL_UPDATES = 0
 
@@ -308,7 +308,7 @@ async def async_setup_entry(
             S2ControlTypeSensor(coordinator, resource_id, "s2_control_type"),
         ],
     )  # fmt: skip
-    track_s2_devices(entry, async_add_entities, fill_rate_sensors, is_fill_rate_based)
+    track_s2_devices(entry, async_add_entities, instructed_sensors, is_instructed)
 
 
 class PlanSensor(FlexEmsEntity, SensorEntity):

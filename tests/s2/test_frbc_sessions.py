@@ -62,16 +62,22 @@ class FrbcRM(RM):
 
 
 @asynccontextmanager
-async def frbc_connected(server: Server, resource_id: str) -> AsyncIterator[FrbcRM]:
+async def frbc_connected(
+    server: Server,
+    resource_id: str,
+    control_types: tuple[str, ...] | list[str] = (FRBC, "NOT_CONTROLABLE"),
+    expect: str = FRBC,
+) -> AsyncIterator[FrbcRM]:
+    """An RM connected, past its handshake and details, with `expect` selected."""
     url = f"ws://127.0.0.1:{server.port}/api/v1/s2"
     headers = {"Authorization": f"Bearer {TOKEN}"}
     async with aiohttp.ClientSession() as session, session.ws_connect(url, headers=headers) as ws:
         rm = FrbcRM(ws)
         assert (await rm.receive())["message_type"] == "Handshake"
         await rm.handshake()
-        select = await rm.describe(resource_id, available_control_types=[FRBC, "NOT_CONTROLABLE"],
+        select = await rm.describe(resource_id, available_control_types=list(control_types),
                                    instruction_processing_delay=10_000)  # fmt: skip
-        assert select["control_type"] == FRBC
+        assert select["control_type"] == expect
         yield rm
 
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from ..problem.timing import parse_datetime
+from ..problem.timing import parse_datetime, parse_duration
 from ..s2.devices import S2Devices
 from ..s2.session import (
     NOT_CONTROLLABLE,
@@ -195,9 +195,10 @@ class _Connection:
                 continue
             plan = event["plan"]
             part = s2_part(plan, resource_id)
-            if part is None or "actuators" not in part:
+            if part is None or not ("actuators" in part or "envelope" in part):
                 continue
             starts = [parse_datetime(t, "timestamps").timestamp() for t in plan["timestamps"]]
-            reaction = self.session.instruct(part, starts, time.time())
+            step_s = parse_duration(plan["resolution"], "resolution").total_seconds()
+            reaction = self.session.instruct(part, starts, step_s, time.time())
             await self._send(reaction.send)
             self._keep(reaction)

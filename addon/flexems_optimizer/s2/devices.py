@@ -12,6 +12,7 @@ from typing import Any
 
 from ..database import open_database
 from ..store import iso_time
+from .frbc import FRBC
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS s2_devices (
@@ -57,7 +58,7 @@ class S2Device:
             "forecast": self.forecast,
             "instructions": list(self.instructions),
         }
-        if self.control is not None:
+        if self.control is not None and self.control_type == FRBC:
             summary.update(frbc_summary(self.control))
         return summary
 

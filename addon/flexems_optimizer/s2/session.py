@@ -14,14 +14,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from .envelopes import Envelopes
 from .frbc import FRBC, KEYS, FrbcState
 from .instructions import Instructions
 from .messages import PROTOCOL_VERSION, Invalid, Message, outgoing, read
+from .pebc import KEYS as PEBC_KEYS
+from .pebc import PEBC, PebcState
 
 NOT_CONTROLLABLE = "NOT_CONTROLABLE"  # sic: the standard's spelling
 NO_SELECTION = "NO_SELECTION"
-# The control types flexems plans, best first. PEBC joins as its formulation lands.
-PLANNED_TYPES = (FRBC, NOT_CONTROLLABLE)
+# The control types flexems plans, best first (OMBC, PPBC and DDBC: part 2).
+PLANNED_TYPES = (FRBC, PEBC, NOT_CONTROLLABLE)
 CONTROL_TYPE_OF_PREFIX = {
     "FRBC.": "FILL_RATE_BASED_CONTROL",
     "PEBC.": "POWER_ENVELOPE_BASED_CONTROL",
@@ -88,7 +91,9 @@ class CemSession:
         self.details: dict[str, Any] | None = None
         self.control_type: str | None = None
         self.frbc = FrbcState()
+        self.pebc = PebcState()
         self.instructions = Instructions(new_id)
+        self.envelopes = Envelopes(new_id)
         self._handlers: dict[str, Callable[[Message], Reaction]] = {
             "Handshake": self._handshake,
             "ResourceManagerDetails": self._details,
@@ -98,6 +103,7 @@ class CemSession:
             "RevokeObject": self._revoke,
             "SessionRequest": self._session_request,
             **dict.fromkeys(KEYS, self._frbc),
+            **dict.fromkeys(PEBC_KEYS, self._pebc),
         }
 
     @property
@@ -164,8 +170,9 @@ class CemSession:
         offered = details["available_control_types"]
         chosen = next((kind for kind in PLANNED_TYPES if kind in offered), NO_SELECTION)
         events: list[Event] = [Described(details["resource_id"], details, chosen)]
-        if chosen != self.control_type and self.frbc.entry() is not None:
-            self.frbc = FrbcState()  # another control type: what FRBC said no longer holds
+        if chosen != self.control_type and self._entry() is not None:
+            # Another control type: what the device said under the old one no longer holds.
+            self.frbc, self.pebc = FrbcState(), PebcState()
             events.append(Controlled(details["resource_id"], None))
         self.details, self.control_type = details, chosen
         select = outgoing("SelectControlType", message_id=self._new_id(), control_type=chosen)
@@ -185,43 +192,71 @@ class CemSession:
     def _forecast(self, message: Message) -> Reaction:
         if self.details is None:
             return self._refuse(message, "send ResourceManagerDetails first")
-        return self._report(message)
+        reaction = self._report(message)
+        if self.control_type == PEBC:  # what an envelope starts from
+            self.pebc.forecast = message.body
+            reaction.events.append(Controlled(str(self.resource_id), self._entry()))
+        return reaction
 
     def _frbc(self, message: Message) -> Reaction:
         problem = self.frbc.apply(message.body)
         if problem is not None:
             return self._refuse(message, problem)
         assert self.resource_id is not None
-        return Reaction([self._ok(message)], [Controlled(self.resource_id, self.frbc.entry())])
+        return Reaction([self._ok(message)], [Controlled(self.resource_id, self._entry())])
+
+    def _pebc(self, message: Message) -> Reaction:
+        problem = self.pebc.apply(message.body)
+        if problem is not None:
+            return self._refuse(message, problem)
+        assert self.resource_id is not None
+        return Reaction([self._ok(message)], [Controlled(self.resource_id, self._entry())])
+
+    def _entry(self) -> dict[str, Any] | None:
+        """The device's flex-model entry as its control type has it (None: not plannable)."""
+        if self.control_type == FRBC:
+            return self.frbc.entry()
+        if self.control_type == PEBC:
+            return self.pebc.entry()
+        return None
 
     def _revoke(self, message: Message) -> Reaction:
         kind, object_id = message.body["object_type"], message.body["object_id"]
-        if not self.frbc.revoke(kind, object_id):
+        if not (self.frbc.revoke(kind, object_id) or self.pebc.revoke(kind, object_id)):
             return self._refuse(message, f"no {kind} {object_id!r} to revoke in this session")
         assert self.resource_id is not None
-        return Reaction([self._ok(message)], [Controlled(self.resource_id, self.frbc.entry())])
+        return Reaction([self._ok(message)], [Controlled(self.resource_id, self._entry())])
 
     def _instruction_status(self, message: Message) -> Reaction:
-        status = message.body["status_type"]
-        found = self.instructions.update(message.body["instruction_id"], status)
+        status, named = message.body["status_type"], message.body["instruction_id"]
+        found = self.instructions.update(named, status) or self.envelopes.update(named, status)
         if found is None:
             return self._refuse(message, "no instruction with this id was sent in this session")
         assert self.resource_id is not None
-        records = self.instructions.records()
+        records = self._records()
         replan = status in ("REJECTED", "ABORTED")
         return Reaction([self._ok(message)], [Instructed(self.resource_id, records, replan)])
 
     def instruct(
-        self, plan_device: dict[str, Any], timestamps_s: Sequence[float], now: float
-    ) -> Reaction:
+        self, plan_device: dict[str, Any], timestamps_s: Sequence[float], step_s: float,
+        now: float,
+    ) -> Reaction:  # fmt: skip
         """Instructions (and revocations) that make the device follow its part of a plan."""
-        if self.control_type != FRBC or self.details is None or self.resource_id is None:
+        if self.details is None or self.resource_id is None:
             return Reaction()
         delay_s = float(self.details.get("instruction_processing_delay", 0)) / 1000.0
-        sent = self.instructions.follow(plan_device, timestamps_s, self.frbc, delay_s, now)
+        if self.control_type == FRBC:
+            sent = self.instructions.follow(plan_device, timestamps_s, self.frbc, delay_s, now)
+        elif self.control_type == PEBC:
+            sent = self.envelopes.follow(plan_device, timestamps_s, step_s, delay_s, now)
+        else:
+            return Reaction()
         if not sent:
             return Reaction()
-        return Reaction(sent, [Instructed(self.resource_id, self.instructions.records())])
+        return Reaction(sent, [Instructed(self.resource_id, self._records())])
+
+    def _records(self) -> list[dict[str, Any]]:
+        return self.instructions.records() + self.envelopes.records()
 
     def _session_request(self, message: Message) -> Reaction:
         request = message.body["request"]

@@ -3,8 +3,9 @@
 Devices outside flexems' control (NOT_CONTROLLABLE) are load, or production when their power
 is negative: their PowerForecast over its elements, and outside them their latest
 PowerMeasurement (else nothing). A connected FRBC device that has described itself and its
-fill level is an `s2-frbc` flex-model entry named `s2:<resource id>`; a disconnected one cannot
-follow instructions and is left out."""
+fill level is an `s2-frbc` flex-model entry named `s2:<resource id>`, a connected PEBC device
+with a power forecast an `s2-pebc` entry; a disconnected one cannot follow instructions and is
+left out."""
 
 from __future__ import annotations
 
@@ -15,7 +16,10 @@ from typing import Any
 from ..problem.timing import parse_datetime, parse_duration
 from .devices import S2Device
 from .frbc import FRBC
+from .pebc import PEBC
 from .session import NOT_CONTROLLABLE
+
+ENTRY_TYPES = {FRBC: "s2-frbc", PEBC: "s2-pebc"}
 
 ELECTRIC = ("ELECTRIC.POWER.L1", "ELECTRIC.POWER.L2", "ELECTRIC.POWER.L3",
             "ELECTRIC.POWER.3_PHASE_SYMMETRIC")  # fmt: skip
@@ -26,20 +30,22 @@ def entry_name(resource_id: str) -> str:
     return f"s2:{resource_id}"
 
 
-def planned_frbc(devices: list[S2Device]) -> list[S2Device]:
+def instructed_devices(devices: list[S2Device]) -> list[S2Device]:
+    """The devices flexems plans and instructs: connected FRBC and PEBC devices that have said
+    enough to be planned."""
     return [d for d in devices
-            if d.control_type == FRBC and d.connected and d.control is not None]  # fmt: skip
+            if d.control_type in ENTRY_TYPES and d.connected and d.control is not None]  # fmt: skip
 
 
 def with_s2_devices(problem: dict[str, Any], devices: list[S2Device]) -> dict[str, Any]:
-    frbc = planned_frbc(devices)
-    if frbc:
+    instructed = instructed_devices(devices)
+    if instructed:
         model = problem.get("flex-model", [])
         entries = [model] if isinstance(model, dict) else list(model)
-        for device in frbc:
+        for device in instructed:
             assert device.control is not None
-            entries.append({"name": entry_name(device.resource_id), "type": "s2-frbc",
-                            **device.control})  # fmt: skip
+            kind = ENTRY_TYPES[device.control_type]
+            entries.append({"name": entry_name(device.resource_id), "type": kind, **device.control})
         problem = {**problem, "flex-model": entries}
     uncontrolled = [d for d in devices if d.control_type == NOT_CONTROLLABLE]
     if not uncontrolled:
@@ -113,15 +119,15 @@ def with_s2_results(plan: dict[str, Any], devices: list[S2Device]) -> dict[str, 
     """The plan with each S2 device under its resource id: its control type and its power per
     step as planned (for a device outside flexems' control: as it said it would run)."""
     uncontrolled = [d for d in devices if d.control_type == NOT_CONTROLLABLE]
-    frbc = planned_frbc(devices)
-    if not (uncontrolled or frbc) or not plan.get("timestamps"):
+    instructed = instructed_devices(devices)
+    if not (uncontrolled or instructed) or not plan.get("timestamps"):
         return plan
     starts = [parse_datetime(t, "timestamps").timestamp() for t in plan["timestamps"]]
     step = parse_duration(plan["resolution"], "resolution").total_seconds()
     listed = dict(plan["devices"])
-    solved = {device.resource_id: listed.pop(entry_name(device.resource_id)) for device in frbc}
-    for device in [*uncontrolled, *frbc]:
-        if device in frbc:
+    solved = {d.resource_id: listed.pop(entry_name(d.resource_id)) for d in instructed}
+    for device in [*uncontrolled, *instructed]:
+        if device in instructed:
             part = {k: v for k, v in solved[device.resource_id].items() if k != "type"}
         else:
             segments = device_power(device, starts[0], starts[-1] + step)

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..problem.errors import ProblemError
 from ..s2.devices import S2Device, S2Devices
-from ..s2.site_inputs import planned_frbc, with_s2_devices, with_s2_results
+from ..s2.site_inputs import instructed_devices, with_s2_devices, with_s2_results
 from ..store import iso_time
 from ..workers import SolveStoppedError, WorkerDiedError
 from .rolling import is_rolling, next_step_at, problem_at
@@ -152,7 +152,7 @@ class SitePlanner:
         notes = []
         while True:
             try:
-                search = S2_SEARCH_LIMIT_S if planned_frbc(devices) else None
+                search = S2_SEARCH_LIMIT_S if instructed_devices(devices) else None
                 outcome = await self._solve(with_s2_devices(problem, devices), search)
             except ProblemError as error:
                 culprit = next(
@@ -201,13 +201,13 @@ class SitePlanner:
 
 
 def _entry_path(problem: dict[str, Any], devices: list[S2Device], device: S2Device) -> str:
-    """The flex-model path of an FRBC device's entry (after the site's own entries)."""
+    """The flex-model path of an instructed S2 device's entry (after the site's own entries)."""
     model = problem.get("flex-model", [])
     own = 1 if isinstance(model, dict) else len(model)
-    frbc = planned_frbc(devices)
-    if device not in frbc:
+    instructed = instructed_devices(devices)
+    if device not in instructed:
         return "\0"  # matches no path
-    return f"flex-model[{own + frbc.index(device)}]"
+    return f"flex-model[{own + instructed.index(device)}]"
 
 
 def _within(path: str, entry: str) -> bool:
