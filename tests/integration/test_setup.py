@@ -36,6 +36,7 @@ from custom_components.flexems.const import (
 )
 from custom_components.flexems.coordinator import EVENT_PLAN_UPDATED
 from custom_components.flexems.diagnostics import async_get_config_entry_diagnostics
+from custom_components.flexems.plans import step_now
 from custom_components.flexems.sensor import MAX_SCHEDULE_ITEMS, schedule
 from flexems_optimizer import schedule as schedule_problem
 
@@ -320,7 +321,7 @@ async def test_an_frbc_device_shows_its_fill_level_mode_and_instructions(
 ) -> None:
     """An FRBC heat pump (the S2 example's) connects: Home Assistant shows how full its buffer
     is, its mode, the instruction flexems sent it and what became of it."""
-    await setup(hass, addon)
+    entry = await setup(hass, addon)
     url = f"ws://127.0.0.1:{addon.port}/api/v1/s2"
     headers = {"Authorization": f"Bearer {addon.token}"}
     session = async_get_clientsession(hass)
@@ -358,4 +359,10 @@ async def test_an_frbc_device_shows_its_fill_level_mode_and_instructions(
                                  timestamp=dt_util.utcnow().isoformat())  # fmt: skip
         assert (await rm.status_of(accepted))["status"] == "OK"
         assert await state_of("sensor.boiler_instruction_status", lambda s: s == "accepted")
-        assert float(await state_of("sensor.boiler_planned_power", known)) >= 0.5
+        plan = entry.runtime_data.coordinator.data
+        planned = plan["devices"]["boiler-3"]
+        assert max(planned["power_kw"][:4]) >= 0.5  # too cold: it heats within the hour
+        now = step_now(plan, dt_util.utcnow())
+        assert float(await state_of("sensor.boiler_planned_power", known)) == pytest.approx(
+            planned["power_kw"][now]
+        )
