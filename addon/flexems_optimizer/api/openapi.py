@@ -74,8 +74,15 @@ _SCHEMAS: dict[str, Any] = {
                     "properties": {
                         "name": {"type": "string", "minLength": 1, "maxLength": 200},
                         "type": {
-                            "enum": ["storage", "heat-storage", "heat-pump", "process"],
+                            "enum": ["storage", "heat-storage", "heat-pump", "process",
+                                     "s2-frbc", "s2-pebc"],
                             "default": "storage",
+                            "description": "s2-frbc / s2-pebc: an S2 device's own messages "
+                            "(s2-frbc: system-description, storage-status, actuator-statuses, "
+                            "timer-statuses, leakage-behaviour, usage-forecast, "
+                            "fill-level-target-profile, fill-level-breach-price; s2-pebc: "
+                            "power-forecast, power-constraints, energy-constraints), each "
+                            "checked against its S2 schema",
                         },
                     },
                 },
@@ -167,15 +174,19 @@ _SCHEMAS: dict[str, Any] = {
                 "type": "object",
                 "description": "per device, by its kind: storages have power_kw and soc_kwh; "
                 "heat-storages soc_kwh or temperature_c and heat_kw; heat pumps power_kw, "
-                "heat_kw and cop; processes power_kw and start (or run_steps); in a site's "
-                "plan, S2 devices under their resource id: type s2, control_type, name, "
-                "power_kw",
+                "heat_kw and cop; processes power_kw and start (or run_steps); s2-frbc "
+                "power_kw, fill_level, fill_level_label and actuators (per actuator id: "
+                "operation_mode and factor per step); s2-pebc power_kw, forecast_kw, envelope "
+                "(lower_kw, upper_kw per step, null without constraints), constraints, "
+                "commodity_quantities. In a site's plan, S2 devices under their resource id: "
+                "type s2, resource_id, control_type, name, power_kw, what their kind has, and "
+                "instructions (sent, with their status)",
                 "additionalProperties": {
                     "type": "object",
                     "required": ["type"],
                     "properties": {
                         "type": {"enum": ["storage", "heat-storage", "heat-pump", "process",
-                                          "s2"]},
+                                          "s2-frbc", "s2-pebc", "s2"]},
                         "control_type": {"type": "string",
                                          "description": "S2 devices (site plans): the S2 "
                                          "control type selected"},
@@ -186,6 +197,12 @@ _SCHEMAS: dict[str, Any] = {
                         "cop": {"type": "array", "items": {"type": "number"}},
                         "start": {"type": "string"},
                         "run_steps": {"type": "array", "items": {"type": "string"}},
+                        "fill_level": {"type": "array", "items": {"type": "number"}},
+                        "fill_level_label": {"type": ["string", "null"]},
+                        "actuators": {"type": "object"},
+                        "forecast_kw": {"type": "array", "items": {"type": "number"}},
+                        "envelope": {"type": "object"},
+                        "instructions": {"type": "array", "items": {"type": "object"}},
                     },
                 },
             },
