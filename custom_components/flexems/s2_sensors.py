@@ -12,6 +12,7 @@ from homeassistant.const import PERCENTAGE, UnitOfTemperature
 from homeassistant.util import dt as dt_util
 
 from .coordinator import FlexEmsCoordinator
+from .plans import schedule
 from .s2_devices import S2Entity, is_fill_rate_based
 
 # What an instruction can become (S2's statuses), and "sent" until the RM reports one.
@@ -34,9 +35,11 @@ def instructed_sensors(coordinator: FlexEmsCoordinator, resource_id: str) -> lis
 
 
 class S2FillLevelSensor(S2Entity, SensorEntity):
-    """The storage's fill level as the RM last said, in its own unit (°C, %, kWh, ...)."""
+    """The storage's fill level as the RM last said, in its own unit (°C, %, kWh, ...), and
+    as planned (the schedule the plan card draws)."""
 
     _attr_state_class = SensorStateClass.MEASUREMENT
+    _unrecorded_attributes = frozenset({"schedule"})
 
     def __init__(self, coordinator: FlexEmsCoordinator, resource_id: str, key: str) -> None:
         super().__init__(coordinator, resource_id, key)
@@ -57,11 +60,16 @@ class S2FillLevelSensor(S2Entity, SensorEntity):
     @property
     def extra_state_attributes(self) -> dict[str, Any]:
         span = self.s2_device.get("fill_level_range") or {}
-        return {
+        attributes: dict[str, Any] = {
             "label": self.s2_device.get("fill_level_label"),
             "range_min": span.get("start_of_range"),
             "range_max": span.get("end_of_range"),
         }
+        plan = self.coordinator.data
+        planned = plan["devices"].get(self.resource_id) if plan else None
+        if planned is not None and "fill_level" in planned:
+            attributes["schedule"] = schedule(plan, planned["fill_level"])
+        return attributes
 
 
 class S2OperationModeSensor(S2Entity, SensorEntity):

@@ -35,7 +35,7 @@ from .const import (
 )
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator
 from .entity import FlexEmsEntity, StepBoundaryEntity
-from .plans import step_now
+from .plans import schedule, step_now
 from .problem import heat_sink_name
 from .s2_devices import CONTROL_TYPES, S2Entity, is_instructed, track_s2_devices
 from .s2_sensors import instructed_sensors
@@ -45,24 +45,6 @@ PARALLEL_UPDATES = 0
 
 # Attributes are kept small (the state machine and frontend carry them): at most this many
 # intervals, which stays under 16 KiB as JSON. The whole plan is in `flexems.get_plan`.
-MAX_SCHEDULE_ITEMS = 160
-
-
-def schedule(plan: dict[str, Any], values: list[float]) -> list[dict[str, Any]]:
-    """[{start, end, value}] for charts, like Nord Pool's raw_today: steps with the same value
-    in a row are one interval; the first MAX_SCHEDULE_ITEMS intervals."""
-    ends = [*plan["timestamps"][1:], plan["end"]]
-    items: list[dict[str, Any]] = []
-    for start, end, value in zip(plan["timestamps"], ends, values, strict=True):
-        if items and items[-1]["value"] == value:
-            items[-1]["end"] = end
-        elif len(items) == MAX_SCHEDULE_ITEMS:
-            break
-        else:
-            items.append({"start": start, "end": end, "value": value})
-    return items
-
-
 @dataclass(frozen=True, kw_only=True)
 class PlanSensorDescription(SensorEntityDescription):
     value_fn: Callable[[dict[str, Any]], Any]
@@ -461,11 +443,13 @@ class PlannedEnergySensor(StepBoundaryEntity, RestoreSensor):
 
 
 class S2PowerSensor(S2Entity, SensorEntity):
-    """An S2 device's power in the plan now (kW, consumption positive)."""
+    """An S2 device's power in the plan now (kW, consumption positive), and its schedule for
+    the plan card."""
 
     _attr_device_class = SensorDeviceClass.POWER
     _attr_native_unit_of_measurement = UnitOfPower.KILO_WATT
     _attr_state_class = SensorStateClass.MEASUREMENT
+    _unrecorded_attributes = frozenset({"schedule"})
 
     @property
     def native_value(self) -> float | None:
@@ -473,6 +457,12 @@ class S2PowerSensor(S2Entity, SensorEntity):
         planned = plan["devices"].get(self.resource_id) if plan else None
         index = step_now(plan, dt_util.utcnow()) if planned else None
         return None if planned is None or index is None else float(planned["power_kw"][index])
+
+    @property
+    def extra_state_attributes(self) -> dict[str, Any] | None:
+        plan = self.coordinator.data
+        planned = plan["devices"].get(self.resource_id) if plan else None
+        return None if planned is None else {"schedule": schedule(plan, planned["power_kw"])}
 
 
 class S2ControlTypeSensor(S2Entity, SensorEntity):

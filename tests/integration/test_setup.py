@@ -36,8 +36,7 @@ from custom_components.flexems.const import (
 )
 from custom_components.flexems.coordinator import EVENT_PLAN_UPDATED
 from custom_components.flexems.diagnostics import async_get_config_entry_diagnostics
-from custom_components.flexems.plans import step_now
-from custom_components.flexems.sensor import MAX_SCHEDULE_ITEMS, schedule
+from custom_components.flexems.plans import MAX_SCHEDULE_ITEMS, schedule, step_now
 from flexems_optimizer import schedule as schedule_problem
 
 from ..api.server import Server
@@ -366,3 +365,8 @@ async def test_an_frbc_device_shows_its_fill_level_mode_and_instructions(
         assert float(await state_of("sensor.boiler_planned_power", known)) == pytest.approx(
             planned["power_kw"][now]
         )
+        # Planned power and fill level as schedules for the plan card.
+        power = hass.states.get("sensor.boiler_planned_power").attributes["schedule"]
+        assert power[0]["start"] == plan["timestamps"][0]
+        level = hass.states.get("sensor.boiler_fill_level").attributes["schedule"]
+        assert level[0]["value"] == planned["fill_level"][0]
