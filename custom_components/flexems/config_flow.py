@@ -70,6 +70,7 @@ from .prices import (
     SOURCE_SAME,
     SOURCE_SENSOR,
 )
+from .s2_pairing import SUBENTRY_S2, S2PairingFlow
 
 
 class FlexEmsConfigFlow(ConfigFlow, domain=DOMAIN):
@@ -208,7 +209,7 @@ class FlexEmsConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        return ASSET_FLOWS
+        return {**ASSET_FLOWS, SUBENTRY_S2: S2PairingFlow}
 
 
 def _merge(

@@ -7,6 +7,7 @@ from typing import Any
 import probatio as vol
 import pytest
 from homeassistant.core import HomeAssistant
+from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.exceptions import HomeAssistantError, ServiceValidationError
 from pytest_homeassistant_custom_component.common import async_capture_events
 
@@ -121,3 +122,28 @@ async def test_pairing_an_s2_device_gives_a_token_the_device_can_use(
     coordinator.client.url = "http://127.0.0.1:9"  # nothing listens there
     with pytest.raises(HomeAssistantError, match="Cannot reach the flexems add-on"):
         await call(hass, "pair_s2_device", config_entry=entry_id, label="Heat pump")
+
+
+async def test_pairing_from_the_integration_page_shows_the_token_and_keeps_nothing(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    entry_id = await loaded(hass, addon)
+    entry = hass.config_entries.async_get_entry(entry_id)
+    flows = hass.config_entries.subentries
+    result = await flows.async_init((entry_id, "s2_device"), context={"source": "user"})
+    assert result["type"] is FlowResultType.FORM and result["step_id"] == "user"
+    result = await flows.async_configure(result["flow_id"], {"label": "Heat pump"})
+    assert result["type"] is FlowResultType.ABORT and result["reason"] == "paired"
+    shown = result["description_placeholders"]
+    assert shown["url"] == f"ws://127.0.0.1:{addon.port}/api/v1/s2"
+    assert shown["label"] == "Heat pump" and len(shown["expires_at"]) == 5  # HH:MM
+    exchanged = await hass.async_add_executor_job(
+        lambda: addon.request("POST", "/api/v1/s2/tokens", token=shown["token"])
+    )
+    assert exchanged.status == 201  # the token shown works, once
+    assert [s.subentry_type for s in entry.subentries.values()] == ["battery"]  # nothing kept
+    # The add-on gone: the form says so and stays open.
+    entry.runtime_data.coordinator.client.url = "http://127.0.0.1:9"
+    result = await flows.async_init((entry_id, "s2_device"), context={"source": "user"})
+    result = await flows.async_configure(result["flow_id"], {"label": "Heat pump"})
+    assert result["type"] is FlowResultType.FORM and result["errors"] == {"base": "cannot_connect"}
