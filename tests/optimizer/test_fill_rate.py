@@ -227,3 +227,86 @@ def test_a_bad_frbc_entry_says_what_and_where(change: Any, code: str, path: str)
     with pytest.raises(ProblemError) as raised:
         schedule(_problem(entry))
     assert (raised.value.code, raised.value.path) == (code, path)
+
+
+def _with_heating_element(messages: dict[str, Any]) -> dict[str, Any]:
+    """The heat pump's buffer with a second actuator: a 3 kW heating element (COP 1) that may
+    switch freely, and an emergency mode only for abnormal conditions."""
+    heated = copy.deepcopy(messages)
+    description = heated["system-description"]
+    rate = 3.0 / 0.465 / 3600  # 3 kW into 400 L (0.465 kWh/K): K per second
+    element = {
+        "id": "rod", "supported_commodities": ["ELECTRICITY"],
+        "operation_modes": [
+            {"id": "rod-on", "elements": [{"fill_level_range": {"start_of_range": 0,
+             "end_of_range": 100}, "fill_rate": {"start_of_range": rate, "end_of_range": rate},
+             "power_ranges": [{"start_of_range": 3000, "end_of_range": 3000,
+                               "commodity_quantity": "ELECTRIC.POWER.L1"}]}],
+             "abnormal_condition_only": False},
+            {"id": "rod-off", "elements": [{"fill_level_range": {"start_of_range": 0,
+             "end_of_range": 100}, "fill_rate": {"start_of_range": 0, "end_of_range": 0},
+             "power_ranges": [{"start_of_range": 0, "end_of_range": 0,
+                               "commodity_quantity": "ELECTRIC.POWER.L1"}]}],
+             "abnormal_condition_only": False},
+            {"id": "rod-boost", "elements": [{"fill_level_range": {"start_of_range": 0,
+             "end_of_range": 100}, "fill_rate": {"start_of_range": 3 * rate,
+             "end_of_range": 3 * rate}, "power_ranges": [{"start_of_range": 0,
+             "end_of_range": 0, "commodity_quantity": "ELECTRIC.POWER.L1"}]}],
+             "abnormal_condition_only": True},  # free heat: only if it were allowed
+        ],
+        "transitions": [
+            {"id": "rod-up", "from": "rod-off", "to": "rod-on", "start_timers": [],
+             "blocking_timers": [], "abnormal_condition_only": False},
+            {"id": "rod-down", "from": "rod-on", "to": "rod-off", "start_timers": [],
+             "blocking_timers": [], "abnormal_condition_only": False},
+            {"id": "rod-panic", "from": "rod-off", "to": "rod-boost", "start_timers": [],
+             "blocking_timers": [], "abnormal_condition_only": True},
+        ],
+        "timers": [],
+    }  # fmt: skip
+    description["actuators"].append(element)
+    heated["actuator-statuses"].append({"message_id": "rod-status", "actuator_id": "rod",
+                                        "active_operation_mode_id": "rod-off",
+                                        "operation_mode_factor": 0.0})  # fmt: skip
+    return heated
+
+
+def test_two_actuators_fill_one_storage_and_abnormal_modes_stay_out() -> None:
+    # Far below its range: the heat pump alone (2 kW at most) cannot catch up soon enough, so
+    # the heating element helps; the free "boost" is for abnormal conditions only.
+    messages = _with_heating_element(examples.heat_pump(START, fill_level=38.0))
+    plan = schedule(_problem(examples.frbc_entry("hp", messages)))
+    device = plan["devices"]["hp"]
+    rod = device["actuators"]["rod"]["operation_mode"]
+    pump = device["actuators"]["hp0"]["operation_mode"]
+    assert "rod-boost" not in rod and "rod-on" in rod
+    assert pump[0] == "om0"
+    power = np.array(device["power_kw"])
+    both = np.array([r == "rod-on" for r in rod])
+    assert np.all(power[both] >= 3.0 + 0.5 - 1e-6)  # the element's 3 kW and the pump's own
+    # Both heat in the first quarter hour: 1.6 K from the element, at least 0.9 K from the pump.
+    assert rod[0] == "rod-on" and device["fill_level"][0] - 38.0 > 2.0
+
+
+def test_transition_and_running_costs_make_fewer_and_shorter_runs() -> None:
+    free = schedule(_problem(examples.frbc_entry("battery", examples.battery(START))))
+    costly = examples.battery(START)
+    actuator = costly["system-description"]["actuators"][0]
+    for transition in actuator["transitions"]:
+        transition["transition_costs"] = 0.5  # EUR per change of mode
+    charge = actuator["operation_modes"][0]["elements"][0]
+    charge["running_costs"] = {"start_of_range": 0.0001, "end_of_range": 0.0001}  # EUR/s
+    paid = schedule(_problem(examples.frbc_entry("battery", costly)))
+
+    def changes(plan: dict[str, Any]) -> int:
+        modes = ["idle", *plan["devices"]["battery"]["actuators"]["inverter"]["operation_mode"]]
+        return sum(a != b for a, b in itertools.pairwise(modes))
+
+    def charging_steps(plan: dict[str, Any]) -> int:
+        modes = plan["devices"]["battery"]["actuators"]["inverter"]["operation_mode"]
+        return modes.count("charge")
+
+    assert changes(paid) < changes(free)
+    assert charging_steps(paid) <= charging_steps(free)
+    # The plan's cost still counts energy only: the device's own costs are the RM's.
+    assert paid["costs"]["energy_eur"] >= free["costs"]["energy_eur"] - 1e-9
