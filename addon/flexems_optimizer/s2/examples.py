@@ -121,24 +121,9 @@ def battery(start: datetime, *, fill_level: float = 50.0) -> dict[str, Any]:
     actuator = {
         "id": "inverter", "supported_commodities": ["ELECTRICITY"],
         "operation_modes": [charge, idle, discharge],
-        "transitions": [{"id": f"{a}-{b}", "from": a, "to": b, "start_timers": [],
-                         "blocking_timers": [], "abnormal_condition_only": False}
-                        for a, b in pairs],
-        "timers": [],
+        "transitions": [_transition(a, b) for a, b in pairs], "timers": [],
     }  # fmt: skip
-    return {
-        "system-description": {
-            "message_id": "battery-description", "valid_from": _iso(start),
-            "actuators": [actuator],
-            "storage": {"fill_level_label": "%", "provides_leakage_behaviour": False,
-                        "provides_fill_level_target_profile": False,
-                        "provides_usage_forecast": False, "fill_level_range": _range(*level)},
-        },
-        "storage-status": {"message_id": "battery-storage", "present_fill_level": fill_level},
-        "actuator-statuses": [{"message_id": "battery-actuator", "actuator_id": "inverter",
-                               "active_operation_mode_id": "idle",
-                               "operation_mode_factor": 0.0}],
-    }  # fmt: skip
+    return _storage_device("battery", start, actuator, level, fill_level, "idle")
 
 
 def ev(start: datetime, *, fill_level: float = 30.0, ready_at: datetime | None = None,
@@ -154,33 +139,45 @@ def ev(start: datetime, *, fill_level: float = 30.0, ready_at: datetime | None =
     actuator = {
         "id": "charger", "supported_commodities": ["ELECTRICITY"],
         "operation_modes": [charge, idle],
-        "transitions": [
-            {"id": "go", "from": "paused", "to": "charging", "start_timers": [],
-             "blocking_timers": [], "abnormal_condition_only": False},
-            {"id": "stop", "from": "charging", "to": "paused", "start_timers": [],
-             "blocking_timers": [], "abnormal_condition_only": False},
-        ],
+        "transitions": [_transition("paused", "charging"), _transition("charging", "paused")],
         "timers": [],
     }  # fmt: skip
     ready = ready_at or (start.replace(hour=7, minute=0, second=0, microsecond=0)
                          + timedelta(days=1))  # fmt: skip
     before_ms = int((ready - start).total_seconds() * 1000)
+    messages = _storage_device("ev", start, actuator, level, fill_level, "paused")
+    messages["system-description"]["storage"]["provides_fill_level_target_profile"] = True
+    messages["fill-level-target-profile"] = {
+        "message_id": "ev-target", "start_time": _iso(start),
+        "elements": [{"duration": before_ms, "fill_level_range": _range(0.0, 100.0)},
+                     {"duration": 2 * HOUR_MS, "fill_level_range": _range(target, 100.0)}],
+    }  # fmt: skip
+    return messages
+
+
+def _transition(source: str, target: str) -> dict[str, Any]:
+    """A transition without timers or costs, named after its modes."""
+    return {"id": f"{source}-{target}", "from": source, "to": target, "start_timers": [],
+            "blocking_timers": [], "abnormal_condition_only": False}  # fmt: skip
+
+
+def _storage_device(
+    name: str, start: datetime, actuator: dict[str, Any], level: tuple[float, float],
+    fill_level: float, active: str,
+) -> dict[str, Any]:  # fmt: skip
+    """A storage in % with one actuator: its description, how full it is, its active mode."""
     return {
         "system-description": {
-            "message_id": "ev-description", "valid_from": _iso(start), "actuators": [actuator],
+            "message_id": f"{name}-description", "valid_from": _iso(start),
+            "actuators": [actuator],
             "storage": {"fill_level_label": "%", "provides_leakage_behaviour": False,
-                        "provides_fill_level_target_profile": True,
+                        "provides_fill_level_target_profile": False,
                         "provides_usage_forecast": False, "fill_level_range": _range(*level)},
         },
-        "storage-status": {"message_id": "ev-storage", "present_fill_level": fill_level},
-        "actuator-statuses": [{"message_id": "ev-actuator", "actuator_id": "charger",
-                               "active_operation_mode_id": "paused",
+        "storage-status": {"message_id": f"{name}-storage", "present_fill_level": fill_level},
+        "actuator-statuses": [{"message_id": f"{name}-actuator", "actuator_id": actuator["id"],
+                               "active_operation_mode_id": active,
                                "operation_mode_factor": 0.0}],
-        "fill-level-target-profile": {
-            "message_id": "ev-target", "start_time": _iso(start),
-            "elements": [{"duration": before_ms, "fill_level_range": _range(0.0, 100.0)},
-                         {"duration": 2 * HOUR_MS, "fill_level_range": _range(target, 100.0)}],
-        },
     }  # fmt: skip
 
 
