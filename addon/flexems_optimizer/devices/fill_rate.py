@@ -24,7 +24,7 @@ import numpy as np
 from ..problem.model import Actuator, FillRateDevice, ModeElement, ModeTimer
 from ..problem.timegrid import FloatArray, TimeGrid
 from ..solve.builder import IntArray, ModelBuilder, PowerTerms
-from .storage import StorageBlock
+from .storage import StorageBlock, stock_coefficients
 
 NO_COLUMNS: IntArray = np.empty(0, dtype=np.int64)
 
@@ -44,48 +44,6 @@ class ActuatorBlock:
 
     def mode_columns(self, mode: str) -> list[IntArray]:
         return [choice.on for choice in self.choices if choice.mode == mode]
-
-    def round(self, x: FloatArray, start_levels: FloatArray) -> list[tuple[IntArray, float]]:
-        """A mode per step that keeps the transitions and timers and follows a relaxed plan
-        (for a warm start): each step takes, of the modes it may be in, the one furthest behind
-        its relaxed share so far (rounding with carry, as for an on/off heat pump), and the
-        element of that mode that applies at the relaxed fill level at the step's start.
-        Returns (binary columns, value) pairs."""
-        actuator = self.actuator
-        modes = [mode.id for mode in actuator.modes]
-        n = start_levels.size
-        share = np.zeros((n, len(modes)))
-        for choice in self.choices:
-            share[:, modes.index(choice.mode)] += x[choice.on]
-        timers = {timer.id: timer for timer in actuator.timers}
-        running_until = {timer.id: timer.running_until_boundary for timer in actuator.timers}
-        ways = {(t.from_mode, t.to_mode): t for t in actuator.transitions}
-        behind = np.zeros(len(modes))
-        current = actuator.active_mode
-        values: list[tuple[IntArray, float]] = []
-        for step in range(n):
-            behind += share[step]
-            allowed = [
-                index for index, mode in enumerate(modes)
-                if current is None or mode == current or (
-                    (current, mode) in ways and all(
-                        running_until.get(timer, 0) <= step
-                        for timer in ways[(current, mode)].blocking_timers))
-            ]  # fmt: skip
-            best = max(allowed, key=lambda index: (behind[index], modes[index] == current))
-            chosen = modes[best]
-            if current is not None and chosen != current:
-                for timer in ways[(current, chosen)].start_timers:
-                    if timer in timers:
-                        running_until[timer] = step + timers[timer].steps
-            behind[best] -= 1.0
-            current = chosen
-            level = float(start_levels[step])
-            candidates = [c for c in self.choices if c.mode == chosen]
-            element = min(candidates, key=lambda c: _distance(c.element, level))
-            for choice in self.choices:
-                values.append((choice.on[step : step + 1], float(choice is element)))
-        return values
 
 
 @dataclass(frozen=True)
@@ -107,6 +65,108 @@ class FillRateBlock:
     def binaries(self) -> list[IntArray]:
         """Per actuator: its binaries as (steps × choices) column indices."""
         return [np.stack([c.on for c in a.choices], axis=1) for a in self.actuators]
+
+    def round(self, x: FloatArray, step_hours: float) -> list[tuple[IntArray, float]]:
+        """Modes per step for a warm start, from a relaxed plan x: step by step, each actuator
+        takes, of the modes its transitions and running timers allow, one that keeps the fill
+        level within its bounds (over a minimum stay it would start, too) and, among those,
+        the one furthest behind its relaxed share so far (rounding with carry, as for an on/off
+        heat pump); then the element that applies at the level reached. The level follows the
+        relaxed fill rates, kept to what the chosen modes can do. Returns (column, value)."""
+        storage = self.device.buffer
+        a, b = stock_coefficients(storage)
+        scale = b * step_hours
+        lows = np.nan_to_num(storage.soc_minima_kwh, nan=-np.inf)
+        highs = np.nan_to_num(storage.soc_maxima_kwh, nan=np.inf)
+        rounding = [_Rounding(actuator, x) for actuator in self.actuators]
+        level = storage.soc_at_start_kwh
+        values: list[tuple[IntArray, float]] = []
+        for step in range(storage.net_gain_kw.size):
+            gain = float(storage.net_gain_kw[step])
+            planned = [r.relaxed_inflow[step] for r in rounding]
+            for index, r in enumerate(rounding):
+                others = gain + sum(planned) - planned[index]
+                inflow, chosen = r.choose(step, level, others, a, scale, lows, highs)
+                planned[index] = inflow
+                values += [(c.on[step : step + 1], float(c is chosen)) for c in r.block.choices]
+            level = a * level + scale * (gain + sum(planned))
+        return values
+
+
+class _Rounding:
+    """One actuator's state while its modes are rounded: where it is, its timers, its share."""
+
+    def __init__(self, block: ActuatorBlock, x: FloatArray) -> None:
+        self.block = block
+        actuator = block.actuator
+        self.modes = [mode.id for mode in actuator.modes]
+        self.share = np.zeros((block.choices[0].on.size, len(self.modes)))
+        self.relaxed_inflow = np.zeros(self.share.shape[0])
+        for choice in block.choices:
+            self.share[:, self.modes.index(choice.mode)] += x[choice.on]
+            low, high = choice.element.fill_rate_per_h
+            self.relaxed_inflow += low * x[choice.on]
+            if choice.factor.size:
+                self.relaxed_inflow += (high - low) * x[choice.factor]
+        self.timers = {timer.id: timer for timer in actuator.timers}
+        self.running_until = {t.id: t.running_until_boundary for t in actuator.timers}
+        self.ways = {(t.from_mode, t.to_mode): t for t in actuator.transitions}
+        self.behind = np.zeros(len(self.modes))
+        self.current = actuator.active_mode
+
+    def choose(
+        self, step: int, level: float, others: float, a: float, scale: float,
+        lows: FloatArray, highs: FloatArray,
+    ) -> tuple[float, Choice]:  # fmt: skip
+        """The mode for this step: its inflow (per hour) and the choice (element) taken."""
+        self.behind += self.share[step]
+        allowed = [index for index, mode in enumerate(self.modes) if self._may(mode, step)]
+        misses = {index: self._miss(self.modes[index], step, level, others, a, scale, lows,
+                                    highs) for index in allowed}  # fmt: skip
+        least = min(misses.values())
+        best = max((i for i in allowed if misses[i] <= least + 1e-9),
+                   key=lambda i: (self.behind[i], self.modes[i] == self.current))  # fmt: skip
+        chosen = self.modes[best]
+        if self.current is not None and chosen != self.current:
+            for timer in self.ways[(self.current, chosen)].start_timers:
+                if timer in self.timers:
+                    self.running_until[timer] = step + self.timers[timer].steps
+        self.behind[best] -= 1.0
+        self.current = chosen
+        choice = self._element(chosen, level)
+        low, high = sorted(choice.element.fill_rate_per_h)
+        return min(max(self.relaxed_inflow[step], low), high), choice
+
+    def _may(self, mode: str, step: int) -> bool:
+        if self.current is None or mode == self.current:
+            return True
+        way = self.ways.get((self.current, mode))
+        return way is not None and all(
+            self.running_until.get(timer, 0) <= step for timer in way.blocking_timers
+        )
+
+    def _element(self, mode: str, level: float) -> Choice:
+        candidates = [c for c in self.block.choices if c.mode == mode]
+        return min(candidates, key=lambda c: _distance(c.element, level))
+
+    def _miss(
+        self, mode: str, step: int, level: float, others: float, a: float, scale: float,
+        lows: FloatArray, highs: FloatArray,
+    ) -> float:  # fmt: skip
+        """How far the fill level must leave its bounds in this mode, over the steps it would
+        have to stay in it (a minimum stay it starts), at its least and at its most fill rate."""
+        stay = 1
+        if self.current is not None and mode != self.current:
+            way = self.ways[(self.current, mode)]
+            stay = max([self.timers[t].steps for t in way.start_timers if t in self.timers],
+                       default=1)  # fmt: skip
+        low_rate, high_rate = sorted(self._element(mode, level).element.fill_rate_per_h)
+        miss, lowest, highest = 0.0, level, level
+        for ahead in range(step, min(step + stay, lows.size)):
+            lowest = a * lowest + scale * (others + low_rate)
+            highest = a * highest + scale * (others + high_rate)
+            miss += max(lows[ahead] - highest, 0.0) + max(lowest - highs[ahead], 0.0)
+        return miss
 
 
 def _distance(element: ModeElement, level: float) -> float:

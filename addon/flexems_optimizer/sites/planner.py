@@ -25,10 +25,10 @@ DEBOUNCE_S = 1.0
 LISTENER_BACKLOG = 4  # a slow listener needs the latest plans, not every one
 # An RM waits for the CEM's reaction to its status: a site with S2 devices flexems instructs
 # takes the best plan found after this much search rather than waiting for a proof (which can
-# take 10 s). Measured (bench/s2_instructions.py and its home in-process): 0.1 s answers in
-# about 250 ms but with a plan 3 EUR a day dearer (a rounded warm start that overfills the hot
-# water buffer); 1 s finds the optimum there, answering in about 1.2 s.
-S2_SEARCH_LIMIT_S = 1.0
+# take 5-10 s). Measured on bench/s2_instructions.py's home in-process, against the proven
+# optimum of 16.65 EUR earned a day: 0.1 s earns 1.08 EUR less (the warm start), 0.3 s and 1 s
+# 0.17 EUR less; the bench answers in p50 0.4-0.5 s with 0.3 s, 1.1 s with 1 s.
+S2_SEARCH_LIMIT_S = 0.3
 
 Solve = Callable[[dict[str, Any], float | None], Awaitable[dict[str, Any]]]
 Event = dict[str, Any]

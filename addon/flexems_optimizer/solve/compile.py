@@ -62,6 +62,7 @@ class CompiledProblem:
     power_envelopes: tuple[PowerEnvelopeBlock, ...]  # S2 PEBC devices
     weights: SiteWeights
     problem_devices: tuple[Device, ...]  # in the problem's order, for reporting
+    step_hours: float
 
     def round_integers(self, x: FloatArray) -> FloatArray:
         """Integer values near a relaxed solution that each block knows to be feasible choices:
@@ -96,11 +97,8 @@ class CompiledProblem:
                     on = respect_run_rules(on, pump.heat_pump.run_rules)
                 y[pump.running] = on
         for block in self.fill_rate:
-            levels = np.concatenate(([block.device.buffer.soc_at_start_kwh],
-                                     x[block.buffer.soc[:-1]]))  # fmt: skip
-            for actuator in block.actuators:
-                for cols, value in actuator.round(x, levels):
-                    y[cols] = value
+            for cols, value in block.round(x, self.step_hours):
+                y[cols] = value
         for process in self.processes:
             weights = x[process.choices]
             chosen = np.zeros(weights.size)
@@ -278,6 +276,7 @@ def compile_problem(
         power_envelopes=tuple(power_envelopes),
         weights=weights,
         problem_devices=problem.devices,
+        step_hours=dt,
     )
 
 
