@@ -200,5 +200,8 @@ class _Connection:
             starts = [parse_datetime(t, "timestamps").timestamp() for t in plan["timestamps"]]
             step_s = parse_duration(plan["resolution"], "resolution").total_seconds()
             reaction = self.session.instruct(part, starts, step_s, time.time())
-            await self._send(reaction.send)
+            try:
+                await self._send(reaction.send)
+            except ConnectionError:
+                return  # the RM has gone: the session ends on the reading side
             self._keep(reaction)
