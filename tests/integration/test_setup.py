@@ -40,8 +40,7 @@ from custom_components.flexems.plans import MAX_SCHEDULE_ITEMS, schedule, step_n
 from flexems_optimizer import schedule as schedule_problem
 
 from ..api.server import Server
-from ..s2.test_frbc_sessions import FrbcRM, describe_heat_pump, heat_pump_now
-from ..s2.test_sessions import RM
+from ..s2.peers import RM, FrbcRM, describe_heat_pump, heat_pump_now
 from .conftest import PRICE_ENTITY, add_asset, entry_for, set_inputs, settle
 
 

@@ -15,7 +15,7 @@ from flexems_optimizer.s2.tokens import PAIRING_S, S2Tokens
 
 from ..api.server import Server
 from ..optimizer.problems import battery, problem
-from .test_sessions import RM
+from .peers import RM
 
 
 def test_a_paired_device_attaches_to_its_site(server: Server) -> None:

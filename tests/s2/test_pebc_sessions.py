@@ -4,46 +4,21 @@ site's plan and gets power envelopes that hold its production back while exporti
 from __future__ import annotations
 
 import asyncio
-import time
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import pytest
 
 from ..api.server import Server
-from .test_frbc_sessions import FrbcRM, _device, frbc_connected, rolling_site
-
-PEBC = "POWER_ENVELOPE_BASED_CONTROL"
-ELECTRIC = "ELECTRIC.POWER.3_PHASE_SYMMETRIC"
-
-
-def _step_start() -> datetime:
-    return datetime.fromtimestamp(time.time() // 900 * 900, UTC)
-
-
-def forecast(watts: float, hours: int = 8) -> dict[str, Any]:
-    return {"start_time": _step_start().isoformat(), "elements": [
-        {"duration": 3_600_000, "power_values": [
-            {"commodity_quantity": ELECTRIC, "value_expected": watts}]}] * hours}  # fmt: skip
-
-
-def constraints(**changes: Any) -> dict[str, Any]:
-    return {
-        "id": "pv-limits", "valid_from": _step_start().isoformat(), "consequence_type": "VANISH",
-        "allowed_limit_ranges": [
-            {"commodity_quantity": ELECTRIC, "limit_type": "LOWER_LIMIT",
-             "range_boundary": {"start_of_range": -5000.0, "end_of_range": 0.0},
-             "abnormal_condition_only": False},
-            {"commodity_quantity": ELECTRIC, "limit_type": "UPPER_LIMIT",
-             "range_boundary": {"start_of_range": 0.0, "end_of_range": 0.0},
-             "abnormal_condition_only": False},
-        ], **changes,
-    }  # fmt: skip
-
-
-async def pv_session(rm: FrbcRM) -> None:
-    assert (await rm.tell("PowerForecast", forecast(-4000.0)))["status"] == "OK"
-    assert (await rm.tell("PEBC.PowerConstraints", constraints()))["status"] == "OK"
+from .peers import (
+    ELECTRIC,
+    PEBC,
+    constraints,
+    device_when,
+    frbc_connected,
+    pv_session,
+    rolling_site,
+    step_start,
+)
 
 
 def test_pv_is_held_back_by_an_envelope_while_exporting_costs(server: Server) -> None:
@@ -67,12 +42,12 @@ def test_pv_is_held_back_by_an_envelope_while_exporting_costs(server: Server) ->
             ends = datetime.fromisoformat(instruction["execution_time"]) + timedelta(
                 milliseconds=first["duration"]
             )
-            assert ends.timestamp() == pytest.approx(_step_start().timestamp() + 3600, abs=1)
+            assert ends.timestamp() == pytest.approx(step_start().timestamp() + 3600, abs=1)
             accepted = await rm.send("InstructionStatusUpdate", instruction_id=instruction["id"],
                                      status_type="ACCEPTED",
                                      timestamp=datetime.now(UTC).isoformat())  # fmt: skip
             assert (await rm.status_of(accepted))["status"] == "OK"
-            device = await _device(server, "pv-1", lambda d: d["instructions"])
+            device = await device_when(server, "pv-1", lambda d: d["instructions"])
             assert device["instructions"][0]["status"] == "ACCEPTED"
             plan = server.request("GET", "/api/v1/sites/home/plan").body["plan"]
             part = plan["devices"]["pv-1"]
@@ -86,7 +61,7 @@ def test_pv_is_held_back_by_an_envelope_while_exporting_costs(server: Server) ->
 def test_what_a_pebc_device_says_must_make_sense_and_can_be_revoked(server: Server) -> None:
     async def session() -> None:
         async with frbc_connected(server, "pv-2", control_types=[PEBC], expect=PEBC) as rm:
-            backwards = constraints(valid_until=(_step_start() - timedelta(hours=1)).isoformat())
+            backwards = constraints(valid_until=(step_start() - timedelta(hours=1)).isoformat())
             status = await rm.tell("PEBC.PowerConstraints", backwards)
             assert status["status"] == "INVALID_CONTENT" and "valid_until" in status[
                 "diagnostic_label"]  # fmt: skip

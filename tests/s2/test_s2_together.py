@@ -9,8 +9,16 @@ from typing import Any
 import pytest
 
 from ..api.server import Server
-from .test_frbc_sessions import _planned, describe_heat_pump, frbc_connected, heat_pump_now
-from .test_pebc_sessions import PEBC, forecast, pv_session, rolling_site
+from .peers import (
+    PEBC,
+    describe_heat_pump,
+    forecast,
+    frbc_connected,
+    heat_pump_now,
+    plan_when,
+    pv_session,
+    rolling_site,
+)
 
 
 def test_a_heat_pump_a_pv_inverter_and_a_meter_share_one_plan_with_the_battery(
@@ -31,7 +39,7 @@ def test_a_heat_pump_a_pv_inverter_and_a_meter_share_one_plan_with_the_battery(
             await describe_heat_pump(pump, heat_pump_now(fill_level=44.0))
             await pv_session(pv)
             assert (await meter.tell("PowerForecast", forecast(1000.0)))["status"] == "OK"
-            plan = await _planned(server, lambda p: {"hot-water-7", "pv-7", "meter-7",
+            plan = await plan_when(server, lambda p: {"hot-water-7", "pv-7", "meter-7",
                                                      "battery"} <= set(p["devices"]))  # fmt: skip
             return (
                 plan,

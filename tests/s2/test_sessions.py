@@ -6,77 +6,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
 
-from ..api.server import TOKEN, Server
+from ..api.server import Server
 from ..optimizer.problems import battery, problem
-from .schemas import validate
+from .peers import connected
 
 NO_MESSAGE = "00000000-0000-0000-0000-000000000000"
-
-
-class RM:
-    """A Resource Manager speaking raw JSON; checks what the CEM sends against the schemas."""
-
-    def __init__(self, ws: aiohttp.ClientWebSocketResponse) -> None:
-        self.ws = ws
-        self.count = 0
-
-    async def receive(self, timeout_s: float = 10) -> dict[str, Any]:
-        message = await self.ws.receive(timeout=timeout_s)
-        assert message.type is aiohttp.WSMsgType.TEXT, message
-        body: dict[str, Any] = message.json()
-        validate(body)
-        return body
-
-    async def send(self, message_type: str, **fields: Any) -> str:
-        self.count += 1
-        message_id = f"rm{self.count}"  # short ids as the schema allows: no UUIDs needed
-        await self.ws.send_json({"message_type": message_type, "message_id": message_id, **fields})
-        return message_id
-
-    async def status_of(self, subject: str) -> dict[str, Any]:
-        status = await self.receive()
-        assert status["message_type"] == "ReceptionStatus", status
-        assert status["subject_message_id"] == subject
-        return status
-
-    async def handshake(self, versions: tuple[str, ...] = ("0.0.2-beta",)) -> dict[str, Any]:
-        sent = await self.send("Handshake", role="RM", supported_protocol_versions=list(versions))
-        assert (await self.status_of(sent))["status"] == "OK"
-        return await self.receive()
-
-    async def describe(self, resource_id: str = "meter-1", **fields: Any) -> dict[str, Any]:
-        details = {
-            "resource_id": resource_id, "name": "heat meter", "roles": [
-                {"role": "ENERGY_CONSUMER", "commodity": "ELECTRICITY"}],
-            "instruction_processing_delay": 1000,
-            "available_control_types": ["NOT_CONTROLABLE"],
-            "provides_forecast": True,
-            "provides_power_measurement_types": ["ELECTRIC.POWER.3_PHASE_SYMMETRIC"],
-            **fields,
-        }  # fmt: skip
-        sent = await self.send("ResourceManagerDetails", **details)
-        assert (await self.status_of(sent))["status"] == "OK"
-        return await self.receive()
-
-
-@asynccontextmanager
-async def connected(server: Server, token: str = TOKEN) -> AsyncIterator[RM]:
-    url = f"ws://127.0.0.1:{server.port}/api/v1/s2"
-    headers = {"Authorization": f"Bearer {token}"}
-    async with aiohttp.ClientSession() as session, session.ws_connect(url, headers=headers) as ws:
-        rm = RM(ws)
-        first = await rm.receive()  # the CEM speaks first
-        assert first["message_type"] == "Handshake" and first["role"] == "CEM"
-        assert first["supported_protocol_versions"] == ["0.0.2-beta"]
-        yield rm
 
 
 def test_a_session_selects_a_control_type_the_rm_listed(server: Server) -> None:
