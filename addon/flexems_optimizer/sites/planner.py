@@ -25,10 +25,11 @@ DEBOUNCE_S = 1.0
 LISTENER_BACKLOG = 4  # a slow listener needs the latest plans, not every one
 # An RM waits for the CEM's reaction to its status: a site with S2 devices flexems instructs
 # takes the best plan found after this much search rather than waiting for a proof (which can
-# take 5-10 s). Measured on bench/s2_instructions.py's home in-process, against the proven
-# optimum of 16.65 EUR earned a day: 0.1 s earns 1.08 EUR less (the warm start), 0.3 s and 1 s
-# 0.17 EUR less; the bench answers in p50 0.4-0.5 s with 0.3 s, 1.1 s with 1 s.
-S2_SEARCH_LIMIT_S = 0.3
+# take 5-10 s). Measured on bench/s2_instructions.py's home in-process, against the best plan
+# found in 10 s (16.60 EUR earned a day): up to 0.3 s of search is mostly the warm start
+# (1.06 EUR a day less; 0.17 less once, with the prices in another phase), 0.5 s and 1 s
+# earn 0.13 EUR less; the bench answers in p50 0.63 s with 0.5 s.
+S2_SEARCH_LIMIT_S = 0.5
 
 Solve = Callable[[dict[str, Any], float | None], Awaitable[dict[str, Any]]]
 Event = dict[str, Any]
