@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from pydantic import ValidationError
 
+from ..devices.storage import idle_trajectory
 from ..s2.messages import MODELS
 from . import fields
 from .errors import ProblemError, join_path
@@ -216,13 +218,11 @@ def _buffer(
         upper = np.fmin(upper, target_high)
         upper = np.maximum(upper, lower)  # a target above the range: the target wins
     net_gain = -(constant + usage_per_h)
-    floor, ceiling = _reachable(fill_level, net_gain, retention, grid, actuators)
     zeros = np.zeros(n)
     nothing = np.full(n, np.nan)
-    return Storage(
+    buffer = Storage(
         name=name, path=path, soc_at_start_kwh=fill_level,
-        # What no plan can leave anyway: the bounds the element rows rely on.
-        soc_min_kwh=floor, soc_max_kwh=ceiling,
+        soc_min_kwh=-math.inf, soc_max_kwh=math.inf,
         soc_minima_kwh=lower, soc_maxima_kwh=upper, targets=(), net_gain_kw=net_gain,
         charging_efficiency=1.0, discharging_efficiency=1.0,
         storage_efficiency_per_step=retention,
@@ -231,6 +231,9 @@ def _buffer(
         prefer_charging_sooner=False, is_heat_sink=True, state_unit="fill level",
         lower_breach_price=breach_price, upper_breach_price=breach_price,
     )  # fmt: skip
+    # What no plan can leave anyway: the bounds the element rows rely on.
+    floor, ceiling = _reachable(buffer, grid, actuators)
+    return replace(buffer, soc_min_kwh=floor, soc_max_kwh=ceiling)
 
 
 def _leakage_line(leakage: Mapping[str, Any] | None) -> tuple[float, float]:
@@ -292,27 +295,17 @@ def step_overlap(grid: TimeGrid, start: float, end: float) -> FloatArray:
 
 
 def _reachable(
-    fill_level: float,
-    net_gain: FloatArray,
-    retention: float,
-    grid: TimeGrid,
-    actuators: tuple[Actuator, ...],
+    buffer: Storage, grid: TimeGrid, actuators: tuple[Actuator, ...]
 ) -> tuple[float, float]:
     """The lowest and highest fill level any plan can reach: always at the least (most) fill
     rate, from the present level; also doing nothing. The dynamics are monotone in both."""
     rates = [[r for mode in a.modes for e in mode.elements for r in e.fill_rate_per_h]
              for a in actuators if a.modes]  # fmt: skip
-    least = sum(min(r) for r in rates)
-    most = sum(max(r) for r in rates)
-    factor = grid.step_hours
-    if retention < 1.0:
-        factor *= (retention - 1.0) / math.log(retention)
-    levels = []
-    for inflow in (least, 0.0, most):
-        level = fill_level
-        path = [level]
-        for gain in (net_gain + inflow).tolist():
-            level = retention * level + factor * gain
-            path.append(level)
-        levels.extend(path)
-    return min(levels), max(levels)
+    paths = [
+        idle_trajectory(replace(buffer, net_gain_kw=buffer.net_gain_kw + inflow), grid.step_hours)
+        for inflow in (sum(min(r) for r in rates), 0.0, sum(max(r) for r in rates))
+    ]
+    start = buffer.soc_at_start_kwh
+    return min(start, *(float(p.min()) for p in paths)), max(
+        start, *(float(p.max()) for p in paths)
+    )
