@@ -14,6 +14,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from .frbc import KEYS as FRBC_KEYS
+from .pebc import KEYS as PEBC_KEYS
+
 HOUR_MS = 3_600_000
 ELECTRIC = "ELECTRIC.POWER.3_PHASE_SYMMETRIC"
 
@@ -183,21 +186,17 @@ def _storage_device(
 
 def frbc_entry(name: str, messages: dict[str, Any]) -> dict[str, Any]:
     """A flex-model entry of type s2-frbc from an RM's messages (message types added)."""
-    kinds = {
-        "system-description": "FRBC.SystemDescription",
-        "storage-status": "FRBC.StorageStatus",
-        "leakage-behaviour": "FRBC.LeakageBehaviour",
-        "usage-forecast": "FRBC.UsageForecast",
-        "fill-level-target-profile": "FRBC.FillLevelTargetProfile",
-        "actuator-statuses": "FRBC.ActuatorStatus",
-        "timer-statuses": "FRBC.TimerStatus",
-    }
-    entry: dict[str, Any] = {"name": name, "type": "s2-frbc"}
+    return _entry(name, "s2-frbc", {key: kind for kind, key in FRBC_KEYS.items()}, messages)
+
+
+def _entry(name: str, kind: str, types: dict[str, str], messages: dict[str, Any]) -> dict[str, Any]:
+    """A flex-model entry of `kind`: each message under its key, with its message type."""
+    entry: dict[str, Any] = {"name": name, "type": kind}
     for key, value in messages.items():
         if isinstance(value, list):
-            entry[key] = [{**item, "message_type": kinds[key]} for item in value]
+            entry[key] = [{**item, "message_type": types[key]} for item in value]
         else:
-            entry[key] = {**value, "message_type": kinds[key]}
+            entry[key] = {**value, "message_type": types[key]}
     return entry
 
 
@@ -230,12 +229,5 @@ def pv(start: datetime, *, peak_w: float = 6000.0, hours: int = 24) -> dict[str,
 
 def pebc_entry(name: str, messages: dict[str, Any]) -> dict[str, Any]:
     """A flex-model entry of type s2-pebc from an RM's messages (message types added)."""
-    kinds = {"power-forecast": "PowerForecast", "power-constraints": "PEBC.PowerConstraints",
-             "energy-constraints": "PEBC.EnergyConstraint"}  # fmt: skip
-    entry: dict[str, Any] = {"name": name, "type": "s2-pebc"}
-    for key, value in messages.items():
-        if isinstance(value, list):
-            entry[key] = [{**item, "message_type": kinds[key]} for item in value]
-        else:
-            entry[key] = {**value, "message_type": kinds[key]}
-    return entry
+    types = {key: kind for kind, key in PEBC_KEYS.items()} | {"power-forecast": "PowerForecast"}
+    return _entry(name, "s2-pebc", types, messages)
