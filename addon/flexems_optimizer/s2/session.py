@@ -102,8 +102,7 @@ class CemSession:
             "InstructionStatusUpdate": self._instruction_status,
             "RevokeObject": self._revoke,
             "SessionRequest": self._session_request,
-            **dict.fromkeys(KEYS, self._frbc),
-            **dict.fromkeys(PEBC_KEYS, self._pebc),
+            **dict.fromkeys([*KEYS, *PEBC_KEYS], self._control),
         }
 
     @property
@@ -198,15 +197,10 @@ class CemSession:
             reaction.events.append(Controlled(str(self.resource_id), self._entry()))
         return reaction
 
-    def _frbc(self, message: Message) -> Reaction:
-        problem = self.frbc.apply(message.body)
-        if problem is not None:
-            return self._refuse(message, problem)
-        assert self.resource_id is not None
-        return Reaction([self._ok(message)], [Controlled(self.resource_id, self._entry())])
-
-    def _pebc(self, message: Message) -> Reaction:
-        problem = self.pebc.apply(message.body)
+    def _control(self, message: Message) -> Reaction:
+        """An FRBC or PEBC message (its control type is active): kept, or refused saying why."""
+        state = self.frbc if message.type.startswith("FRBC.") else self.pebc
+        problem = state.apply(message.body)
         if problem is not None:
             return self._refuse(message, problem)
         assert self.resource_id is not None
