@@ -10,16 +10,15 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..store import iso_time
-from .instructions import FINAL, INSTRUCTION_HORIZON_S, Instruction
+from .instructions import FINAL, INSTRUCTION_HORIZON_S, Instruction, SentInstructions
 from .messages import outgoing
 
 LIMIT_TOLERANCE_W = 1.0
 
 
-class Envelopes:
+class Envelopes(SentInstructions):
     def __init__(self, new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
-        self._new_id = new_id
-        self.sent: dict[str, Instruction] = {}
+        super().__init__(new_id)
         self._last: list[tuple[str | None, float, float]] | None = None  # what was asked
 
     def follow(
@@ -67,7 +66,7 @@ class Envelopes:
         assert constraints_id is not None
         elements = [w for w in wanted if w[0] == constraints_id]  # one constraints set each
         instruction = Instruction(self._new_id(), self._new_id(), "", "envelope", 0.0, start)
-        self.sent[instruction.id] = instruction
+        self._sent(instruction)
         share = 1.0 / len(quantities)
         messages.append(outgoing(
             "PEBC.Instruction", message_id=instruction.message_id, id=instruction.id,
@@ -83,17 +82,6 @@ class Envelopes:
             } for quantity in quantities],
         ))  # fmt: skip
         return messages
-
-    def update(self, instruction_id: str, status: str) -> Instruction | None:
-        found = self.sent.get(instruction_id) or next(
-            (i for i in self.sent.values() if i.message_id == instruction_id), None
-        )
-        if found is not None:
-            found.status = status
-        return found
-
-    def records(self) -> list[dict[str, Any]]:
-        return [instruction.record() for instruction in self.sent.values()][-20:]
 
 
 def _same(last: tuple[str | None, float, float, float], low: float, high: float) -> bool:

@@ -54,12 +54,44 @@ class Wanted:
     at_once: bool  # the plan wants it now: its time moves with the processing delay
 
 
-class Instructions:
+class SentInstructions:
+    """The instructions sent in a session, by id and by message id, with their status; the
+    latest KEPT_RECORDS finished ones are remembered (FRBC and PEBC alike)."""
+
     def __init__(self, new_id: Callable[[], str] = lambda: str(uuid.uuid4())) -> None:
         self._new_id = new_id
         self.sent: dict[str, Instruction] = {}
         self._by_message: dict[str, str] = {}
 
+    def _sent(self, instruction: Instruction) -> None:
+        self.sent[instruction.id] = instruction
+        self._by_message[instruction.message_id] = instruction.id
+        self._forget_old()
+
+    def update(self, instruction_id: str, status: str) -> Instruction | None:
+        """Record the RM's status of an instruction (by its id, or by its message's id)."""
+        found = self.sent.get(instruction_id) or self.sent.get(
+            self._by_message.get(instruction_id, "")
+        )
+        if found is not None:
+            found.status = status
+        return found
+
+    def records(self) -> list[dict[str, Any]]:
+        ordered = sorted(self.sent.values(), key=lambda i: i.execution_time)
+        return [instruction.record() for instruction in ordered]
+
+    def _forget_old(self) -> None:
+        if len(self.sent) <= KEPT_RECORDS:
+            return
+        done = sorted((i for i in self.sent.values() if i.status in FINAL),
+                      key=lambda i: i.execution_time)  # fmt: skip
+        for instruction in done[: len(self.sent) - KEPT_RECORDS]:
+            del self.sent[instruction.id]
+            self._by_message.pop(instruction.message_id, None)
+
+
+class Instructions(SentInstructions):
     def follow(
         self,
         plan_device: dict[str, Any],
@@ -92,38 +124,14 @@ class Instructions:
                 self._new_id(), self._new_id(), want.actuator_id, want.operation_mode,
                 want.factor, want.execution_time,
             )  # fmt: skip
-            self.sent[instruction.id] = instruction
-            self._by_message[instruction.message_id] = instruction.id
+            self._sent(instruction)
             messages.append(outgoing(
                 "FRBC.Instruction", message_id=instruction.message_id, id=instruction.id,
                 actuator_id=want.actuator_id, operation_mode=want.operation_mode,
                 operation_mode_factor=want.factor, execution_time=iso_time(want.execution_time),
                 abnormal_condition=False,
             ))  # fmt: skip
-        self._forget_old()
         return messages
-
-    def update(self, instruction_id: str, status: str) -> Instruction | None:
-        """Record the RM's status of an instruction (by its id, or by its message's id)."""
-        found = self.sent.get(instruction_id) or self.sent.get(
-            self._by_message.get(instruction_id, "")
-        )
-        if found is not None:
-            found.status = status
-        return found
-
-    def records(self) -> list[dict[str, Any]]:
-        ordered = sorted(self.sent.values(), key=lambda i: i.execution_time)
-        return [instruction.record() for instruction in ordered]
-
-    def _forget_old(self) -> None:
-        if len(self.sent) <= KEPT_RECORDS:
-            return
-        done = sorted((i for i in self.sent.values() if i.status in FINAL),
-                      key=lambda i: i.execution_time)  # fmt: skip
-        for instruction in done[: len(self.sent) - KEPT_RECORDS]:
-            del self.sent[instruction.id]
-            self._by_message.pop(instruction.message_id, None)
 
 
 def _same(sent: Instruction, want: Wanted) -> bool:
