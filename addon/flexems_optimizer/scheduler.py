@@ -32,6 +32,7 @@ from .solve.compile import (
     site_weights,
 )
 from .solve.diagnose import reasons
+from .solve.community import community_section, takes_part_in_community
 from .solve.explain import explain
 from .solve.highs import Solution, SolverSettings, SolveStatus, solve
 from .solve.results import DeviceResult, SiteResult, read_solution, simultaneous_steps
@@ -68,6 +69,8 @@ def schedule(problem: Mapping[str, Any], settings: SolverSettings | None = None)
     plan["costs"] = costs(parsed, limits, result, baseline)
     plan["breaches"] = [_breach_dict(b, parsed) for b in breaches]
     plan["explanation"] = explain(compiled, solution, parsed.grid)
+    if takes_part_in_community(parsed.flex_context):
+        plan["community"] = community_section(parsed, compiled, solution, result)
     plan["solver"] = timer.report(solution)
     return plan
 

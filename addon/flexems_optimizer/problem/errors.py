@@ -14,6 +14,10 @@ class ProblemError(ValueError):
         self.message = message
         self.path = path
 
+    def __reduce__(self) -> tuple[type[ProblemError], tuple[str, str, str]]:
+        # Picklable with all three fields: errors travel back from worker processes.
+        return (ProblemError, (self.code, self.message, self.path))
+
     def as_dict(self) -> dict[str, Any]:
         """The error as the API and CLI show it."""
         return {"error": {"code": self.code, "message": self.message, "path": self.path}}

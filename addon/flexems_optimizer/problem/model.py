@@ -46,6 +46,7 @@ NO_RUN_RULES = RunRules()
 # FlexMeasures' default breach prices when constraints are relaxed.
 DEFAULT_SOC_BREACH_PRICE_PER_KWH = 1000.0
 DEFAULT_CAPACITY_BREACH_PRICE_PER_KW = 10000.0
+COMMUNITY_BREACH_PRICE_PER_KW = 100.0
 
 
 class Objective(StrEnum):
@@ -298,6 +299,15 @@ class FlexContext:
     device_consumption_breach_price_per_kw: float | None  # None: device capacities are hard
     device_production_breach_price_per_kw: float | None
     relax_constraints: bool
+    # A community host's signal (currency/kWh on the site's net consumption per step): it
+    # steers the plan like a price but is not paid, so it stays out of the plan's costs.
+    community_price: FloatArray | None = None
+    # The member's share of a community's shared limit (kW per step, inf: none; negative: its
+    # neighbours count on its export): soft at COMMUNITY_BREACH_PRICE_PER_KW, above any energy
+    # price but far below what a missed EV target or comfort limit costs, so a member never
+    # fails its own needs for it: it breaches, and the host sees the share is too small.
+    community_consumption_kw: FloatArray | None = None
+    community_production_kw: FloatArray | None = None
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ _CONTEXT_KEYS = {
     "inflexible-consumption", "inflexible-production",
     "relax-constraints", "soc-minima-breach-price", "soc-maxima-breach-price",
     "consumption-breach-price", "production-breach-price",
+    "community-price", "community-consumption-capacity", "community-production-capacity",
 }  # fmt: skip
 _STORAGE_KEYS = {
     "name", "type", "soc-at-start", "soc-unit", "soc-min", "soc-max", "soc-minima",
@@ -256,7 +257,31 @@ def _parse_flex_context(
             "production-breach-price", Dimension.POWER_PRICE
         ),
         relax_constraints=relax,
+        community_price=_community_price(reader, context, path),
+        community_consumption_kw=_community_share(reader, context, "consumption", path),
+        community_production_kw=_community_share(reader, context, "production", path),
     )
+
+
+def _community_share(
+    reader: Reader, context: Mapping[str, Any], side: str, path: str
+) -> FloatArray | None:
+    key = f"community-{side}-capacity"
+    if context.get(key) is None:
+        return None
+    values = reader.series(context[key], Dimension.POWER, join_path(path, key), required=False)
+    return np.where(np.isnan(values), np.inf, values)
+
+
+def _community_price(reader: Reader, context: Mapping[str, Any], path: str) -> FloatArray | None:
+    """The community's signal: 0 on steps the host said nothing about (past its horizon)."""
+    if context.get("community-price") is None:
+        return None
+    values = reader.series(
+        context["community-price"], Dimension.ENERGY_PRICE, join_path(path, "community-price"),
+        required=False,
+    )  # fmt: skip
+    return np.nan_to_num(values, nan=0.0)
 
 
 def _tightest(parts: Mapping[str, FloatArray], n: int) -> tuple[FloatArray, tuple[str, ...]]:

@@ -34,6 +34,7 @@ from .site import SiteBlock, SiteWeights, build_site
 # never to outweigh a real cost difference, large enough to stay above solver tolerances.
 MILP_TIE_BREAK = 1e-6
 NO_STEPS: IntArray = np.empty(0, dtype=np.int64)
+EMPTY_PROGRAM = ModelBuilder().build(cost_scale=1.0)
 
 
 class Purpose(Enum):
@@ -70,6 +71,13 @@ class CompiledProblem:
         (when charging has a minimum power), the site's direction likewise, a heat pump's running
         steps rounded with carry, a process's best start (or its best steps when breakable)."""
         y = x.copy()
+        self.round_into(x, y)
+        rounded: FloatArray = y[self.lp.integer_columns]
+        return rounded
+
+    def round_into(self, x: FloatArray, y: FloatArray) -> None:
+        """`round_integers` for this site's columns only, written into y (a joint problem of
+        several sites rounds each into one vector)."""
         for storage in self.devices:
             steps = storage.binary_steps
             y[storage.mode] = x[storage.charge[steps]] >= x[storage.discharge[steps]]
@@ -106,8 +114,6 @@ class CompiledProblem:
             # The largest weights, earliest first on ties (a stable sort of the negatives).
             chosen[np.argsort(-weights, kind="stable")[:wanted]] = 1.0
             y[process.choices] = chosen
-        rounded: FloatArray = y[self.lp.integer_columns]
-        return rounded
 
 
 def round_with_carry(fractions: FloatArray) -> FloatArray:
@@ -130,7 +136,11 @@ def site_weights(problem: SiteProblem) -> SiteWeights:
         return SiteWeights(context.co2_intensity_kg_per_kwh, context.co2_intensity_kg_per_kwh)
     if problem.objective is Objective.SELF_CONSUMPTION:
         return SiteWeights(np.ones(n), np.zeros(n))
-    return SiteWeights(context.consumption_price, context.production_price)
+    signal = context.community_price
+    if signal is None:
+        return SiteWeights(context.consumption_price, context.production_price)
+    # On net consumption: importing at a signalled step costs more, exporting then earns more.
+    return SiteWeights(context.consumption_price + signal, context.production_price + signal)
 
 
 def own_meter_weight(problem: SiteProblem, own_price: FloatArray) -> FloatArray:
@@ -164,12 +174,28 @@ def compile_problem(
     *,
     idle_devices: frozenset[str] = frozenset(),
 ) -> CompiledProblem:
+    builder = ModelBuilder()
+    reference = reference_step_cost(problem, site_weights(problem))
+    parts = add_site(builder, problem, purpose, binaries, idle_devices=idle_devices)
+    scale = 1.0 / reference
+    return replace(parts, lp=with_tie_break(builder.build(cost_scale=scale)), objective_scale=scale)
+
+
+def add_site(
+    builder: ModelBuilder,
+    problem: SiteProblem,
+    purpose: Purpose,
+    binaries: Binaries,
+    *,
+    idle_devices: frozenset[str] = frozenset(),
+) -> CompiledProblem:
+    """One site's blocks, added to `builder` (which may hold other sites: a community's joint
+    problem). The result's `lp` is empty and its scale 1 until the caller builds."""
     grid = problem.grid
     n = grid.n_steps
     dt = grid.step_hours
     weights = site_weights(problem)
     reference = reference_step_cost(problem, weights)
-    builder = ModelBuilder()
     ramp = np.arange(1, n + 1, dtype=np.float64) / n
     baseline = purpose is Purpose.BASELINE
     # Baseline: least throughput, earliest first: a device does only what it must, ASAP.
@@ -264,10 +290,9 @@ def compile_problem(
         price_peaks=not baseline,
         binary_steps=NO_STEPS if baseline else binaries.site,
     )
-    scale = 1.0 / reference
     return CompiledProblem(
-        lp=_with_tie_break(builder.build(cost_scale=scale)),
-        objective_scale=scale,
+        lp=EMPTY_PROGRAM,
+        objective_scale=1.0,
         site=site,
         devices=tuple(storages),
         heat_pumps=tuple(heat_pumps),
@@ -280,7 +305,7 @@ def compile_problem(
     )
 
 
-def _with_tie_break(lp: LinearProgram) -> LinearProgram:
+def with_tie_break(lp: LinearProgram) -> LinearProgram:
     """An LP keeps its tie-break apart, solved after the cost over the least-cost plans (exact
     and as fast as the LP without it). A MILP takes it into its objective instead, as a tiny
     cost: there it also breaks the symmetry between equally cheap on/off schedules, which the

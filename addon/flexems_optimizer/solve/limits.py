@@ -31,7 +31,9 @@ def soft_upper_limit(
     limit_kw: FloatArray,
     price_per_kw: float,
     step_hours: float,
+    minus: IntArray | None = None,
 ) -> SoftLimit | None:
+    """x[t] (− minus[t]) ≤ limit[t] + breach[t] wherever the limit is finite."""
     steps = np.flatnonzero(np.isfinite(limit_kw))
     if steps.size == 0:
         return None
@@ -39,6 +41,8 @@ def soft_upper_limit(
     worst = int(builder.columns(1, cost=price_per_kw)[0])
     rows = builder.rows(steps.size, upper=limit_kw[steps])
     builder.coefficients(rows, cols[steps], 1.0)
+    if minus is not None:
+        builder.coefficients(rows, minus[steps], -1.0)
     builder.coefficients(rows, breach, -1.0)
     worst_rows = builder.rows(steps.size, upper=0.0)
     builder.coefficients(worst_rows, breach, 1.0)

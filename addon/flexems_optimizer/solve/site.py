@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..problem.model import FlexContext
+from ..problem.model import COMMUNITY_BREACH_PRICE_PER_KW, FlexContext
 from ..problem.timegrid import FloatArray, TimeGrid
 from .builder import IntArray, ModelBuilder, PowerTerms
 from .limits import PeakExcess, SoftLimit, peak_excess, soft_upper_limit
@@ -34,6 +34,8 @@ class SiteBlock:
     balance: IntArray
     soft_consumption: SoftLimit | None
     soft_production: SoftLimit | None
+    community_consumption: SoftLimit | None  # the community's share of a shared limit
+    community_production: SoftLimit | None
     peak_consumption: PeakExcess | None
     peak_production: PeakExcess | None
     binary_steps: IntArray
@@ -107,6 +109,17 @@ def build_site(
     soft_production = soft_upper_limit(
         builder, exports, soft_out_kw, production.breach_price_per_kw, dt
     )
+    community_consumption, community_production = (
+        None if share is None
+        # On the net flow: the shared connection sees the members' sum.
+        else soft_upper_limit(
+            builder, cols, share, COMMUNITY_BREACH_PRICE_PER_KW, dt, minus=other
+        )
+        for share, cols, other in (
+            (context.community_consumption_kw, imports, exports),
+            (context.community_production_kw, exports, imports),
+        )
+    )  # fmt: skip
     peak_consumption = peak_production = None
     if price_peaks:
         peak_consumption = peak_excess(
@@ -139,6 +152,8 @@ def build_site(
         balance=balance,
         soft_consumption=soft_consumption,
         soft_production=soft_production,
+        community_consumption=community_consumption,
+        community_production=community_production,
         peak_consumption=peak_consumption,
         peak_production=peak_production,
         binary_steps=binary_steps,
