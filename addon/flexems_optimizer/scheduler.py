@@ -23,6 +23,7 @@ from .solve.accounting import (
     state_breaches,
 )
 from .solve.builder import IntArray
+from .solve.community import community_section, takes_part_in_community
 from .solve.compile import (
     Binaries,
     CompiledProblem,
@@ -32,7 +33,6 @@ from .solve.compile import (
     site_weights,
 )
 from .solve.diagnose import reasons
-from .solve.community import community_section, takes_part_in_community
 from .solve.explain import explain
 from .solve.highs import Solution, SolverSettings, SolveStatus, solve
 from .solve.results import DeviceResult, SiteResult, read_solution, simultaneous_steps
