@@ -32,6 +32,23 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds an on/off (MILP) plan may search for a better plan once it has one",
     )  # fmt: skip
     run.add_argument("--summary", action="store_true", help="print a short summary, not JSON")
+    community = commands.add_parser("community", help="communities of sites sharing a capacity")
+    community_commands = community.add_subparsers(dest="community_command", required=True)
+    simulate = community_commands.add_parser(
+        "simulate",
+        help="run a community uncoordinated, federated and central; print the figures (JSON)",
+    )
+    simulate.add_argument("file", help="path of the community JSON, or - for standard input")
+    simulate.add_argument(
+        "--engine", choices=("process", "dask"), default="process",
+        help="where members plan: a local process pool (default) or a Dask cluster",
+    )  # fmt: skip
+    simulate.add_argument(
+        "--scheduler", help="a Dask scheduler's address (default: a LocalCluster)"
+    )
+    simulate.add_argument(
+        "--workers", type=int, default=None, help="processes of the local pool (default: cores)"
+    )
     serve = commands.add_parser(
         "serve", help="run the optimizer service (options also from FLEXEMS_* variables)"
     )
@@ -81,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "serve":
         return _serve(args)
+    if args.command == "community":
+        from .community.command import simulate_file
+
+        return simulate_file(args.file, args.engine, args.scheduler, args.workers)
     settings = SolverSettings(time_limit_s=args.time_limit, search_limit_s=args.search_limit)
     return _schedule(args.problem, settings, args.summary)
 

@@ -151,7 +151,8 @@ def _side_price(
     scale = np.where(finite & (limit_kw > 0), limit_kw, 1.0)
     relative = np.where(finite, (total_kw - np.where(finite, limit_kw, 0.0)) / scale, 0.0)
     rise = _spread(np.maximum(relative, 0.0), sigma)
-    fall = np.maximum(np.minimum(relative, 0.0), -1.0)
+    # Down only away from breaches and their hills, where the limit has room.
+    fall = np.where(rise > 0, 0.0, np.maximum(np.minimum(relative, 0.0), -1.0))
     new: FloatArray = np.maximum(price + step * (rise + fall), 0.0)
     return np.where(finite, new, 0.0)
 
@@ -209,7 +210,8 @@ def _first_allocation(capacity: SharedCapacity, current: Round, net_kw: FloatArr
 def _allocate(flow_kw: FloatArray, limit_kw: FloatArray) -> FloatArray:
     members = flow_kw.shape[0]
     total = flow_kw.sum(axis=0)
-    room = limit_kw - total
+    finite = np.isfinite(limit_kw)
+    room = np.where(finite, limit_kw, 0.0) - total
     positive = np.maximum(flow_kw, 0.0)
     positive_total = positive.sum(axis=0)
     share = np.divide(
@@ -217,7 +219,7 @@ def _allocate(flow_kw: FloatArray, limit_kw: FloatArray) -> FloatArray:
         where=positive_total > 0,
     )  # fmt: skip
     allocated = flow_kw + np.where(room >= 0, room / members, room * share)
-    return np.where(np.isfinite(limit_kw), allocated, np.inf)
+    return np.where(finite, allocated, np.inf)
 
 
 def _reallocate(
@@ -248,9 +250,9 @@ def _cover_breaches(cap: FloatArray, flow: FloatArray, worth: FloatArray) -> Flo
     """Where members still go over their shares after the spare capacity moved, the members
     that hold theirs give up what the breach needs, the ones whose share is worth least most
     (a member that breaches cannot do without; one that merely binds pays a little more)."""
-    deficit = np.maximum(flow - cap, 0.0)
+    deficit = np.where(flow - cap > BREACH_TOLERANCE_KW, flow - cap, 0.0)
     needed = deficit.sum(axis=0)
-    donors = (deficit <= 1e-9) & (cap > 0)
+    donors = (deficit == 0) & (cap > 0)
     weight = np.where(donors, cap / (worth + 1e-3), 0.0)
     total = weight.sum(axis=0)
     taken = np.minimum(needed, np.where(donors, cap, 0.0).sum(axis=0))

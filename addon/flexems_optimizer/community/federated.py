@@ -26,6 +26,7 @@ type Planner = Callable[[Sequence[Mapping[str, Any]]], list[Plan]]
 class Federated:
     uncoordinated: list[Plan]  # round 0: each home alone
     plans: list[Plan]  # the last round's: what the members would carry out
+    signals: list[MemberSignals]  # what each member planned the last round with
     rounds: int  # rounds of signals after round 0
     converged: bool
     time_s: float  # the whole loop, round 0 included
@@ -75,6 +76,7 @@ def run_federated(community: Community, planner: Planner) -> Federated:
     return Federated(
         uncoordinated=uncoordinated,
         plans=plans,
+        signals=[signals_for(state, i) for i in range(len(members))],
         rounds=state.number,
         converged=state.converged,
         time_s=time.perf_counter() - started,
