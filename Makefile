@@ -48,6 +48,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/hard_homes.py
 	$(BIN)/python bench/s2_reception.py
 	$(BIN)/python bench/s2_instructions.py
+	$(BIN)/python bench/community.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
