@@ -16,6 +16,8 @@ import highspy
 from aiohttp import web
 
 from .. import __version__
+from ..community.host import CommunityHost
+from ..community.store import CommunityStore
 from ..datadir import Recovery, set_aside_if_corrupt
 from ..instance import instance_id
 from ..jobs import JobQueue, QueueSettings
@@ -26,6 +28,8 @@ from ..sites.store import SiteStore
 from ..store import JobStore
 from .auth import SESSIONS_KEY, TOKEN_KEY, Sessions, auth_middleware
 from .body import MAX_BODY_KEY
+from .communities import HOST_KEY
+from .communities import routes as community_routes
 from .errors import error_middleware, security_headers_middleware
 from .login import routes as login_routes
 from .pages import routes as page_routes
@@ -113,11 +117,24 @@ def create_app(config: ServiceConfig) -> web.Application:
     app.add_routes(schedule_routes)
     app.add_routes(site_routes)
     app.add_routes(s2_routes)
+    app.add_routes(community_routes)
     app.add_routes(page_routes)
     app.add_routes(login_routes)
     app.cleanup_ctx.append(_job_queue)
     app.cleanup_ctx.append(_sites)
+    app.cleanup_ctx.append(_communities)
     return app
+
+
+async def _communities(app: web.Application) -> AsyncIterator[None]:
+    """The communities this add-on hosts: their rounds resume where they were."""
+    store = CommunityStore(app[CONFIG_KEY].database)
+    host = CommunityHost(store)
+    app[HOST_KEY] = host
+    host.start()
+    yield
+    await host.close()
+    store.close()
 
 
 async def _job_queue(app: web.Application) -> AsyncIterator[None]:

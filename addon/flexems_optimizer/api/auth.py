@@ -16,8 +16,10 @@ from .errors import error_response
 from .ingress import INGRESS_PROXY, path_prefix
 
 OPEN_PATHS = frozenset({"/api/v1/health", "/api/v1/openapi.json", "/docs", "/login", "/logout"})
-# Paths that check their own bearer tokens (devices' S2 tokens), never open to anyone.
+# Paths that check their own bearer tokens (devices' S2 tokens, community members' tokens or
+# the host's), never open to anyone.
 OWN_AUTH_PATHS = frozenset({"/api/v1/s2", "/api/v1/s2/tokens"})
+OWN_AUTH_PREFIX = "/api/v1/communities"
 PAGES = frozenset({"/"})  # what a signed-in person may open with the session cookie
 TOKEN_KEY = web.AppKey("token", str)
 COOKIE: Final = "flexems_session"
@@ -60,7 +62,7 @@ def is_token(given: str, token: str) -> bool:
 @web.middleware
 async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     token = request.app[TOKEN_KEY]
-    if request.path in OWN_AUTH_PATHS:
+    if request.path in OWN_AUTH_PATHS or request.path.startswith(OWN_AUTH_PREFIX):
         return await handler(request)
     if token and request.path not in OPEN_PATHS and request.remote != INGRESS_PROXY:
         given = request.headers.get("Authorization", "")
