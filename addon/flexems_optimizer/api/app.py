@@ -17,6 +17,7 @@ from aiohttp import web
 
 from .. import __version__
 from ..community.host import CommunityHost
+from ..community.membership import Memberships, MembershipStore
 from ..community.store import CommunityStore
 from ..datadir import Recovery, set_aside_if_corrupt
 from ..instance import instance_id
@@ -37,6 +38,8 @@ from .s2 import S2_DEVICES_KEY, S2_TOKENS_KEY
 from .s2 import routes as s2_routes
 from .schedules import QUEUE_KEY
 from .schedules import routes as schedule_routes
+from .site_community import MEMBERSHIPS_KEY
+from .site_community import routes as membership_routes
 from .sites import PLANNER_KEY
 from .sites import routes as site_routes
 
@@ -118,6 +121,7 @@ def create_app(config: ServiceConfig) -> web.Application:
     app.add_routes(site_routes)
     app.add_routes(s2_routes)
     app.add_routes(community_routes)
+    app.add_routes(membership_routes)
     app.add_routes(page_routes)
     app.add_routes(login_routes)
     app.cleanup_ctx.append(_job_queue)
@@ -132,7 +136,13 @@ async def _communities(app: web.Application) -> AsyncIterator[None]:
     host = CommunityHost(store)
     app[HOST_KEY] = host
     host.start()
+    membership_store = MembershipStore(app[CONFIG_KEY].database)
+    memberships = Memberships(membership_store, app[PLANNER_KEY])
+    app[MEMBERSHIPS_KEY] = memberships
+    memberships.start()
     yield
+    await memberships.close()
+    membership_store.close()
     await host.close()
     store.close()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from .. import __version__
-from .openapi_communities import community_paths, community_schemas
+from .openapi_communities import community_paths, community_schemas, membership_paths
 
 _ERROR_REF = {"$ref": "#/components/schemas/Error"}
 
@@ -657,6 +657,7 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             **community_paths(),
+            **membership_paths(),
         },
         "components": {
             "schemas": {**_SCHEMAS, **community_schemas()},

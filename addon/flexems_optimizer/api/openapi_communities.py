@@ -348,3 +348,76 @@ def community_paths() -> dict[str, Any]:
             if parameters:
                 operation["parameters"] = parameters
     return paths
+
+
+def membership_paths() -> dict[str, Any]:
+    """A site of this add-on taking part in a community (hosted here or elsewhere)."""
+    site = {"name": "site", "in": "path", "required": True, "schema": {"type": "string"}}
+    status = {
+        "type": "object",
+        "required": ["site", "host", "community", "member"],
+        "properties": {
+            "site": {"type": "string"},
+            "host": {"type": "string"},
+            "community": {"type": "string"},
+            "member": {"type": "string"},
+            "round": {"type": ["integer", "null"]},
+            "status": {"enum": ["starting", "planning", "posted", "converged", "error"]},
+            "posted_at": {"type": ["string", "null"]},
+            "error": {"type": ["string", "null"]},
+            "signals": {"type": ["object", "null"]},
+        },
+    }
+    answer = {"content": {"application/json": {"schema": status}}}
+    no_membership = {"404": _error("no such site, or it takes part in no community")}
+    auth = {"401": _error("missing or invalid bearer token")}
+    return {
+        "/api/v1/sites/{site}/community": {
+            "put": {
+                "summary": "Make the site take part in a community: join with an invite "
+                "({host, community, invite, name}) or with a membership made before "
+                "({host, community, member, token}); the token is kept, never shown again",
+                "operationId": "joinCommunityAsSite",
+                "parameters": [site],
+                "requestBody": _body(
+                    {
+                        "type": "object",
+                        "required": ["host", "community"],
+                        "properties": {
+                            "host": {"type": "string", "examples": ["http://192.168.1.20:8099"]},
+                            "community": {"type": "string"},
+                            "invite": {"type": "string"},
+                            "name": {"type": "string"},
+                            "member": {"type": "string"},
+                            "token": {"type": "string"},
+                        },
+                    }
+                ),
+                "responses": {
+                    "201": {"description": "taking part", **answer},
+                    **_BODY_ERRORS,
+                    **auth,
+                    "404": _error("no such site"),
+                    "409": _error("the host refused the invite"),
+                    "422": _error("invalid host, community, invite, name, member or token"),
+                    "502": _error("the host did not answer"),
+                },
+            },
+            "get": {
+                "summary": "How the site takes part: round, status, last post, last error",
+                "operationId": "getSiteCommunity",
+                "parameters": [site],
+                "responses": {
+                    "200": {"description": "the status", **answer},
+                    **auth,
+                    **no_membership,
+                },
+            },
+            "delete": {
+                "summary": "Leave: the site plans without signals again; the host is told",
+                "operationId": "leaveCommunityAsSite",
+                "parameters": [site],
+                "responses": {"204": {"description": "left"}, **auth, **no_membership},
+            },
+        }
+    }

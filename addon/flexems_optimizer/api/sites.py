@@ -30,7 +30,7 @@ HEARTBEAT_S = 50.0  # WebSocket pings no more often than this
 routes = web.RouteTableDef()
 
 
-def _site_id(request: web.Request) -> str:
+def site_id(request: web.Request) -> str:
     site = request.match_info["site"]
     if not SITE_ID.match(site):
         raise web.HTTPNotFound(
@@ -39,7 +39,7 @@ def _site_id(request: web.Request) -> str:
     return site
 
 
-def _record(request: web.Request, site: str) -> SiteRecord:
+def site_record(request: web.Request, site: str) -> SiteRecord:
     record = request.app[PLANNER_KEY].store.get(site)
     if record is None:
         raise web.HTTPNotFound(text=f"no site {site!r}; create it with PUT /api/v1/sites/{site}")
@@ -77,7 +77,7 @@ async def list_sites(request: web.Request) -> web.Response:
 
 @routes.put("/api/v1/sites/{site}")
 async def put_site(request: web.Request) -> web.Response:
-    site = _site_id(request)
+    site = site_id(request)
     planner = request.app[PLANNER_KEY]
     problem = await request_json(request)
     if not isinstance(problem, dict):
@@ -92,13 +92,13 @@ async def put_site(request: web.Request) -> web.Response:
     )
     planner.store.put(site, problem, now)
     planner.changed(site)
-    record = _record(request, site)
+    record = site_record(request, site)
     return web.json_response(_metadata(record), status=201 if new else 200)
 
 
 @routes.get("/api/v1/sites/{site}")
 async def get_site(request: web.Request) -> web.Response:
-    record = _record(request, _site_id(request))
+    record = site_record(request, site_id(request))
     attached = [d.summary() for d in request.app[PLANNER_KEY].of_site(record.id)]
     body = {**_metadata(record), "problem": record.problem, "s2_devices": attached}
     return web.json_response(body)
@@ -114,8 +114,8 @@ async def get_site_plan(request: web.Request) -> web.Response:
     """The latest plan; with `revision` (and `wait` seconds), the plan of that problem revision
     or a later one, waiting for it: `202` while it is still being made, the planning's error
     when it failed."""
-    site = _site_id(request)
-    record = _record(request, site)
+    site = site_id(request)
+    record = site_record(request, site)
     revision = query_number(request, "revision", 1, 2**62)
     if revision is not None:
         wait = query_number(request, "wait", 0, MAX_WAIT_S) or 0.0
@@ -142,7 +142,7 @@ async def get_site_plan(request: web.Request) -> web.Response:
 
 @routes.delete("/api/v1/sites/{site}")
 async def delete_site(request: web.Request) -> web.Response:
-    site = _site_id(request)
+    site = site_id(request)
     planner = request.app[PLANNER_KEY]
     if not planner.store.delete(site):
         raise web.HTTPNotFound(text=f"no site {site!r}")
@@ -154,8 +154,8 @@ async def delete_site(request: web.Request) -> web.Response:
 async def site_events(request: web.Request) -> web.StreamResponse:
     """A WebSocket that sends the site's latest plan at once, then every new one (`plan`,
     `plan_failed`, `site_removed` events); it reads nothing from the client."""
-    site = _site_id(request)
-    record = _record(request, site)
+    site = site_id(request)
+    record = site_record(request, site)
     planner = request.app[PLANNER_KEY]
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_S, max_msg_size=64 * 1024)
     await ws.prepare(request)

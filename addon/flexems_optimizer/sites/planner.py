@@ -53,6 +53,8 @@ class SitePlanner:
         self._listeners: dict[str, set[asyncio.Queue[Event]]] = {}
         self._last_start: dict[str, float] = {}  # monotonic time each site's last plan began
         self._news: dict[str, asyncio.Event] = {}  # set when a site's planning ends
+        # A community's signals per site (flex-context fields) and the round they are of.
+        self._community: dict[str, tuple[int, dict[str, Any]]] = {}
 
     def start(self) -> None:
         """Plan every kept site again (after a restart their plans are out of date)."""
@@ -89,6 +91,15 @@ class SitePlanner:
         summaries = [device.summary() for device in self.of_site(site)]
         self._publish(site, {"type": "s2_devices", "site": site, "s2_devices": summaries})
 
+    def set_community_signals(self, site: str, round_id: int, signals: dict[str, Any]) -> None:
+        """Plan the site with a community round's signals from now on (and re-plan it)."""
+        self._community[site] = (round_id, signals)
+        self.changed(site)
+
+    def clear_community_signals(self, site: str) -> None:
+        if self._community.pop(site, None) is not None:
+            self.changed(site)
+
     def of_site(self, site: str) -> list[S2Device]:
         return self.devices.of_site(site)
 
@@ -122,8 +133,11 @@ class SitePlanner:
     async def _plan(self, record: SiteRecord) -> None:
         now = time.time()
         devices = self.of_site(record.id)
+        community = self._community.get(record.id)
         try:
             problem = problem_at(record.problem, now)
+            if community is not None:
+                problem = with_community_signals(problem, community[1])
             outcome, devices = await self._solve_with_devices(problem, devices)
             if "plan" in outcome:
                 outcome["plan"] = with_s2_results(outcome["plan"], devices)
@@ -138,6 +152,8 @@ class SitePlanner:
             planned_at = time.time()
             self.store.planned(site, record.revision, outcome["plan"], planned_at)
             event = plan_event(site, record.revision, planned_at, outcome["plan"], devices)
+            if community is not None:
+                event["community_round"] = community[0]
             self._publish(site, event)
         else:
             LOGGER.warning("site %s: no plan: %s", site, outcome["error"]["message"])
@@ -201,6 +217,16 @@ class SitePlanner:
             if queue.full():
                 queue.get_nowait()  # drop the oldest
             queue.put_nowait(event)
+
+
+def with_community_signals(problem: dict[str, Any], signals: dict[str, Any]) -> dict[str, Any]:
+    """The problem with a community's signals in its flex-context (replacing any before)."""
+    context = {
+        key: value for key, value in (problem.get("flex-context") or {}).items()
+        if not key.startswith("community-")
+    }  # fmt: skip
+    taken = {key: value for key, value in signals.items() if key.startswith("community-")}
+    return {**problem, "flex-context": {**context, **taken}}
 
 
 def _entry_path(problem: dict[str, Any], devices: list[S2Device], device: S2Device) -> str:
