@@ -210,3 +210,19 @@ def test_a_restarted_host_resumes_the_round(tmp_path: Path) -> None:
         assert (after["round"], after["signals"]) == (before["round"], before["signals"])
     finally:
         running.stop()
+
+
+def test_two_members_posting_at_once_are_both_kept(host: Server) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    community = create(host)
+    joined = [join(host, community, name) for name in ("a", "b")]
+    first = current(host, community, joined[0][1])["round"]
+    with ThreadPoolExecutor(2) as pool:
+        replies = list(pool.map(
+            lambda pair: post(host, community, pair[0], pair[1], [1.0] * STEPS), joined
+        ))  # fmt: skip
+    assert [reply.status for reply in replies] == [200, 200]
+    overview = host.request("GET", f"/api/v1/communities/{community}").body
+    assert overview["aggregate_kw"] == [2.0] * STEPS  # both profiles counted
+    assert overview["status"] == "converged" and overview["round"] == first

@@ -90,7 +90,9 @@ def street(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
             })  # fmt: skip
             assert joined.status == 201, joined.body
             members[kind] = (member, problem)
-        yield {"host": host, "community": community, "members": members}
+        running = {"host": host, "community": community, "members": members}
+        yield running
+        servers.append(running["host"])  # a test may have restarted it
     finally:
         for server in servers:
             server.stop()
@@ -179,3 +181,25 @@ def test_a_wrong_invite_is_refused_and_nothing_is_kept(
     })  # fmt: skip
     assert reply.status == 409 and reply.body["error"]["path"] == "invite"
     assert member.request("GET", "/api/v1/sites/home/community").body["member"]
+
+
+def test_a_host_killed_mid_round_resumes_and_the_members_carry_on(
+    street: dict[str, Any],
+) -> None:
+    host, community = street["host"], street["community"]
+    settled(street)
+    # A member's inputs change: the cycle opens again; the host dies in the middle of it.
+    member, problem = street["members"]["ev"]
+    changed = {**problem, "flex-context": {**problem["flex-context"],
+                                           "inflexible-consumption": "0.9 kW"}}  # fmt: skip
+    assert member.request("PUT", "/api/v1/sites/home", changed).status == 200
+    deadline = time.monotonic() + 30
+    while host.request("GET", f"/api/v1/communities/{community}").body["status"] != "open":
+        assert time.monotonic() < deadline, "the inputs' change did not open the cycle again"
+        time.sleep(0.1)
+    host.stop(hard=True)
+    restarted = Server(Path(host.log_path).parent, port=host.port)
+    street["host"] = restarted
+    overview = settled(street, timeout_s=180)
+    assert overview["status"] == "converged"
+    assert max(overview["aggregate_kw"]) <= CAPACITY_KW + 1e-3

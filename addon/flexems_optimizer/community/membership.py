@@ -28,7 +28,7 @@ from ..store import iso_time
 LOGGER = logging.getLogger(__name__)
 POLL_OPEN_S = 1.0  # while the host waits for rounds
 POLL_SETTLED_S = 5.0  # once it has converged: until the window moves
-RETRY_S = 10.0  # after the host could not be reached
+RETRY_S = 3.0  # after the host could not be reached (it may be restarting)
 PLAN_WAIT_S = 120.0
 SIGNAL_KEYS = ("community-price", "community-consumption-capacity",
                "community-production-capacity")  # fmt: skip
