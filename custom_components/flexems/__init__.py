@@ -14,6 +14,7 @@ from homeassistant.helpers.typing import ConfigType
 
 from .card import async_register_card
 from .client import FlexEmsClient
+from .community import CommunityCoordinator, async_forget_removed, has_communities
 from .const import CONF_TOKEN, CONF_URL, DOMAIN, LOGGER
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator, FlexEmsRuntimeData
 from .services import async_setup_services
@@ -46,14 +47,22 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> b
         # none, and applied devices must go to their safe state now, not when a plan comes.
         LOGGER.warning("No plan yet (%s); trying again every minute", error.__cause__ or error)
     entry.runtime_data = FlexEmsRuntimeData(client=client, coordinator=coordinator)
+    if has_communities(entry):
+        communities = CommunityCoordinator(hass, entry, client)
+        # Not fatal: the community's entities are unavailable until the add-on answers.
+        await communities.async_refresh()
+        entry.runtime_data.communities = communities
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_track_inputs(hass, entry)
     planned_with = _settings(entry)
+    subentries = dict(entry.subentries)
 
     async def reload_on_new_settings(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> None:
         """Assets added, changed or removed, or new options: reload once. A new token or
-        address (reauth, reconfigure) reloads through its own flow, not here as well."""
+        address (reauth, reconfigure) reloads through its own flow, not here as well. A
+        community's entry removed: leave it (or stop hosting it) first."""
         if _settings(entry) != planned_with:
+            await async_forget_removed(client, subentries, dict(entry.subentries))
             await hass.config_entries.async_reload(entry.entry_id)
 
     entry.async_on_unload(entry.add_update_listener(reload_on_new_settings))

@@ -134,6 +134,54 @@ class FlexEmsClient:
         """A one-time pairing token for an S2 device of `site`: `token`, `url`, `expires_at`."""
         return await self._request("POST", "/api/v1/s2/pairings", {"site": site, "label": label})
 
+    async def site_community(self, site: str) -> dict[str, Any] | None:
+        """How the site takes part in a community (round, status, signals, the host's
+        report), or None when it takes part in none."""
+        try:
+            return await self._request("GET", f"/api/v1/sites/{site}/community")
+        except FlexEmsProblemError as error:
+            if error.code == "not_found":
+                return None
+            raise
+
+    async def join_community(
+        self, site: str, host: str, community: str, invite: str, name: str
+    ) -> dict[str, Any]:
+        """Make the site take part: the add-on joins the host with the invite."""
+        body = {"host": host, "community": community, "invite": invite, "name": name}
+        return await self._request("PUT", f"/api/v1/sites/{site}/community", body)
+
+    async def leave_community(self, site: str) -> None:
+        try:
+            await self._request("DELETE", f"/api/v1/sites/{site}/community")
+        except FlexEmsProblemError as error:
+            if error.code != "not_found":
+                raise
+
+    async def host_community(self, settings: dict[str, Any]) -> dict[str, Any]:
+        """Host a community on this add-on: its id and overview."""
+        return await self._request("POST", "/api/v1/communities", settings)
+
+    async def community(self, community: str) -> dict[str, Any] | None:
+        """A hosted community's overview (members, round, aggregate, breaches), or None."""
+        try:
+            return await self._request("GET", f"/api/v1/communities/{community}")
+        except FlexEmsProblemError as error:
+            if error.code == "not_found":
+                return None
+            raise
+
+    async def community_invite(self, community: str) -> dict[str, Any]:
+        """A one-time invite code for a hosted community: `invite`, `expires_at`."""
+        return await self._request("POST", f"/api/v1/communities/{community}/invites", {})
+
+    async def stop_hosting(self, community: str) -> None:
+        try:
+            await self._request("DELETE", f"/api/v1/communities/{community}")
+        except FlexEmsProblemError as error:
+            if error.code != "not_found":
+                raise
+
     async def site_events(self, site: str) -> AsyncIterator[dict[str, Any]]:
         """The site's events as the add-on pushes them (its latest plan first); ends when the
         connection does. Raises FlexEmsAuthError or FlexEmsConnectionError."""
@@ -171,7 +219,7 @@ class FlexEmsClient:
                     raise FlexEmsAuthError("the add-on refused the token")
                 if response.status >= 500:
                     raise FlexEmsConnectionError(f"the add-on failed ({response.status})")
-                payload: dict[str, Any] = await response.json(content_type=None)
+                payload: dict[str, Any] = await response.json(content_type=None) or {}
         except (aiohttp.ClientError, TimeoutError, ValueError) as error:
             raise FlexEmsConnectionError(
                 f"cannot reach the add-on at {self.url}: {error}"

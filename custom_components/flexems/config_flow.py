@@ -29,6 +29,7 @@ from homeassistant.helpers.service_info.hassio import HassioServiceInfo
 
 from .asset_flows import ASSET_FLOWS
 from .client import FlexEmsAuthError, FlexEmsClient, FlexEmsConnectionError, FlexEmsError
+from .community_flows import COMMUNITY_FLOWS
 from .const import (
     CONF_FIXED_PRICE,
     CONF_GRID_LIMIT_KW,
@@ -209,7 +210,7 @@ class FlexEmsConfigFlow(ConfigFlow, domain=DOMAIN):
     def async_get_supported_subentry_types(
         cls, config_entry: ConfigEntry
     ) -> dict[str, type[ConfigSubentryFlow]]:
-        return {**ASSET_FLOWS, SUBENTRY_S2: S2PairingFlow}
+        return {**ASSET_FLOWS, SUBENTRY_S2: S2PairingFlow, **COMMUNITY_FLOWS}
 
 
 def _merge(

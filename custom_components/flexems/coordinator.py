@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import HomeAssistant
@@ -40,6 +40,9 @@ from .errors import MissingInputError
 from .plans import step_now
 from .problem import AssetSettings, async_build_site_problem
 
+if TYPE_CHECKING:
+    from .community import CommunityCoordinator
+
 EVENT_PLAN_UPDATED = f"{DOMAIN}_plan_updated"
 # The add-on API this integration speaks, and the oldest add-on that has every field it sends.
 ADDON_API: Final = "v1"
@@ -65,6 +68,8 @@ ISSUE_STORE: Final = "addon_store_recovered"
 class FlexEmsRuntimeData:
     client: FlexEmsClient
     coordinator: FlexEmsCoordinator
+    # The home's communities (community.py), when it takes part in or hosts any.
+    communities: CommunityCoordinator | None = None
 
 
 type FlexEmsConfigEntry = ConfigEntry[FlexEmsRuntimeData]

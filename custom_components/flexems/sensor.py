@@ -26,6 +26,7 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 from homeassistant.util import dt as dt_util
 
+from .community_sensors import community_sensors
 from .const import (
     SUBENTRY_APPLIANCE,
     SUBENTRY_BATTERY,
@@ -291,6 +292,9 @@ async def async_setup_entry(
         ],
     )  # fmt: skip
     track_s2_devices(entry, async_add_entities, instructed_sensors, is_instructed)
+    if entry.runtime_data.communities is not None:
+        for subentry_id, sensor in community_sensors(entry.runtime_data.communities):
+            async_add_entities([sensor], config_subentry_id=subentry_id)
 
 
 class PlanSensor(FlexEmsEntity, SensorEntity):

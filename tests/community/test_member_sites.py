@@ -143,6 +143,8 @@ def test_each_members_plan_is_its_own_problem_with_its_signals(street: dict[str,
     for member, problem in street["members"].values():
         status = membership(member, "converged")
         assert "token" not in status
+        report = status["report"]  # what the host tells this member, for Home Assistant
+        assert report["peak_kw"] <= CAPACITY_KW + 1e-3 and "contribution_at_peak_kw" in report
         plan = member.request("GET", "/api/v1/sites/home/plan").body["plan"]
         start = time.mktime(time.strptime(overview["start"][:19], "%Y-%m-%dT%H:%M:%S")) \
             - time.timezone  # fmt: skip

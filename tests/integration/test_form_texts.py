@@ -10,6 +10,7 @@ from typing import Any
 from homeassistant import config_entries
 from homeassistant.core import HomeAssistant
 
+from custom_components.flexems.community_flows import COMMUNITY_FLOWS, SUBENTRY_COMMUNITY_INVITE
 from custom_components.flexems.const import (
     CONF_ASSUMED_SOC,
     CONF_CAPACITY_KWH,
@@ -104,6 +105,9 @@ async def test_every_field_is_labelled_and_described(hass: HomeAssistant, addon:
                 described(section, form)
                 subentries.async_abort(form["flow_id"])
             continue
+        if kind == SUBENTRY_COMMUNITY_INVITE:  # a form only when several are hosted
+            assert result["reason"] == "no_hosted_community"
+            continue
         fields = described(section, result)
         # Assets have a name; pairing an S2 device asks for the device's (its label).
         assert ("label" if kind == SUBENTRY_S2 else "name") in fields
@@ -139,7 +143,8 @@ async def test_every_change_form_is_labelled_and_described(
         described(section, result)
         hass.config_entries.subentries.async_abort(result["flow_id"])
         seen.add(subentry.subentry_type)
-    assert seen == set(STRINGS["config_subentries"]) - {SUBENTRY_S2}  # pairing keeps nothing
+    # Pairing keeps nothing; a community is left and joined again, not changed.
+    assert seen == set(STRINGS["config_subentries"]) - {SUBENTRY_S2, *COMMUNITY_FLOWS}
 
 
 async def test_the_step_selector_shows_its_value_and_asks_for_no_sign_of_a_heat_pump(

@@ -366,6 +366,10 @@ def membership_paths() -> dict[str, Any]:
             "posted_at": {"type": ["string", "null"]},
             "error": {"type": ["string", "null"]},
             "signals": {"type": ["object", "null"]},
+            "report": {
+                "description": "the host's latest report to this member (CommunityReport)",
+                "type": ["object", "null"],
+            },
         },
     }
     answer = {"content": {"application/json": {"schema": status}}}
@@ -399,8 +403,10 @@ def membership_paths() -> dict[str, Any]:
                     **auth,
                     "404": _error("no such site"),
                     "409": _error("the host refused the invite"),
-                    "422": _error("invalid host, community, invite, name, member or token"),
-                    "502": _error("the host did not answer"),
+                    "422": _error(
+                        "invalid host, community, invite, name, member or token, or the host "
+                        "did not answer (host_unreachable)"
+                    ),
                 },
             },
             "get": {

@@ -102,8 +102,9 @@ async def _join(
         ):
             answer = await response.json(content_type=None)
     except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        # The address given does not lead to a host, as far as this add-on can tell.
         return error_response(
-            502, "host_unreachable", f"the community's host did not answer: {error}", "host"
+            422, "host_unreachable", f"the community's host did not answer: {error}", "host"
         )
     if response.status != 201 or not isinstance(answer, dict):
         reason = answer.get("error", {}).get("message") if isinstance(answer, dict) else None

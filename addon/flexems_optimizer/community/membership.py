@@ -15,6 +15,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +65,12 @@ class Progress:
     posted_at: float | None = None
     error: str | None = None
     signals: dict[str, Any] | None = None  # the flex-context fields the site plans with
+    report: dict[str, Any] | None = None  # the host's latest report to this member
 
     def as_dict(self) -> dict[str, Any]:
         return {"round": self.round, "status": self.status,
                 "posted_at": iso_time(self.posted_at), "error": self.error,
-                "signals": self.signals}  # fmt: skip
+                "signals": self.signals, "report": self.report}  # fmt: skip
 
 
 class MembershipStore:
@@ -172,6 +174,7 @@ class Memberships:
                             posted = (current["round"], profile["net_power_kw"])
                             progress.posted_at = time.time()
                     progress.status = "converged" if current["status"] != "open" else "posted"
+                    progress.report = await self._request(membership, "GET", "report")
                     await asyncio.sleep(
                         POLL_OPEN_S if current["status"] == "open" else POLL_SETTLED_S
                     )
@@ -215,26 +218,35 @@ async def _latest_plan(
 
 
 def _profile(plan: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
-    """The plan's first steps as the round's window; ValueError when they do not line up."""
+    """The part of the plan in the round's window (a plan made earlier in the step may start
+    before it); ValueError when they do not line up."""
     steps = current["steps"]
-    if plan["start"].replace("+00:00", "Z") != current["start"].replace("+00:00", "Z"):
-        raise ValueError(
-            f"the site's plan starts {plan['start']}, the community's window {current['start']}: "
-            "a member's site must roll with the clock (no 'start')"
-        )
+    step_s = _seconds(current["resolution"])
+    offset_s = _epoch(current["start"]) - _epoch(plan["start"])
+    first = round(offset_s / step_s)
     net = plan["site"]["net_power_kw"]
-    if len(net) < steps or _seconds(plan["resolution"]) != _seconds(current["resolution"]):
+    if _seconds(plan["resolution"]) != step_s or abs(first * step_s - offset_s) > 1e-6:
         raise ValueError(
-            f"the site plans {len(net)} steps of {plan['resolution']}; the community needs "
-            f"{steps} of {current['resolution']}"
+            f"the site plans in steps of {plan['resolution']} from {plan['start']}; the "
+            f"community in steps of {current['resolution']} from {current['start']}"
         )
+    if first < 0 or first + steps > len(net):
+        raise ValueError(
+            f"the site's plan ({plan['start']}, {len(net)} steps) does not cover the "
+            f"community's window ({current['start']}, {steps} steps)"
+        )
+    window = slice(first, first + steps)
     section = plan.get("community") or {}
     profile = {"round": current["round"], "start": current["start"],
-               "resolution": current["resolution"], "net_power_kw": net[:steps]}  # fmt: skip
+               "resolution": current["resolution"], "net_power_kw": net[window]}  # fmt: skip
     for key in ("consumption_marginal_value_eur_per_kw", "production_marginal_value_eur_per_kw"):
         if key in section:
-            profile[key] = section[key][:steps]
+            profile[key] = section[key][window]
     return profile
+
+
+def _epoch(moment: str) -> float:
+    return datetime.fromisoformat(moment.replace("Z", "+00:00")).timestamp()
 
 
 def _seconds(resolution: str) -> float:

@@ -1,0 +1,104 @@
+"""The home's communities as Home Assistant sees them: what the add-on says of the home's
+membership (round, status, signals, the host's report) and of the communities it hosts
+(members, aggregate), polled; and leaving or stopping hosting when their entries go."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Final
+
+from homeassistant.config_entries import ConfigSubentry
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
+
+from .client import FlexEmsClient, FlexEmsError
+from .community_flows import (
+    CONF_COMMUNITY,
+    CONF_ROLE,
+    SUBENTRY_COMMUNITY,
+    SUBENTRY_COMMUNITY_HOST,
+)
+from .const import LOGGER
+from .coordinator import SITE, FlexEmsConfigEntry
+
+# Rounds take seconds; what changes for a person (the peak, the signal) changes per step.
+POLL_INTERVAL: Final = timedelta(seconds=30)
+
+
+@dataclass
+class CommunityData:
+    membership: dict[str, Any] | None = None  # the site's membership, with the host's report
+    hosted: dict[str, dict[str, Any] | None] = field(default_factory=dict)  # by community id
+
+
+class CommunityCoordinator(DataUpdateCoordinator[CommunityData]):
+    config_entry: FlexEmsConfigEntry
+
+    def __init__(
+        self, hass: HomeAssistant, entry: FlexEmsConfigEntry, client: FlexEmsClient
+    ) -> None:
+        super().__init__(
+            hass, LOGGER, config_entry=entry, name="flexems communities",
+            update_interval=POLL_INTERVAL,
+        )  # fmt: skip
+        self.client = client
+
+    async def _async_update_data(self) -> CommunityData:
+        subentries = self.config_entry.subentries.values()
+        data = CommunityData()
+        try:
+            if any(sub.subentry_type == SUBENTRY_COMMUNITY for sub in subentries):
+                data.membership = await self.client.site_community(SITE)
+            for sub in subentries:
+                if sub.subentry_type == SUBENTRY_COMMUNITY_HOST:
+                    community = sub.data[CONF_COMMUNITY]
+                    data.hosted[community] = await self.client.community(community)
+        except FlexEmsError as error:
+            raise UpdateFailed(str(error)) from error
+        return data
+
+
+def has_communities(entry: FlexEmsConfigEntry) -> bool:
+    kinds = (SUBENTRY_COMMUNITY, SUBENTRY_COMMUNITY_HOST)
+    return any(sub.subentry_type in kinds for sub in entry.subentries.values())
+
+
+async def async_forget_removed(
+    client: FlexEmsClient, before: dict[str, ConfigSubentry], after: dict[str, ConfigSubentry]
+) -> None:
+    """A community's entry was removed: the home leaves it, or the add-on stops hosting it.
+    The add-on may be away: then the host sees the home go stale, and the add-on says so."""
+    for key, sub in before.items():
+        if key in after or CONF_ROLE not in sub.data:
+            continue
+        try:
+            if sub.data[CONF_ROLE] == "member":
+                await client.leave_community(SITE)
+            else:
+                await client.stop_hosting(sub.data[CONF_COMMUNITY])
+        except FlexEmsError as error:
+            LOGGER.warning("Could not tell the add-on that %s was removed: %s", sub.title, error)
+
+
+def series_schedule(
+    start: str, resolution_s: float, values: list[float | None]
+) -> list[dict[str, Any]]:
+    """[{start, end, value}] as the plan card draws them: equal values in a row joined."""
+    first = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    step = timedelta(seconds=resolution_s)
+    items: list[dict[str, Any]] = []
+    for i, value in enumerate(values):
+        begin, end = first + i * step, first + (i + 1) * step
+        if items and items[-1]["value"] == value:
+            items[-1]["end"] = end.isoformat()
+        else:
+            items.append({"start": begin.isoformat(), "end": end.isoformat(), "value": value})
+    return [item for item in items if item["value"] is not None]
+
+
+def value_now(start: str, resolution_s: float, values: list[Any], now: datetime) -> Any:
+    """The value of a series at `now` (None outside it)."""
+    first = datetime.fromisoformat(start.replace("Z", "+00:00"))
+    index = int((now - first).total_seconds() // resolution_s)
+    return values[index] if 0 <= index < len(values) else None
