@@ -138,3 +138,41 @@ async def test_joining_an_unreachable_host_says_so(hass: HomeAssistant, addon: S
     })  # fmt: skip
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {"base": "host_unreachable"}
+
+
+async def test_two_hosted_communities_an_invite_for_each_and_an_add_on_away(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    entry_id = await loaded(hass, addon)
+    for name in ("North street", "South street"):
+        result = await subentry_flow(hass, entry_id, "community_host", {
+            "name": name, "consumption_kw": 30, "production_kw": 20,
+            "policy": "capacity-fallback", "horizon_hours": "12",
+        })  # fmt: skip
+        assert result["type"] is FlowResultType.CREATE_ENTRY
+        await settle(hass)
+    entry = hass.config_entries.async_get_entry(entry_id)
+    assert entry is not None
+    south = next(s for s in entry.subentries.values() if s.title == "South street")
+    flows = hass.config_entries.subentries
+    form = await flows.async_init((entry_id, "community_invite"), context={"source": "user"})
+    assert form["type"] is FlowResultType.FORM  # which one?
+    invite = await flows.async_configure(form["flow_id"], {"community": south.data["community"]})
+    assert invite["reason"] == "invited"
+    assert invite["description_placeholders"]["name"] == "South street"
+    capacity = hass.states.get(entity(hass, "community_capacity", south.subentry_id))
+    assert capacity is not None and capacity.attributes["production_kw"] == 20.0
+    # The add-on away: the communities' entities are unavailable, forms say so.
+    entry.runtime_data.communities.client.url = "http://127.0.0.1:9"
+    await entry.runtime_data.communities.async_refresh()
+    await settle(hass)
+    assert hass.states.get(entity(hass, "community_members", south.subentry_id)).state == (
+        "unavailable"
+    )
+    result = await subentry_flow(hass, entry_id, "community_host", {
+        "name": "West", "consumption_kw": 30, "policy": "capacity", "horizon_hours": "6",
+    })  # fmt: skip
+    assert result["type"] is FlowResultType.FORM and result["errors"] == {"base": "cannot_connect"}
+    again = await flows.async_init((entry_id, "community_invite"), context={"source": "user"})
+    again = await flows.async_configure(again["flow_id"], {"community": south.data["community"]})
+    assert again["reason"] == "cannot_connect"
