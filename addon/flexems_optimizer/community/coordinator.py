@@ -81,6 +81,27 @@ def first_round(members: int, steps: int) -> Round:
     )
 
 
+def shifted(state: Round, steps: int) -> Round:
+    """The round for a window `steps` later: every array moved left, its last step repeated
+    at the end; not converged (the members' new last steps are unknown)."""
+
+    def shift(values: FloatArray) -> FloatArray:
+        tail = np.repeat(values[..., -1:], steps, axis=-1)
+        moved: FloatArray = np.concatenate((values[..., steps:], tail), axis=-1)
+        return moved
+
+    return replace(
+        state,
+        price=shift(state.price),
+        consumption_kw=shift(state.consumption_kw),
+        production_kw=shift(state.production_kw),
+        consumption_price=shift(state.consumption_price),
+        production_price=shift(state.production_price),
+        average_kw=shift(state.average_kw),
+        converged=False,
+    )
+
+
 def over_capacity_kw(capacity: SharedCapacity, net_kw: FloatArray) -> FloatArray:
     """Per step, how far the members' sum is over the shared limit (either side), in kW."""
     total = net_kw.sum(axis=0)

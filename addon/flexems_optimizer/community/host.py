@@ -27,7 +27,14 @@ from ..problem.errors import ProblemError, join_path
 from ..problem.timegrid import TimeGrid
 from ..problem.timing import parse_duration
 from ..store import iso_time
-from .coordinator import Reports, SharedCapacity, first_round, next_round, over_capacity_kw
+from .coordinator import (
+    Reports,
+    SharedCapacity,
+    first_round,
+    next_round,
+    over_capacity_kw,
+    shifted,
+)
 from .policy import Policy, parse_policy
 from .signals import MemberSignals
 from .spec import parse_capacity
@@ -291,12 +298,21 @@ class CommunityHost:
         assert settings is not None
         state = state if state is not None else self.store.state(community)
         members = [m.id for m in self.store.members(community)]
+        window = _window_start(now, settings.step_s)
+        cycle = first_round(len(members), settings.steps)
+        if state is not None and state["members"] == members:
+            # The window moved on, the members are the same: start from where the last cycle
+            # ended, so the homes never plan a step without signals (and converge in a round
+            # or two instead of a cycle).
+            moved = round((window - state["window_start"]) / settings.step_s)
+            if 0 < moved < settings.steps:
+                cycle = shifted(round_from_json(state["cycle"]), moved)
         fresh = {
-            "window_start": _window_start(now, settings.step_s),
+            "window_start": window,
             "round": (state["round"] + 1) if state else 1,
             "first_round": (state["round"] + 1) if state else 1,
             "members": members,
-            "cycle": round_to_json(first_round(len(members), settings.steps)),
+            "cycle": round_to_json(cycle),
             "opened_at": now,
             "status": "open",
         }
