@@ -28,8 +28,12 @@ LISTENER_BACKLOG = 4  # a slow listener needs the latest plans, not every one
 # take 5-10 s). Measured on bench/s2_instructions.py's home in-process, against the best plan
 # found in 10 s (16.60 EUR earned a day): up to 0.3 s of search is mostly the warm start
 # (1.06 EUR a day less; 0.17 less once, with the prices in another phase), 0.5 s and 1 s
-# earn 0.13 EUR less; the bench answers in p50 0.63 s with 0.5 s.
+# earn 0.13 EUR less. Searched before the first instructions, the bench answered in p50 0.63 s.
 S2_SEARCH_LIMIT_S = 0.5
+# So the first plan after a change takes the warm start (the LP relaxation rounded and fixed)
+# with hardly any search, and its instructions go out at once (bench: p95 0.17 s); the
+# searched plan follows and replaces it when cheaper.
+S2_QUICK_SEARCH_S = 0.01
 
 Solve = Callable[[dict[str, Any], float | None], Awaitable[dict[str, Any]]]
 Event = dict[str, Any]
@@ -131,14 +135,37 @@ class SitePlanner:
             self._planning.pop(site, None)
 
     async def _plan(self, record: SiteRecord) -> None:
+        """Plan the site. With S2 devices flexems instructs, at once with the warm start's plan
+        (its instructions go out without waiting for a search), then again with the search:
+        if that finds a better plan before anything else changes, it replaces the first."""
         now = time.time()
-        devices = self.of_site(record.id)
+        site = record.id
+        devices = self.of_site(site)
+        quick = bool(instructed_devices(devices))
+        outcome, devices = await self._outcome(record, now, devices, S2_QUICK_SEARCH_S if quick
+                                               else None)  # fmt: skip
+        self._keep(record, outcome, devices)
+        first = outcome.get("plan")
+        if quick and first is not None and not first["solver"]["proven_optimal"]:
+            refined, devices = await self._outcome(record, now, devices, S2_SEARCH_LIMIT_S)
+            better = refined.get("plan") is not None and (
+                refined["plan"]["costs"]["total_eur"] < first["costs"]["total_eur"] - 1e-6
+            )
+            if better and site not in self._changed:
+                self._keep(record, refined, devices)
+        if is_rolling(record.problem):
+            self._replan_at_next_step(site, next_step_at(record.problem, now))
+
+    async def _outcome(
+        self, record: SiteRecord, now: float, devices: list[S2Device], search: float | None
+    ) -> tuple[dict[str, Any], list[S2Device]]:
+        """{"plan": ...} or {"error": ...} for the site's problem now."""
         community = self._community.get(record.id)
         try:
             problem = problem_at(record.problem, now)
             if community is not None:
                 problem = with_community_signals(problem, community[1])
-            outcome, devices = await self._solve_with_devices(problem, devices)
+            outcome, devices = await self._solve_with_devices(problem, devices, search)
             if "plan" in outcome:
                 outcome["plan"] = with_s2_results(outcome["plan"], devices)
         except ProblemError as error:
@@ -147,7 +174,12 @@ class SitePlanner:
             outcome = {"error": {"code": "time_limit", "message": str(error), "path": ""}}
         except WorkerDiedError as error:
             outcome = {"error": {"code": "worker_died", "message": str(error), "path": ""}}
+        return outcome, devices
+
+    def _keep(self, record: SiteRecord, outcome: dict[str, Any], devices: list[S2Device]) -> None:
+        """Store the plan (or the failure) and tell the listeners."""
         site = record.id
+        community = self._community.get(site)
         if "plan" in outcome:
             planned_at = time.time()
             self.store.planned(site, record.revision, outcome["plan"], planned_at)
@@ -160,18 +192,15 @@ class SitePlanner:
             self.store.failed(site, record.revision, outcome["error"])
             failed = {"type": "plan_failed", "site": site, "revision": record.revision}
             self._publish(site, {**failed, "error": outcome["error"]})
-        if is_rolling(record.problem):
-            self._replan_at_next_step(site, next_step_at(record.problem, now))
 
     async def _solve_with_devices(
-        self, problem: dict[str, Any], devices: list[S2Device]
+        self, problem: dict[str, Any], devices: list[S2Device], search: float | None
     ) -> tuple[dict[str, Any], list[S2Device]]:
         """Plan the site with its S2 devices. A device whose part is refused (what it said
         cannot be planned) is left out, with a note, rather than failing the home's plan."""
         notes = []
         while True:
             try:
-                search = S2_SEARCH_LIMIT_S if instructed_devices(devices) else None
                 outcome = await self._solve(with_s2_devices(problem, devices), search)
             except ProblemError as error:
                 culprit = next(
