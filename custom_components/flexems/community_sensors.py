@@ -187,4 +187,5 @@ class CommunitySensor(CoordinatorEntity[CommunityCoordinator], SensorEntity):
         view = self._view()
         if view is None or self.entity_description.attributes_fn is None:
             return None
-        return self.entity_description.attributes_fn(*view)
+        # The plan card charts a community's series only when configured to (`community`).
+        return {"community": True, **self.entity_description.attributes_fn(*view)}

@@ -28,6 +28,10 @@ function hass() {
       "sensor.heat_pump_planned_temperature": sensor("heat pump Planned temperature", "°C", [20.5, 21, 21.5, 21]),
       "sensor.flexems_planner_plan_status": { state: "optimal", attributes: {} },
       "sensor.other_power": sensor("someone else's", "kW", [1, 1, 1, 1]),
+      "sensor.street_community_planned_peak": {
+        ...sensor("Street Community planned peak", "kW", [40, 38, 40, 12]),
+        attributes: { ...sensor("x", "kW", [40, 38, 40, 12]).attributes, community: true },
+      },
     },
     entities: {
       "sensor.battery_planned_power": { platform: "flexems" },
@@ -36,6 +40,7 @@ function hass() {
       "sensor.heat_pump_planned_temperature": { platform: "flexems" },
       "sensor.flexems_planner_plan_status": { platform: "flexems" },
       "sensor.other_power": { platform: "template" },
+      "sensor.street_community_planned_peak": { platform: "flexems" },
     },
   };
 }
@@ -57,6 +62,9 @@ test("by default it charts flexems' own sensors that carry a schedule", () => {
   ]);
   assert.deepEqual(chartedEntities(hass(), { entities: ["sensor.other_power", { entity: "sensor.battery_planned_power" }] }),
     ["sensor.other_power", "sensor.battery_planned_power"]);
+  // A community's aggregate only when asked for: it would dwarf the home's own power.
+  assert.deepEqual(chartedEntities(hass(), { entities: ["sensor.street_community_planned_peak"] }),
+    ["sensor.street_community_planned_peak"]);
 });
 
 test("one panel per unit: power, then energy, then temperature", () => {

@@ -28,12 +28,16 @@ export function checkConfig(config) {
   return config;
 }
 
-/** The entity ids to chart: the configured ones, or every flexems sensor with a schedule. */
+/**
+ * The entity ids to chart: the configured ones, or every flexems sensor with a schedule of
+ * this home (a community's aggregate and capacity, hundreds of kW, only when configured).
+ */
 export function chartedEntities(hass, config) {
   if (config.entities) return config.entities.map((e) => (typeof e === "string" ? e : e.entity));
   return Object.keys(hass.states)
     .filter((id) => id.startsWith("sensor.") && hass.entities?.[id]?.platform === "flexems")
     .filter((id) => Array.isArray(hass.states[id].attributes.schedule))
+    .filter((id) => !hass.states[id].attributes.community)
     .sort();
 }
 
