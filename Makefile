@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo serve test lint typecheck unit card fuzz bench clean
+.PHONY: demo demo-cli serve test lint typecheck unit card fuzz bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,15 +12,20 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# A real Home Assistant with a simulated home, planned by the service (demo/run.py).
 demo: $(STAMP)
+	$(BIN)/python demo/run.py
+
+# The optimizer alone: the plan for a JSON problem, summarised.
+demo-cli: $(STAMP)
 	$(BIN)/flexems-optimizer schedule examples/home-battery.json --summary
 
 serve: $(STAMP)
 	$(BIN)/flexems-optimizer serve --port 8099 --data-dir data
 
 lint: $(STAMP)
-	$(BIN)/ruff check addon custom_components tests bench conftest.py
-	$(BIN)/ruff format --check addon custom_components tests bench conftest.py
+	$(BIN)/ruff check addon custom_components tests bench demo conftest.py
+	$(BIN)/ruff format --check addon custom_components tests bench demo conftest.py
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
