@@ -38,13 +38,13 @@ def wait_for(url: str, seconds: float, process: subprocess.Popen[bytes], log: Pa
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            sys.exit(f"it stopped; its log:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"it stopped; the end of its log:\n{log.read_text()[-3000:]}")
         try:
             urllib.request.urlopen(url, timeout=2)
             return
         except OSError:
             time.sleep(0.3)
-    sys.exit(f"{url} did not answer within {seconds:g} s; see {log}")
+    raise RuntimeError(f"{url} did not answer within {seconds:g} s; see {log}")
 
 
 def post(url: str, body: Any, token: str | None = None, form: bool = False) -> Any:
@@ -90,6 +90,66 @@ def stop(process: subprocess.Popen[bytes]) -> None:
         os.killpg(process.pid, signal.SIGKILL)  # whatever it left behind
 
 
+class DemoHome:
+    """The service and Home Assistant on free loopback ports, over a scratch copy of
+    demo/config; `stop()` ends both and everything they started."""
+
+    def __init__(self, scratch: Path) -> None:
+        self.scratch = scratch
+        self.ha_port, self.addon_port = free_port(), free_port()
+        self.token = secrets.token_urlsafe(24)
+        self.base = f"http://127.0.0.1:{self.ha_port}"
+        self.addon_url = f"http://127.0.0.1:{self.addon_port}"
+        self.processes: list[subprocess.Popen[bytes]] = []
+
+    def start(self) -> DemoHome:
+        config = self.scratch / "config"
+        shutil.copytree(ROOT / "demo" / "config", config)
+        flexems = ROOT / "custom_components" / "flexems"
+        (config / "custom_components" / "flexems").symlink_to(flexems)
+        # Every onboarding step but the owner's is done: the demo's user is made through the
+        # onboarding API (no weather, radio or speech integrations that later steps add).
+        storage = config / ".storage"
+        storage.mkdir()
+        (storage / "onboarding").write_text(json.dumps({
+            "version": 4, "minor_version": 1, "key": "onboarding",
+            "data": {"done": ["core_config", "analytics", "integration"]},
+        }))  # fmt: skip
+        # Home Assistant keeps its HTTP settings in storage (YAML would ask to confirm them).
+        from homeassistant.components.http.config import HTTP_STORAGE_SCHEMA
+
+        http = HTTP_STORAGE_SCHEMA({"server_host": ["127.0.0.1"], "server_port": self.ha_port})
+        (storage / "http").write_text(json.dumps({
+            "version": 2, "minor_version": 2, "key": "http",
+            "data": {"stable": dict(http), "pending": None, "yaml_migration_done": True},
+        }))  # fmt: skip
+        text = (config / "configuration.yaml").read_text()
+        (config / "configuration.yaml").write_text(
+            text.format(addon_url=self.addon_url, token=self.token)
+        )
+        bin_dir = Path(sys.executable).parent
+        addon_log = self.scratch / "addon.log"
+        self.processes.append(start([str(bin_dir / "flexems-optimizer"), "serve", "--port",
+                                     str(self.addon_port), "--data-dir",
+                                     str(self.scratch / "addon"), "--token", self.token],
+                                    addon_log))  # fmt: skip
+        wait_for(f"{self.addon_url}/api/v1/health", 60, self.processes[-1], addon_log)
+        ha_log = self.scratch / "home-assistant.log"
+        self.processes.append(
+            start([str(bin_dir / "hass"), "-c", str(config), "--skip-pip"], ha_log)
+        )
+        wait_for(f"{self.base}/manifest.json", 180, self.processes[-1], ha_log)
+        onboard(self.base)
+        return self
+
+    def running(self) -> bool:
+        return all(process.poll() is None for process in self.processes)
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            stop(process)
+
+
 def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt  # stopped like Ctrl-C: everything started goes with it
 
@@ -97,48 +157,21 @@ def _interrupt(signum: int, frame: object) -> None:
 def main() -> None:
     signal.signal(signal.SIGTERM, _interrupt)
     scratch = Path(tempfile.mkdtemp(prefix="flexems-demo-"))
-    config = scratch / "config"
-    shutil.copytree(ROOT / "demo" / "config", config)
-    (config / "custom_components" / "flexems").symlink_to(ROOT / "custom_components" / "flexems")
-    ha_port, addon_port = free_port(), free_port()
-    token = secrets.token_urlsafe(24)
-    addon_url = f"http://127.0.0.1:{addon_port}"
-    # Every onboarding step but the owner's is done: the demo's user is made through the
-    # onboarding API below (no weather, radio or speech integrations that the later steps add).
-    storage = config / ".storage"
-    storage.mkdir()
-    (storage / "onboarding").write_text(json.dumps({
-        "version": 4, "minor_version": 1, "key": "onboarding",
-        "data": {"done": ["core_config", "analytics", "integration"]},
-    }))  # fmt: skip
-    text = (config / "configuration.yaml").read_text()
-    (config / "configuration.yaml").write_text(
-        text.format(ha_port=ha_port, addon_url=addon_url, token=token)
-    )
-    bin_dir = Path(sys.executable).parent
-    processes = []
+    home = DemoHome(scratch)
     try:
-        addon_log = scratch / "addon.log"
-        processes.append(start([str(bin_dir / "flexems-optimizer"), "serve", "--port",
-                                str(addon_port), "--data-dir", str(scratch / "addon"),
-                                "--token", token], addon_log))  # fmt: skip
-        wait_for(f"{addon_url}/api/v1/health", 60, processes[-1], addon_log)
-        ha_log = scratch / "home-assistant.log"
-        processes.append(start([str(bin_dir / "hass"), "-c", str(config), "--skip-pip"], ha_log))
-        base = f"http://127.0.0.1:{ha_port}"
-        wait_for(f"{base}/manifest.json", 180, processes[-1], ha_log)
-        onboard(base)
-        print(f"\nflexems demo home: {base}  (user {USER!r}, password {PASSWORD!r})")
-        print(f"optimizer service: {addon_url}  (token {token})")
+        home.start()
+        print(f"\nflexems demo home: {home.base}  (user {USER!r}, password {PASSWORD!r})")
+        print(f"optimizer service: {home.addon_url}  (token {home.token})")
         print(f"logs and data: {scratch} (kept)\nCtrl-C stops everything.\n", flush=True)
-        while all(process.poll() is None for process in processes):
+        while home.running():
             time.sleep(1)
         print("a process stopped; see the logs", file=sys.stderr)
     except KeyboardInterrupt:
         pass
+    except RuntimeError as error:
+        print(f"the demo could not start: {error}", file=sys.stderr)
     finally:
-        for process in reversed(processes):
-            stop(process)
+        home.stop()
 
 
 if __name__ == "__main__":

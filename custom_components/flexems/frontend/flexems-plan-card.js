@@ -293,9 +293,13 @@ if (typeof customElements !== "undefined" && !customElements.get(CARD_TYPE)) {
     set hass(hass) {
       const config = this._config || {};
       const watched = [...chartedEntities(hass, config), config.status_entity].filter(Boolean);
-      const changed = !this._hass || hass.locale !== this._hass.locale
+      // Also when the charted entities themselves change: flexems' sensors join the entity
+      // registry after their states exist (a new entry, a new asset).
+      const key = watched.join(",");
+      const changed = !this._hass || hass.locale !== this._hass.locale || key !== this._watched
         || watched.some((id) => hass.states[id] !== this._hass.states[id]);
       this._hass = hass;
+      this._watched = key;
       if (changed) this._render();
     }
 

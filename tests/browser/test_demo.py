@@ -1,0 +1,58 @@
+"""The demo home in a real browser: the plan card with every asset and the now line, a wrong
+card option shown on the card, "Apply plan" switched in the UI reaching the battery."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import Page, expect
+
+from demo.run import DemoHome
+
+from .conftest import screenshot
+
+
+async def test_the_plan_card_draws_every_asset_and_the_now_line(page: Page, demo: DemoHome) -> None:
+    card = page.locator("flexems-plan-card")
+    await expect(card.locator("path.series").first).to_be_visible(timeout=60_000)
+    charted = await card.locator("path.series").evaluate_all(
+        "paths => paths.map(p => p.dataset.entity)"
+    )
+    for asset in ("home_battery", "car", "heat_pump"):
+        assert any(asset in entity for entity in charted), (asset, charted)
+    await expect(card.locator("line.now").first).to_be_attached()
+    # Optimal, or relaxed when the simulated home starts off its comfort band or a target.
+    await expect(card.locator(".status")).to_have_text(re.compile("optimal|relaxed", re.I))
+    await screenshot(page, "plan-card")
+
+
+async def test_a_wrong_card_option_is_shown_on_the_card(page: Page, demo: DemoHome) -> None:
+    await page.goto(f"{demo.base}/lovelace/card-check")
+    error = page.locator("flexems-plan-card .error")
+    await expect(error).to_contain_text("hours must be a positive number, not -3", timeout=60_000)
+    await screenshot(page, "card-error")
+
+
+async def test_apply_plan_switched_in_the_ui_reaches_the_battery(
+    page: Page, demo: DemoHome
+) -> None:
+    setpoint = (
+        page.locator("hui-entities-card")
+        .filter(has_text="The simulated home")
+        .locator("hui-number-entity-row", has_text="Demo battery setpoint")
+        .locator("input")
+    )
+    await expect(setpoint).not_to_have_value("0", timeout=60_000)  # following the plan
+    planned = await setpoint.input_value()
+    toggle = (
+        page.locator("hui-toggle-entity-row", has_text="Home battery Apply plan")
+        .locator("ha-switch, ha-entity-toggle")
+        .first
+    )
+    await toggle.click()  # off: flexems leaves the battery alone, a person may set it
+    await setpoint.fill("0")
+    await setpoint.press("Enter")
+    await expect(setpoint).to_have_value("0", timeout=30_000)
+    await screenshot(page, "apply-plan-off")
+    await toggle.click()  # on again: the plan's setpoint comes back
+    await expect(setpoint).to_have_value(planned, timeout=30_000)
