@@ -1,5 +1,6 @@
 """The demo home in a real browser: the plan card with every asset and the now line, a wrong
-card option shown on the card, "Apply plan" switched in the UI reaching the battery."""
+card option shown on the card, "Apply plan" switched in the UI reaching the battery, the
+add-on's status page through its sign-in."""
 
 from __future__ import annotations
 
@@ -56,3 +57,15 @@ async def test_apply_plan_switched_in_the_ui_reaches_the_battery(
     await screenshot(page, "apply-plan-off")
     await toggle.click()  # on again: the plan's setpoint comes back
     await expect(setpoint).to_have_value(planned, timeout=30_000)
+
+
+async def test_the_add_on_status_page_behind_its_login(page: Page, demo: DemoHome) -> None:
+    await page.goto(demo.addon_url)
+    await page.get_by_label("API token").fill("not the token")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("body")).to_contain_text("not this service's token")
+    await page.get_by_label("API token").fill(demo.token)
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.get_by_role("heading", name="flexems optimizer")).to_be_visible()
+    await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    await screenshot(page, "add-on-status")
