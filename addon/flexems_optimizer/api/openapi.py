@@ -6,22 +6,8 @@ from typing import Any
 
 from .. import __version__
 from .openapi_communities import community_paths, community_schemas, membership_paths
-
-_ERROR_REF = {"$ref": "#/components/schemas/Error"}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
-
-
-def _json(description: str, schema: str, **extra: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "description": description,
-        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
-    }
-    body.update(extra)
-    return body
-
+from .openapi_parts import error_answer as _error
+from .openapi_parts import json_answer as _json
 
 _LOCATION = {"Location": {"description": "the job's URL", "schema": {"type": "string"}}}
 _JOB_ID = {"name": "job_id", "in": "path", "required": True, "schema": {"type": "string"}}

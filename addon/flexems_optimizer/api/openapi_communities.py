@@ -4,16 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-_ERROR_REF = {"$ref": "#/components/schemas/Error"}
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": _ERROR_REF}}}
-
-
-def _json(description: str, schema: str) -> dict[str, Any]:
-    ref = {"$ref": f"#/components/schemas/{schema}"}
-    return {"description": description, "content": {"application/json": {"schema": ref}}}
+from .openapi_parts import error_answer as _error
+from .openapi_parts import json_answer as _json
 
 
 def _body(schema: dict[str, Any]) -> dict[str, Any]:

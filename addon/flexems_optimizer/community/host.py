@@ -102,8 +102,7 @@ def parse_settings(raw: object) -> tuple[dict[str, Any], Settings]:
         policy=parse_policy(body.get("policy")),
         round_timeout_s=float(timeout),
     )
-    settings.grid(_window_start(time.time(), step))  # the capacity must read on a real grid
-    _capacity(settings, _window_start(time.time(), step))
+    _capacity(settings, _window_start(time.time(), step))  # it must read on a real grid
     return dict(body), settings
 
 
@@ -150,7 +149,8 @@ class CommunityHost:
         now = self._clock()
         profiles = self.store.profiles(community)
         members = self.store.members(community)
-        aggregate, over = self._aggregate(settings, state, members, profiles)
+        capacity = _capacity(settings, state["window_start"])
+        aggregate, over = self._aggregate(settings, state, capacity, members, profiles)
         grid = settings.grid(state["window_start"])
         return {
             **self._round_body(community, settings, state),
@@ -166,7 +166,7 @@ class CommunityHost:
                 for m in members
             ],
             "aggregate_kw": _rounded(aggregate),
-            "capacity": self._capacity_body(settings, state),
+            "capacity": self._capacity_body(capacity),
             "breaches": [
                 {"at": grid.iso_at_boundary(int(t)), "over_kw": round(float(over[t]), 6)}
                 for t in np.flatnonzero(over > 1e-3)
@@ -233,7 +233,8 @@ class CommunityHost:
         settings, state = self._current(community)
         members = self.store.members(community)
         profiles = self.store.profiles(community)
-        aggregate, over = self._aggregate(settings, state, members, profiles)
+        capacity = _capacity(settings, state["window_start"])
+        aggregate, over = self._aggregate(settings, state, capacity, members, profiles)
         peak_step = int(np.argmax(aggregate)) if aggregate.size else 0
         own = profiles.get(member)
         own_net = np.asarray(own.net_kw) if own is not None and own.window_start == \
@@ -252,7 +253,7 @@ class CommunityHost:
             "aggregate_kw": _rounded(aggregate),
             "peak_kw": round(float(aggregate.max(initial=0.0)), 6),
             "peak_at": grid.iso_at_boundary(peak_step),
-            "capacity": self._capacity_body(settings, state),
+            "capacity": self._capacity_body(capacity),
             "over_capacity_kwh": round(float(over.sum()) * settings.step_s / 3600, 6),
             # Of what the members export, the share other members use at the same step.
             "self_consumption": round(float(shared / exports.sum()), 6) if exports.sum() else None,
@@ -366,17 +367,15 @@ class CommunityHost:
         return not in_window or profile is None or profile.round < ended
 
     def _aggregate(
-        self, settings: Settings, state: dict[str, Any], members: list[MemberRecord],
-        profiles: dict[str, Profile],
+        self, settings: Settings, state: dict[str, Any], capacity: SharedCapacity,
+        members: list[MemberRecord], profiles: dict[str, Profile],
     ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:  # fmt: skip
         current = [profiles[m.id] for m in members if m.id in profiles
                    and profiles[m.id].window_start == state["window_start"]]  # fmt: skip
         net = np.vstack([p.net_kw for p in current]) if current else np.zeros((1, settings.steps))
-        capacity = _capacity(settings, state["window_start"])
         return net.sum(axis=0), over_capacity_kw(capacity, net)
 
-    def _capacity_body(self, settings: Settings, state: dict[str, Any]) -> dict[str, Any]:
-        capacity = _capacity(settings, state["window_start"])
+    def _capacity_body(self, capacity: SharedCapacity) -> dict[str, Any]:
         return {
             "consumption_kw": _rounded(capacity.consumption_kw),
             "production_kw": _rounded(capacity.production_kw),
