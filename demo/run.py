@@ -9,6 +9,7 @@ until Ctrl-C; then stops both and everything they started.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import secrets
@@ -25,7 +26,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+PR_SET_PDEATHSIG = 1
 USER, PASSWORD = "demo", "flexems-demo"
+APPLIED = ("switch.home_battery_apply_plan", "switch.car_apply_plan",
+           "switch.heat_pump_apply_plan")  # fmt: skip
 
 
 def free_port() -> int:
@@ -59,8 +63,8 @@ def post(url: str, body: Any, token: str | None = None, form: bool = False) -> A
     return json.loads(text) if text else None
 
 
-def onboard(base: str) -> None:
-    """The owner, as the first browser visit would make it."""
+def onboard(base: str) -> str:
+    """The owner, as the first browser visit would make it; returns an access token."""
     client = f"{base}/"
     user = post(f"{base}/api/onboarding/users", {"client_id": client, "name": "Demo",
                                                   "username": USER, "password": PASSWORD,
@@ -68,7 +72,36 @@ def onboard(base: str) -> None:
     tokens = post(f"{base}/auth/token", {"grant_type": "authorization_code",
                                          "code": user["auth_code"], "client_id": client},
                   form=True)  # fmt: skip
-    assert tokens["access_token"]
+    return str(tokens["access_token"])
+
+
+def wait_until_wired(base: str, token: str, seconds: float) -> None:
+    """The demo integration has made the flexems entry and switched Apply plan on (its last
+    step), so the home is ready when its address is printed."""
+    request = urllib.request.Request(f"{base}/api/states")
+    request.add_header("Authorization", f"Bearer {token}")
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        states: dict[str, str] = {}
+        with contextlib.suppress(OSError), urllib.request.urlopen(request, timeout=10) as answer:
+            states = {state["entity_id"]: state["state"] for state in json.load(answer)}
+        if all(states.get(switch) == "on" for switch in APPLIED):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the demo home was not set up within {seconds:g} s")
+
+
+try:
+    _PRCTL = ctypes.CDLL(None, use_errno=True).prctl  # loaded here: the child only calls it
+except AttributeError:  # not Linux: stop() still ends everything
+    _PRCTL = None
+
+
+def _stop_with_parent() -> None:
+    """In the child: the kernel sends SIGTERM when the demo (or the test run) dies, even by
+    kill -9, so nothing is left behind."""
+    if _PRCTL is not None:
+        _PRCTL(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def start(command: list[str], log: Path, **env: str) -> subprocess.Popen[bytes]:
@@ -76,6 +109,7 @@ def start(command: list[str], log: Path, **env: str) -> subprocess.Popen[bytes]:
         return subprocess.Popen(
             command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1", **env},
+            preexec_fn=_stop_with_parent,  # noqa: PLW1509 (one preloaded libc call, no locks)
         )  # fmt: skip
 
 
@@ -100,6 +134,7 @@ class DemoHome:
         self.token = secrets.token_urlsafe(24)
         self.base = f"http://127.0.0.1:{self.ha_port}"
         self.addon_url = f"http://127.0.0.1:{self.addon_port}"
+        self.dashboard = f"{self.base}/flexems-demo/plan"
         self.processes: list[subprocess.Popen[bytes]] = []
 
     def start(self) -> DemoHome:
@@ -139,7 +174,7 @@ class DemoHome:
             start([str(bin_dir / "hass"), "-c", str(config), "--skip-pip"], ha_log)
         )
         wait_for(f"{self.base}/manifest.json", 180, self.processes[-1], ha_log)
-        onboard(self.base)
+        wait_until_wired(self.base, onboard(self.base), 180)
         return self
 
     def running(self) -> bool:
@@ -155,12 +190,14 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def main() -> None:
-    signal.signal(signal.SIGTERM, _interrupt)
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        # Also when started in the background (a shell ignores SIGINT there) or the terminal goes.
+        signal.signal(signum, _interrupt)
     scratch = Path(tempfile.mkdtemp(prefix="flexems-demo-"))
     home = DemoHome(scratch)
     try:
         home.start()
-        print(f"\nflexems demo home: {home.base}  (user {USER!r}, password {PASSWORD!r})")
+        print(f"\nflexems demo home: {home.dashboard}  (user {USER!r}, password {PASSWORD!r})")
         print(f"optimizer service: {home.addon_url}  (token {home.token})")
         print(f"logs and data: {scratch} (kept)\nCtrl-C stops everything.\n", flush=True)
         while home.running():

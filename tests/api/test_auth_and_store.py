@@ -135,15 +135,14 @@ def test_no_token_only_on_loopback_and_then_json_only(tmp_path: Path) -> None:
 
 
 def test_the_ingress_page_shows_the_token_for_scripts(tmp_path: Path) -> None:
+    from flexems_optimizer.api.app import ServiceConfig, create_app
     from flexems_optimizer.api.pages import status_page
-    from flexems_optimizer.api.schedules import QUEUE_KEY
-    from flexems_optimizer.jobs import JobQueue, QueueSettings
 
     async def page(remote: str) -> str:
-        app = web.Application()
-        app[TOKEN_KEY] = "the-token-for-scripts"
-        app[QUEUE_KEY] = JobQueue(JobStore(tmp_path / "jobs.sqlite"), QueueSettings())
-
+        # The real app, started (its queue, sites and communities), asked as if from `remote`.
+        app = create_app(ServiceConfig(data_dir=tmp_path, token="the-token-for-scripts", workers=1))
+        runner = web.AppRunner(app)
+        await runner.setup()
         class Transport:
             def get_extra_info(self, name: str, default: object = None) -> object:
                 return (remote, 40000) if name == "peername" else default
@@ -152,7 +151,10 @@ def test_the_ingress_page_shows_the_token_for_scripts(tmp_path: Path) -> None:
                 return False
 
         request = make_mocked_request("GET", "/", app=app, transport=Transport())
-        response = await status_page(request)
+        try:
+            response = await status_page(request)
+        finally:
+            await runner.cleanup()
         return str(response.text)
 
     assert "the-token-for-scripts" in asyncio.run(page(INGRESS_PROXY))

@@ -4,6 +4,7 @@ to the service in a subprocess: stored, planned after a debounce, pushed, kept o
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -200,3 +201,25 @@ def test_a_failed_planning_says_why(data_dir: Path) -> None:
         assert site["failed_revision"] == revision and site["error"]["code"] == "solver_failure"
     finally:
         slow.stop()
+
+
+def test_the_status_page_shows_the_sites_their_plans_and_the_communities_hosted(
+    server: Server,
+) -> None:
+    empty = server.request("GET", "/").body
+    assert "No sites yet" in empty and "Communities hosted" not in empty
+    server.request("PUT", "/api/v1/sites/home", rolling_site())
+    assert server.request("GET", "/api/v1/sites/home/plan?revision=1&wait=20").status == 200
+    community = server.request("POST", "/api/v1/communities", {
+        "name": "our street", "capacity": {"consumption": "40 kW", "production": "40 kW"},
+        "resolution": "PT15M", "horizon": "PT2H"})  # fmt: skip
+    assert community.status == 201, community.body
+    html = server.request("GET", "/").body
+    row = re.search(r"<tr><td><code>home</code></td>.*?</tr>", html)
+    assert row is not None, html
+    assert "optimal, 4 steps of PT15M" in row.group(0) and "battery" in row.group(0)
+    assert "EUR" in row.group(0)
+    assert "site <code>home</code>, revision 1" in html  # the chart is the site's plan
+    assert html.count("<rect") == 4
+    assert "Communities hosted" in html and "our street" in html
+    assert "No one-shot jobs yet" in html

@@ -47,7 +47,7 @@ async def page(demo: DemoHome) -> AsyncIterator[Page]:
         await opened.get_by_role("button", name="Log in").click()
         # Signed in once the frontend shows its sidebar; then the demo's dashboard.
         await opened.locator("ha-sidebar").wait_for(timeout=60_000)
-        await opened.goto(f"{demo.base}/lovelace/plan")
+        await opened.goto(demo.dashboard)
         yield opened
         await browser.close()
 

@@ -1,6 +1,7 @@
-"""The demo home in a real browser: the plan card with every asset and the now line, a wrong
-card option shown on the card, "Apply plan" switched in the UI reaching the battery, the
-add-on's status page through its sign-in."""
+"""The demo home in a real browser: the config flow's first form and its wrong-token error, the
+plan card with every asset and the now line, a wrong card option shown on the card, the energy
+dashboard's grid on the planned meters, "Apply plan" switched in the UI reaching the battery,
+the add-on's status page through its sign-in."""
 
 from __future__ import annotations
 
@@ -11,6 +12,27 @@ from playwright.async_api import Page, expect
 from demo.run import DemoHome
 
 from .conftest import screenshot
+
+
+async def test_the_config_flow_asks_for_the_add_on_and_refuses_a_wrong_token(
+    page: Page, demo: DemoHome
+) -> None:
+    await page.goto(f"{demo.base}/config/integrations/dashboard/add?domain=flexems")
+    await page.get_by_role("button", name="OK").click(timeout=60_000)  # "set up flexems?"
+    # The form's fields are slotted into the dialog, not inside its role=dialog element.
+    dialog = page.locator("dialog-data-entry-flow")
+    await expect(page.get_by_text("Connect to the flexems add-on")).to_be_visible(timeout=30_000)
+    url = dialog.get_by_role("textbox", name="URL")
+    await expect(url).to_have_value("http://local-flexems:8099")  # the add-on's own address
+    # The demo's service under another name (the same address is refused as set up already).
+    await url.fill(demo.addon_url.replace("127.0.0.1", "localhost"))
+    await dialog.get_by_role("textbox", name="API token").fill("not the token")
+    await dialog.get_by_role("button", name="Submit").click()
+    await expect(page.get_by_text("The add-on refused this token.")).to_be_visible(timeout=30_000)
+    await screenshot(page, "config-flow-wrong-token")
+    await dialog.get_by_role("textbox", name="API token").fill(demo.token)
+    await dialog.get_by_role("button", name="Submit").click()
+    await expect(page.get_by_text("This add-on is already set up.")).to_be_visible(timeout=30_000)
 
 
 async def test_the_plan_card_draws_every_asset_and_the_now_line(page: Page, demo: DemoHome) -> None:
@@ -28,10 +50,31 @@ async def test_the_plan_card_draws_every_asset_and_the_now_line(page: Page, demo
 
 
 async def test_a_wrong_card_option_is_shown_on_the_card(page: Page, demo: DemoHome) -> None:
-    await page.goto(f"{demo.base}/lovelace/card-check")
+    await page.goto(f"{demo.base}/flexems-demo/card-check")
     error = page.locator("flexems-plan-card .error")
     await expect(error).to_contain_text("hours must be a positive number, not -3", timeout=60_000)
     await screenshot(page, "card-error")
+
+
+async def test_the_energy_dashboard_grid_uses_the_planned_meters(
+    page: Page, demo: DemoHome
+) -> None:
+    await page.goto(f"{demo.base}/config/energy")
+    await page.get_by_role("button", name="Edit grid connection").click(timeout=60_000)
+    await expect(page.get_by_text("Configure grid connection")).to_be_visible()
+    # The import and export pickers hold flexems' planned meters (as the accessibility tree
+    # has them: the pickers' texts are slotted, out of reach of a text filter).
+    await expect(page.get_by_role("dialog")).to_match_aria_snapshot(
+        """
+        - text: Energy imported from grid
+        - listitem:
+          - text: Planned grid import flexems planner
+        - text: /Energy exported to grid/
+        - listitem:
+          - text: Planned grid export flexems planner
+        """
+    )
+    await screenshot(page, "energy-grid")
 
 
 async def test_apply_plan_switched_in_the_ui_reaches_the_battery(
@@ -68,4 +111,8 @@ async def test_the_add_on_status_page_behind_its_login(page: Page, demo: DemoHom
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.get_by_role("heading", name="flexems optimizer")).to_be_visible()
     await expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+    # The home Home Assistant keeps in the add-on, with its plan.
+    await expect(page.get_by_role("heading", name="Sites")).to_be_visible()
+    home = page.get_by_role("row").filter(has=page.get_by_text("home", exact=True))
+    await expect(home).to_contain_text(re.compile("optimal|relaxed"))
     await screenshot(page, "add-on-status")

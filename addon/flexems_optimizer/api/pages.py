@@ -1,4 +1,5 @@
-"""Server-rendered pages: `/` (status of the latest jobs) and `/docs` (the API, from OpenAPI).
+"""Server-rendered pages: `/` (the sites, communities and latest jobs) and `/docs` (the API,
+from OpenAPI).
 
 No build step and no scripts: plain HTML and an inline SVG, so they work under HA ingress,
 whose base path arrives in the `X-Ingress-Path` header.
@@ -16,6 +17,7 @@ from ..store import JobRecord
 from .auth import TOKEN_KEY
 from .ingress import INGRESS_PROXY, path_prefix
 from .openapi import openapi_document
+from .page_sections import communities_section, latest_site_plan, money, sites_section, status_badge
 from .schedules import QUEUE_KEY
 
 routes = web.RouteTableDef()
@@ -84,21 +86,12 @@ def _job_row(record: JobRecord) -> str:
     summary = record.summary or {}
     if summary:
         devices = escape(", ".join(summary.get("devices", [])))
-        plan_status = escape(str(summary.get("status")))
-        if plan_status != "optimal":
-            # Breaches or an infeasible problem deserve a look, not a green tick.
-            plan_status = f"<span class='status {plan_status}'>{plan_status}</span>"
         plan = (
-            f"{plan_status}, {summary.get('steps')} steps of "
+            f"{status_badge(str(summary.get('status')))}, {summary.get('steps')} steps of "
             f"{escape(str(summary.get('resolution')))}, {devices}"
         )
-        if summary.get("status") == "infeasible":
-            cost = "—"  # the fallback's cost is mostly breach penalties: not a price to show
-        else:
-            currency = escape(str(summary.get("currency", "EUR")))
-            cost = f"{summary.get('total_eur', 0):.2f} {currency}"
-            saving = summary.get("savings_eur")
-            cost += "" if saving is None else f" (saves {saving:.2f})"
+        # An infeasible problem's fallback cost is mostly breach penalties: not a price to show.
+        cost = "—" if summary.get("status") == "infeasible" else money(summary)
     else:
         plan = escape(record.error["message"]) if record.error else ""
         cost = ""
@@ -132,22 +125,33 @@ def _sign_out(request: web.Request) -> str:
     )
 
 
+def _chart(app: web.Application, records: list[JobRecord]) -> str:
+    """Net power of the latest plan: a site's (as Home Assistant keeps it) or else a job's."""
+    site = latest_site_plan(app)
+    if site is not None and site.plan is not None:
+        source = f"site <code>{escape(site.id)}</code>, revision {site.plan_revision}"
+        start, values = site.plan["start"], site.plan["site"]["net_power_kw"][:672]
+    else:
+        job = next((r for r in records if r.summary), None)
+        if job is None or job.summary is None:
+            return ""
+        source = f"job <code>{escape(job.id)}</code>"
+        start, values = job.summary.get("start"), job.summary.get("net_power_kw", [])
+    return (
+        "<h2>Latest plan: net power at the grid connection</h2>"
+        f"<p class='muted'>{source}, from {escape(str(start))}; up is import, down is export</p>"
+        + net_power_chart(values)
+    )
+
+
 @routes.get("/")
 async def status_page(request: web.Request) -> web.Response:
     queue = request.app[QUEUE_KEY]
     records = queue.store.latest(20)
     base = path_prefix(request)
-    last_plan = next((r for r in records if r.summary), None)
-    chart = ""
-    if last_plan is not None and last_plan.summary is not None:
-        chart = (
-            f"<h2>Last plan: net power at the grid connection</h2>"
-            f"<p class='muted'>job <code>{escape(last_plan.id)}</code>, from "
-            f"{escape(str(last_plan.summary.get('start')))}; up is import, down is export</p>"
-            + net_power_chart(last_plan.summary.get("net_power_kw", []))
-        )
+    chart = _chart(request.app, records)
     rows = "".join(_job_row(r) for r in records) or (
-        "<tr><td colspan='6' class='muted'>No jobs yet: POST a problem to "
+        "<tr><td colspan='6' class='muted'>No one-shot jobs yet: POST a problem to "
         "<code>/api/v1/schedules</code>.</td></tr>"
     )
     body = (
@@ -155,7 +159,8 @@ async def status_page(request: web.Request) -> web.Response:
         f"{queue.settings.workers} workers · {queue.pending} jobs pending · "
         f"<a href='{base}/docs'>API docs</a> · <a href='{base}/api/v1/openapi.json'>OpenAPI</a>"
         f"</p>{_sign_out(request)}{_token_for_scripts(request)}"
-        f"{chart}<h2>Latest jobs</h2><table><thead><tr><th>job</th><th>created (UTC)</th>"
+        f"{chart}{sites_section(request.app)}{communities_section(request.app)}"
+        f"<h2>Latest one-shot jobs</h2><table><thead><tr><th>job</th><th>created (UTC)</th>"
         f"<th>duration</th><th>status</th><th>plan</th><th>total cost</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
     )

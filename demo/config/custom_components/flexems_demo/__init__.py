@@ -22,7 +22,7 @@ from homeassistant.helpers.event import async_track_time_interval
 from homeassistant.helpers.typing import ConfigType
 from homeassistant.util import dt as dt_util
 
-from .home import BATTERY_KWH, EV_KWH, Home
+from .home import BATTERY_KWH, EV_CHARGER_KW, EV_KWH, EV_TARGET_SOC, Home
 
 DOMAIN = "flexems_demo"
 CONFIG_SCHEMA = vol.Schema(
@@ -33,7 +33,7 @@ STEP = timedelta(seconds=10)
 
 
 async def async_setup(hass: HomeAssistant, config: ConfigType) -> bool:
-    home = Home()
+    home = Home.at(dt_util.now())
     hass.data[DOMAIN] = home
     for platform in (Platform.SENSOR, Platform.BINARY_SENSOR, Platform.NUMBER, Platform.SWITCH):
         hass.async_create_task(async_load_platform(hass, platform, DOMAIN, {}, config))
@@ -64,10 +64,10 @@ async def _async_wire_up(hass: HomeAssistant, url: str, token: str) -> None:
         await hass.config_entries.async_add(own_entry)
     else:
         own_entry = own[0]
+    await _async_energy(hass, own_entry.entry_id)  # before the meters exist: a page shows it
     if not hass.config_entries.async_entries("flexems"):
         await hass.config_entries.async_add(_flexems_entry(url, token, own_entry.entry_id))
         await hass.async_block_till_done()
-    await _async_energy(hass, own_entry.entry_id)
     for state in hass.states.async_all("switch"):
         if state.entity_id.endswith("_apply_plan") and state.state == "off":
             await hass.services.async_call(
@@ -103,10 +103,10 @@ def _flexems_entry(url: str, token: str, pv_entry_id: str) -> ConfigEntry:
                 "control_entity": "number.demo_battery_setpoint",
                 "setpoint_sign": "consumption_positive", "fallback": "idle"}),
             _asset("ev", "Car", {
-                "capacity_kwh": EV_KWH, "power_kw": 11, "min_power_kw": 1.4,
+                "capacity_kwh": EV_KWH, "power_kw": EV_CHARGER_KW, "min_power_kw": 1.4,
                 "soc_entity": "sensor.demo_ev_soc",
                 "plugged_in_entity": "binary_sensor.demo_ev_plugged_in",
-                "target_soc": 80, "departure": "07:30:00",
+                "target_soc": EV_TARGET_SOC, "departure": "07:30:00",
                 "control_entity": "number.demo_ev_charging_power", "fallback": "idle"}),
             _asset("heat_pump", "Heat pump", {
                 "heats": "building", "power_kw": 3, "cop": 3.0,
@@ -131,16 +131,15 @@ async def _async_energy(hass: HomeAssistant, pv_entry_id: str) -> None:
     manager = await async_get_manager(hass)
     if manager.data and manager.data.get("energy_sources"):
         return
-    await manager.async_update({  # type: ignore[typeddict-item]
+    await manager.async_update({
         "energy_sources": [
+            # One grid connection: import and export meters, no prices (flexems' plan has them).
             {"type": "grid",
-             "flow_from": [{"stat_energy_from": "sensor.flexems_planner_planned_grid_import",
-                            "stat_cost": None, "entity_energy_price": None,
-                            "number_energy_price": None}],
-             "flow_to": [{"stat_energy_to": "sensor.flexems_planner_planned_grid_export",
-                          "stat_compensation": None, "entity_energy_price": None,
-                          "number_energy_price": None}],
-             "cost_adjustment_day": 0.0},
+             "stat_energy_from": "sensor.flexems_planner_planned_grid_import",
+             "stat_energy_to": "sensor.flexems_planner_planned_grid_export",
+             "stat_cost": None, "entity_energy_price": None, "number_energy_price": None,
+             "stat_compensation": None, "entity_energy_price_export": None,
+             "number_energy_price_export": None, "cost_adjustment_day": 0.0},
             {"type": "solar", "stat_energy_from": "sensor.demo_pv_energy",
              "config_entry_solar_forecast": [pv_entry_id]},
         ],

@@ -50,10 +50,25 @@ def load_kw(moment: datetime) -> float:
     )
 
 
+EV_TARGET_SOC = 80.0
+EV_CHARGER_KW = 11.0
+
+
 def ev_plugged_in(moment: datetime) -> bool:
     """At home from 17:00 to 7:30."""
     hour = moment.hour + moment.minute / 60
     return hour >= 17 or hour < 7.5
+
+
+def ev_soc_at_start(moment: datetime) -> float:
+    """A car that came home at 17:00 with 35 %: started in the night, it has charged enough
+    that its 7:30 target takes about half of the time left (a demo should not open with a
+    target it cannot reach)."""
+    hour = moment.hour + moment.minute / 60
+    if not ev_plugged_in(moment) or hour >= 17:
+        return 35.0
+    reachable = 100 * EV_CHARGER_KW * (7.5 - hour) / EV_KWH
+    return round(min(EV_TARGET_SOC - 5, max(35.0, EV_TARGET_SOC - reachable / 2)), 1)
 
 
 @dataclass
@@ -65,6 +80,10 @@ class Home:
     ev_charging_kw: float = 0.0
     heat_pump_kw: float = 0.0
     listeners: list[Callable[[], None]] = field(default_factory=list)
+
+    @classmethod
+    def at(cls, moment: datetime) -> Home:
+        return cls(ev_soc=ev_soc_at_start(moment))
 
     def step(self, now: datetime, seconds: float) -> None:
         hours = seconds / 3600
