@@ -232,7 +232,9 @@ def _actuator(
                 cost += element.running_cost_per_h * dt
             if extra_cost_per_kw is not None:
                 cost += extra_cost_per_kw * max(abs(p) for p in element.power_kw) * dt
-            on = builder.columns(n, upper=upper, cost=cost, integer=integral)
+            on = builder.columns(
+                n, upper=upper, cost=cost, integer=integral, steps=np.arange(n, dtype=np.int64)
+            )
             builder.coefficients(one_of, on, 1.0)
             factor = NO_COLUMNS
             if element.modulates:

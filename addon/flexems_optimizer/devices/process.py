@@ -57,7 +57,7 @@ def build_process(
         if earliest_only:
             steps = steps[:length]
         choices = builder.columns(
-            steps.size, upper=1.0, integer=not earliest_only,
+            steps.size, upper=1.0, integer=not earliest_only, steps=steps,
             cost=_EARLIER * reference_cost * ramp[steps],
         )  # fmt: skip
         pick = builder.rows(1, lower=float(length), upper=float(length))
@@ -68,7 +68,7 @@ def build_process(
         if process.policy is ProcessPolicy.INFLEXIBLE or earliest_only:
             starts = starts[:1]
         choices = builder.columns(
-            starts.size, upper=1.0, integer=starts.size > 1,
+            starts.size, upper=1.0, integer=starts.size > 1, steps=starts,
             cost=_EARLIER * reference_cost * ramp[starts],
         )  # fmt: skip
         pick = builder.rows(1, lower=1.0, upper=1.0)

@@ -292,7 +292,7 @@ def build_storage(
     mode = np.empty(0, dtype=np.int64)
     if binary_steps.size and not idle:
         # Forbid charging and discharging in the same step where doing both could pay.
-        mode = builder.columns(binary_steps.size, upper=1.0, integer=True)
+        mode = builder.columns(binary_steps.size, upper=1.0, integer=True, steps=binary_steps)
         charge_rows = builder.rows(binary_steps.size, upper=0.0)
         builder.coefficients(charge_rows, charge[binary_steps], 1.0)
         builder.coefficients(charge_rows, mode, -consumption_cap[binary_steps])

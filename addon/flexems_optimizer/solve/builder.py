@@ -30,6 +30,7 @@ class LinearProgram:
     a_index: npt.NDArray[np.int32]
     a_value: FloatArray
     integer_columns: IntArray
+    integer_steps: IntArray  # the time step each integer column decides (for local search)
     # A second objective among plans of least cost (charge sooner): zeros when there is none.
     tie_break: FloatArray | None = None
 
@@ -80,6 +81,7 @@ class ModelBuilder:
         self._rows: list[tuple[FloatArray, FloatArray]] = []
         self._entries: list[tuple[IntArray, IntArray, FloatArray]] = []
         self._integers: list[IntArray] = []
+        self._integer_steps: list[IntArray] = []
         self._extra_costs: list[tuple[IntArray, FloatArray]] = []
         self._tie_breaks: list[tuple[IntArray, FloatArray]] = []
         self.n_cols = 0
@@ -93,8 +95,10 @@ class ModelBuilder:
         upper: float | FloatArray = INF,
         cost: float | FloatArray = 0.0,
         integer: bool = False,
+        steps: IntArray | None = None,
     ) -> IntArray:
-        """Allocate `count` columns; returns their indices."""
+        """Allocate `count` columns; returns their indices. Integer columns say which time
+        step each decides (`steps`), so a search can free the decisions of a few hours."""
         indices = np.arange(self.n_cols, self.n_cols + count, dtype=np.int64)
         self._cols.append(
             (
@@ -104,7 +108,10 @@ class ModelBuilder:
             )
         )
         if integer:
+            if steps is None or steps.size != count:
+                raise ValueError("integer columns need the time step of each")
             self._integers.append(indices)
+            self._integer_steps.append(np.asarray(steps, dtype=np.int64))
         self.n_cols += count
         return indices
 
@@ -166,7 +173,10 @@ class ModelBuilder:
         order = np.argsort(cols, kind="stable")
         a_start = np.zeros(self.n_cols + 1, dtype=np.int32)
         np.cumsum(np.bincount(cols, minlength=self.n_cols), out=a_start[1:])
-        integers = np.concatenate(self._integers) if self._integers else np.empty(0, dtype=np.int64)
+        integers, integer_steps = (
+            np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
+            for parts in (self._integers, self._integer_steps)
+        )
         tie_break = None
         if self._tie_breaks:
             tie_break = np.zeros(self.n_cols)
@@ -182,5 +192,6 @@ class ModelBuilder:
             a_index=rows[order].astype(np.int32),
             a_value=values[order],
             integer_columns=integers,
+            integer_steps=integer_steps,
             tie_break=tie_break,
         )

@@ -77,7 +77,9 @@ def on_off_power(
     [minimum, capacity]; u is 0 where the capacity is (an EV away is not charging, also for
     its run-time rules). Returns the binaries."""
     n = power.size
-    on = builder.columns(n, upper=(capacity > 0).astype(np.float64), integer=True)
+    on = builder.columns(
+        n, upper=(capacity > 0).astype(np.float64), integer=True, steps=np.arange(n, dtype=np.int64)
+    )
     at_most = builder.rows(n, upper=0.0)
     builder.coefficients(at_most, power, 1.0)
     builder.coefficients(at_most, on, -capacity)
