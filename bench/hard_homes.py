@@ -3,7 +3,7 @@ times, a battery, an EV charger with a minimum power, two appliances, PV, a peak
 192 and 672 quarter-hour steps. Per size: the median and worst time to prove a 0.1 % gap (within
 a time limit), the gap reached after 1 s, and how much dearer (EUR over the horizon) the plan
 after 1 s and after the add-on's default search limit of 10 s are than the best found within
-the limit.
+the limit; and the plan after 1 s without the window search (solve/polish.py), HiGHS alone.
 
 Run: `.venv/bin/python bench/hard_homes.py [--homes 20] [--limit 20]` (homes spread over the
 three sizes). Targets (issue 14): 192 steps worst < 0.5 s, 672 steps worst < 2 s.
@@ -21,10 +21,14 @@ from flexems_optimizer.samples import hard_home
 from flexems_optimizer.solve.highs import SolverSettings
 
 
-def solve(body: dict[str, Any], limit_s: float) -> tuple[float, bool, float, float]:
+def solve(
+    body: dict[str, Any], limit_s: float, polish_s: float = SolverSettings.polish_limit_s
+) -> tuple[float, bool, float, float]:
     """(seconds, proven within 0.1 %, gap reached, the plan's cost in EUR)."""
     started = time.perf_counter()
-    settings = SolverSettings(time_limit_s=limit_s, search_limit_s=limit_s, mip_rel_gap=1e-3)
+    settings = SolverSettings(
+        time_limit_s=limit_s, search_limit_s=limit_s, mip_rel_gap=1e-3, polish_limit_s=polish_s
+    )
     plan = schedule(body, settings)
     solver = plan["solver"]
     seconds = time.perf_counter() - started
@@ -39,9 +43,10 @@ def main() -> None:
     sizes = (96, 192, 672)
     per_size = [args.homes // 3 + (i < args.homes % 3) for i in range(3)]
     print(f"{'steps':>6} {'homes':>6} {'median s':>9} {'worst s':>8} {'proven':>7} "
-          f"{'worst gap @1 s':>15} {'excess @1 s':>12} {'excess @10 s':>13}")  # fmt: skip
+          f"{'worst gap @1 s':>15} {'excess @1 s':>12} {'excess @10 s':>13} "
+          f"{'@1 s, HiGHS alone':>18}")  # fmt: skip
     for steps, count in zip(sizes, per_size, strict=True):
-        times, proven, gaps, early, default = [], 0, [], [], []
+        times, proven, gaps, early, default, alone = [], 0, [], [], [], []
         for seed in range(count):
             body = hard_home(steps, seed)
             seconds, ok, _, best = solve(body, args.limit)
@@ -54,9 +59,10 @@ def main() -> None:
             # add-on's default search limit (10 s), against the best found within the limit.
             early.append(cost - best)
             default.append(solve(body, 10.0)[3] - best)
+            alone.append(solve(body, 1.0, polish_s=0.0)[3] - best)
         print(f"{steps:6d} {count:6d} {statistics.median(times):9.2f} {max(times):8.2f} "
               f"{proven:4d}/{count:<2d} {max(gaps) * 100:14.2f}% "
-              f"{max(early):8.3f} EUR {max(default):9.3f} EUR")  # fmt: skip
+              f"{max(early):8.3f} EUR {max(default):9.3f} EUR {max(alone):14.3f} EUR")  # fmt: skip
 
 
 if __name__ == "__main__":

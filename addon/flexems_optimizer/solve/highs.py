@@ -48,11 +48,13 @@ class SolverSettings:
     mip_rel_gap: float = 1e-6
     tolerance: float = 1e-9
     search_limit_s: float = 10.0
-    # Of the search, at most this much goes to the window search of solve/polish.py, which
-    # stops sooner when a pass finds nothing; HiGHS' own search has the rest. Measured at 10 s
-    # (bench/hard_homes.py): 672 steps end 1.8 EUR-units cheaper with 5 s than with 1 s, the
-    # same with 10 s; 96-192 steps converge in 0.1-0.5 s.
-    polish_limit_s: float = 5.0
+    # Of the search, at most this much goes to the window search of solve/polish.py (it stops
+    # sooner when a pass finds nothing: 0.1-0.5 s at 96-192 steps); HiGHS' own search has the
+    # rest. Measured with a 10 s search: more helps the hard homes of 672 steps (objective 12.9
+    # with 5 s, 14.7 with 1 s, 16.7 without) but costs the coupled home of 672 steps, where
+    # HiGHS' sub-MIPs find a better plan after 3-10 s (9.7 alone; the window search's own end
+    # is 10.4, after 8 s). 1 s takes the quick wins and leaves HiGHS its time.
+    polish_limit_s: float = 1.0
     # A home's LPs (and a MILP's relaxation and fixed LP) are banded and already tight:
     # measured 20-30 % faster without presolve (bench/optimizer.py); a community's joint
     # problem is the opposite (300 homes: 4.4 s with, 12.5 s without). MILP searches use it.
@@ -62,6 +64,9 @@ class SolverSettings:
 # Time the LPs after a search may take even past the deadline (they take milliseconds).
 _AFTER_SEARCH_S = 5.0
 _LEAST_SEARCH_S = 0.01
+# A search shorter than this wants the warm start as it is (an S2 device's first plan): one
+# window of a week's home takes about as long.
+_LEAST_POLISH_S = 0.05
 
 # A reduced cost or dual this far from zero (in the scaled objective) marks a column or row
 # that every least-cost plan shares.
@@ -117,7 +122,7 @@ def solve(
         if warm is not None:
             x, search_limit = warm.x, settings.search_limit_s
             polish_s = min(settings.polish_limit_s, search_limit, deadline - time.perf_counter())
-            if polish_s > 0:
+            if polish_s >= _LEAST_POLISH_S:
                 polishing = time.perf_counter()
                 x = polish(highs, model, warm.x, warm.objective, round_integers, polish_s).x
                 search_limit -= time.perf_counter() - polishing

@@ -11,7 +11,9 @@ Each window costs two LPs on HiGHS' hot basis (milliseconds), where a sub-MIP co
 100-400 ms of root work even with a dozen free binaries. Measured (bench/hard_homes.py): HiGHS
 in 1 s does not improve on the warm start of these homes, and in 10 s not at 672 steps; this
 search closes a good part of the way in 0.1-0.5 s at 96-192 steps and does better than 10 s of
-HiGHS at 672 steps.
+HiGHS at 672 steps. It is a local search: where HiGHS' sub-MIPs get far with time (the coupled
+home of 672 steps after 3-10 s), its own end is worse, so it gets a bounded share of the search
+(SolverSettings.polish_limit_s) before HiGHS goes on from its plan.
 """
 
 from __future__ import annotations
