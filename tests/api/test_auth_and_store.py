@@ -143,6 +143,7 @@ def test_the_ingress_page_shows_the_token_for_scripts(tmp_path: Path) -> None:
         app = create_app(ServiceConfig(data_dir=tmp_path, token="the-token-for-scripts", workers=1))
         runner = web.AppRunner(app)
         await runner.setup()
+
         class Transport:
             def get_extra_info(self, name: str, default: object = None) -> object:
                 return (remote, 40000) if name == "peername" else default
