@@ -29,10 +29,13 @@ def money(costs: dict[str, Any]) -> str:
     return text if saving is None else f"{text} (saves {saving:.2f})"
 
 
-def latest_site_plan(app: web.Application) -> SiteRecord | None:
-    """The most recently planned site, for the page's chart."""
+def site_records(app: web.Application) -> list[SiteRecord]:
     store = app[PLANNER_KEY].store
-    records = [record for site in store.ids() if (record := store.get(site)) is not None]
+    return [record for site in store.ids() if (record := store.get(site)) is not None]
+
+
+def latest_site_plan(records: list[SiteRecord]) -> SiteRecord | None:
+    """The most recently planned site, for the page's chart."""
     planned = [record for record in records if record.plan is not None]
     return max(planned, key=lambda record: record.planned_at or 0.0, default=None)
 
@@ -71,9 +74,7 @@ def _site_row(app: web.Application, record: SiteRecord) -> str:
     )
 
 
-def sites_section(app: web.Application) -> str:
-    store = app[PLANNER_KEY].store
-    records = [record for site in store.ids() if (record := store.get(site)) is not None]
+def sites_section(app: web.Application, records: list[SiteRecord]) -> str:
     rows = "".join(_site_row(app, record) for record in records) or (
         "<tr><td colspan='7' class='muted'>No sites yet: the flexems integration keeps its "
         "home here (<code>PUT /api/v1/sites/{site}</code>).</td></tr>"

@@ -13,11 +13,19 @@ from html import escape
 from aiohttp import web
 
 from .. import __version__
+from ..sites.store import SiteRecord
 from ..store import JobRecord
 from .auth import TOKEN_KEY
 from .ingress import INGRESS_PROXY, path_prefix
 from .openapi import openapi_document
-from .page_sections import communities_section, latest_site_plan, money, sites_section, status_badge
+from .page_sections import (
+    communities_section,
+    latest_site_plan,
+    money,
+    site_records,
+    sites_section,
+    status_badge,
+)
 from .schedules import QUEUE_KEY
 
 routes = web.RouteTableDef()
@@ -125,9 +133,9 @@ def _sign_out(request: web.Request) -> str:
     )
 
 
-def _chart(app: web.Application, records: list[JobRecord]) -> str:
+def _chart(sites: list[SiteRecord], records: list[JobRecord]) -> str:
     """Net power of the latest plan: a site's (as Home Assistant keeps it) or else a job's."""
-    site = latest_site_plan(app)
+    site = latest_site_plan(sites)
     if site is not None and site.plan is not None:
         source = f"site <code>{escape(site.id)}</code>, revision {site.plan_revision}"
         start, values = site.plan["start"], site.plan["site"]["net_power_kw"][:672]
@@ -149,7 +157,8 @@ async def status_page(request: web.Request) -> web.Response:
     queue = request.app[QUEUE_KEY]
     records = queue.store.latest(20)
     base = path_prefix(request)
-    chart = _chart(request.app, records)
+    sites = site_records(request.app)
+    chart = _chart(sites, records)
     rows = "".join(_job_row(r) for r in records) or (
         "<tr><td colspan='6' class='muted'>No one-shot jobs yet: POST a problem to "
         "<code>/api/v1/schedules</code>.</td></tr>"
@@ -159,7 +168,7 @@ async def status_page(request: web.Request) -> web.Response:
         f"{queue.settings.workers} workers · {queue.pending} jobs pending · "
         f"<a href='{base}/docs'>API docs</a> · <a href='{base}/api/v1/openapi.json'>OpenAPI</a>"
         f"</p>{_sign_out(request)}{_token_for_scripts(request)}"
-        f"{chart}{sites_section(request.app)}{communities_section(request.app)}"
+        f"{chart}{sites_section(request.app, sites)}{communities_section(request.app)}"
         f"<h2>Latest one-shot jobs</h2><table><thead><tr><th>job</th><th>created (UTC)</th>"
         f"<th>duration</th><th>status</th><th>plan</th><th>total cost</th></tr></thead>"
         f"<tbody>{rows}</tbody></table>"
