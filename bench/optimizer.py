@@ -19,9 +19,11 @@ from scipy.optimize import linprog
 from scipy.sparse import lil_matrix
 
 from flexems_optimizer import schedule
+from flexems_optimizer.baseline import simulate as simulate_baseline
 from flexems_optimizer.problem.parse import parse_problem
 from flexems_optimizer.samples import coupled_site, home_battery
-from flexems_optimizer.scheduler import _solve_plan, _Timer
+from flexems_optimizer.scheduler import _solve_plan, _Timer, lp_baseline_energy
+from flexems_optimizer.solve.accounting import energy_cost
 from flexems_optimizer.solve.compile import Binaries, Purpose, compile_problem
 from flexems_optimizer.solve.highs import SolverSettings
 
@@ -121,7 +123,38 @@ def main() -> None:
             f"{solve_s * 1e3:>6.2f}ms {total_s * 1e3:>6.2f}ms | {naive_build * 1e3:>9.1f}ms "
             f"{naive_solve * 1e3:>6.1f}ms  {'yes' if same else 'NO':>12}"
         )
+    baseline()
     coupled()
+
+
+def baseline() -> None:
+    """The baseline (costs.baseline_energy_eur): simulated, against the LP of the same rule,
+    for the home with an EV that must hold 40 kWh every morning at 7:00."""
+    print()
+    print(f"{'baseline, home + EV':<22}{'steps':>6} {'simulated':>10} {'LP':>9} "
+          f"{'same':>5} {'total schedule()':>17}")  # fmt: skip
+    settings = SolverSettings()
+    for steps in (96, 672):
+        body = home_battery(steps, 15)
+        body["flex-model"].append(
+            {"name": "ev", "soc-at-start": 10, "soc-max": 60, "power-capacity": 7.4,
+             "production-capacity": 0, "soc-usage": "0.8 kW",
+             "soc-targets": [{"datetime": f"2026-01-{5 + day:02d}T07:00:00+01:00", "value": 40}
+                             for day in range(steps // 96)]}
+        )  # fmt: skip
+        parsed = parse_problem(body)
+        simulated = simulate_baseline(parsed)
+        assert simulated is not None
+        by_lp = lp_baseline_energy(parsed, settings)
+        same = math.isclose(
+            energy_cost(parsed, simulated.net_kw, simulated.devices), by_lp or math.nan,
+            rel_tol=1e-6, abs_tol=1e-6,
+        )  # fmt: skip
+        simulated_s = median_s(lambda parsed=parsed: simulate_baseline(parsed) and None, 30)
+        lp_s = median_s(lambda parsed=parsed: lp_baseline_energy(parsed, settings) and None, 30)
+        total_s = median_s(lambda body=body: schedule(body) and None, 30)
+        print(f"{'':<22}{steps:>6} {simulated_s * 1e3:>8.2f}ms {lp_s * 1e3:>7.1f}ms "
+              f"{'yes' if same else 'NO':>5} {total_s * 1e3:>15.1f}ms")  # fmt: skip
 
 
 def coupled() -> None:

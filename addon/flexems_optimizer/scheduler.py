@@ -9,8 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from .devices.storage import SocLimits, Strictness, idle_trajectory, soc_limits
-from .problem.model import HeatPump, Process, ProcessPolicy, SiteProblem, Storage
+from .baseline import idle_devices as baseline_idle_devices
+from .baseline import simulate as simulate_baseline
+from .devices.storage import SocLimits
+from .problem.model import SiteProblem
 from .problem.parse import parse_problem
 from .problem.timegrid import TimeGrid
 from .solve.accounting import (
@@ -251,58 +253,29 @@ def _infeasible_plan(
     return plan
 
 
-def _idle_is_enough(storage: Storage, limits: SocLimits, step_hours: float) -> bool:
-    """Does the device meet all its stock bounds without any power? Then its baseline is idle."""
-    soc = idle_trajectory(storage, step_hours)
-    low = np.fmax(limits.hard_lower, np.nan_to_num(limits.soft_lower, nan=-np.inf))
-    high = np.fmin(limits.hard_upper, np.nan_to_num(limits.soft_upper, nan=np.inf))
-    return bool(np.all(soc >= low - 1e-9) and np.all(soc <= high + 1e-9))
-
-
 def _baseline_energy(parsed: SiteProblem, settings: SolverSettings, timer: _Timer) -> float | None:
-    """Energy cost without flexibility: devices only do what their constraints demand, ASAP,
-    and processes run at their earliest allowed time."""
-    context = parsed.flex_context
-    idle = {
-        device.name
-        for device in parsed.devices
-        if isinstance(device, Storage)
-        and _idle_is_enough(
-            device,
-            soc_limits(device, context, Strictness.AS_GIVEN, parsed.grid.step_hours),
-            parsed.grid.step_hours,
-        )
-    }
-    # A heat pump whose sink needs nothing stays off too.
-    idle |= {d.name for d in parsed.devices if isinstance(d, HeatPump) and d.heats in idle}
-    if all(d.name in idle for d in parsed.devices if not isinstance(d, Process)):
-        n = parsed.grid.n_steps
-        processes = [
-            DeviceResult(d.name, "process", earliest_run_kw(d, n))
-            for d in parsed.devices
-            if isinstance(d, Process)
-        ]
-        net = sum((p.power_kw for p in processes), start=np.zeros(n))
-        net += context.inflexible_consumption_kw - context.inflexible_production_kw
-        return energy_cost(parsed, net, tuple(processes))
-    compiled = compile_problem(parsed, Purpose.BASELINE, Binaries(), idle_devices=frozenset(idle))
-    solution = timer.solved(solve(compiled.lp, timer.left(settings), duals=False), compiled)
+    """Energy cost without flexibility (baseline.py): simulated where the rule alone gives it,
+    else the same rule as an LP."""
+    simulated = simulate_baseline(parsed)
+    if simulated is not None:
+        return energy_cost(parsed, simulated.net_kw, simulated.devices)
+    return lp_baseline_energy(parsed, timer.left(settings), timer)
+
+
+def lp_baseline_energy(
+    parsed: SiteProblem, settings: SolverSettings, timer: _Timer | None = None
+) -> float | None:
+    """The baseline's energy cost solved as an LP (None when that fails)."""
+    compiled = compile_problem(
+        parsed, Purpose.BASELINE, Binaries(), idle_devices=baseline_idle_devices(parsed)
+    )
+    solution = solve(compiled.lp, settings, duals=False)
+    if timer is not None:
+        timer.solved(solution, compiled)
     if solution.status not in SOLVED:
         return None
     result = read_solution(compiled, solution.x)
     return energy_cost(parsed, result.net_kw, result.devices)
-
-
-def earliest_run_kw(process: Process, n_steps: int) -> np.ndarray[Any, np.dtype[np.float64]]:
-    """A process's power when it runs as early as allowed (INFLEXIBLE placement)."""
-    power = np.zeros(n_steps)
-    length = process.profile_kw.size
-    if process.policy is ProcessPolicy.BREAKABLE:
-        power[np.flatnonzero(process.allowed_steps)[:length]] = process.profile_kw
-    else:
-        start = int(process.allowed_starts[0])
-        power[start : start + length] = process.profile_kw
-    return power
 
 
 def _rounded(values: np.ndarray[Any, np.dtype[np.float64]]) -> list[float]:

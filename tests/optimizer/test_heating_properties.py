@@ -15,6 +15,7 @@ from flexems_optimizer import schedule
 from flexems_optimizer.problem.model import HeatPump, RunRules, Storage
 from flexems_optimizer.problem.parse import parse_problem
 
+from .baseline_rule import assert_baseline_follows_its_rule
 from .oracle import optimal_cost
 from .test_properties import recomputed_costs
 
@@ -181,6 +182,7 @@ def test_heated_sites_are_physical_and_optimal(body: dict[str, Any]) -> None:
     for part in ("energy", "peak", "breach"):
         assert plan["costs"][f"{part}_eur"] == pytest.approx(again[part], rel=1e-4, abs=1e-3)
     assert plan["costs"]["total_eur"] == pytest.approx(optimal_cost(parsed), rel=2e-6, abs=2e-6)
+    assert_baseline_follows_its_rule(parsed, plan)
 
 
 def assert_run_rules(rules: RunRules, on: list[bool]) -> None:

@@ -15,6 +15,7 @@ from flexems_optimizer.devices.storage import keeps_physical_bounds_alone
 from flexems_optimizer.problem.model import Storage
 from flexems_optimizer.problem.parse import parse_problem
 
+from .baseline_rule import assert_baseline_follows_its_rule
 from .oracle import optimal_cost
 
 START = "2026-06-01T00:00:00+00:00"
@@ -221,6 +222,8 @@ def test_plans_are_physical_and_optimal(body: dict[str, Any]) -> None:
     assert costs["total_eur"] == pytest.approx(
         costs["energy_eur"] + costs["peak_eur"] + costs["breach_eur"]
     )
+
+    assert_baseline_follows_its_rule(parsed, plan)
 
     # The objective equals an independent MILP's optimum. The oracle's HiGHS stops within its
     # default absolute MIP gap (1e-6, not settable through scipy) and reported costs are rounded

@@ -28,6 +28,9 @@ from ..solve.run_rules import add_run_rules
 class Strictness(Enum):
     AS_GIVEN = "as-given"  # hard and soft as the problem says
     ALL_SOFT = "all-soft"  # every stock bound soft: to diagnose an infeasible problem
+    # As given, but a soft bound costs at least the default breach price: kept wherever it can
+    # be, as the baseline (baseline.py) keeps every minimum and target it can.
+    KEPT_WHERE_POSSIBLE = "kept-where-possible"
 
 
 @dataclass(frozen=True)
@@ -118,6 +121,9 @@ def soc_limits(
         max_price = storage.upper_breach_price
     lower_price = DEFAULT_SOC_BREACH_PRICE_PER_KWH if all_soft else min_price
     upper_price = DEFAULT_SOC_BREACH_PRICE_PER_KWH if all_soft else max_price
+    if strictness is Strictness.KEPT_WHERE_POSSIBLE:
+        lower_price = max(lower_price or 0.0, DEFAULT_SOC_BREACH_PRICE_PER_KWH)
+        upper_price = max(upper_price or 0.0, DEFAULT_SOC_BREACH_PRICE_PER_KWH)
     low_hard, low_soft, low_source = _combine(
         {
             "soc-min": (np.full(n, storage.soc_min_kwh), relax),

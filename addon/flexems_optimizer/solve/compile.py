@@ -40,7 +40,14 @@ EMPTY_PROGRAM = ModelBuilder().build(cost_scale=1.0)
 class Purpose(Enum):
     PLAN = "plan"  # the optimal plan
     DIAGNOSE = "diagnose"  # everything soft, to find what cannot be met
-    BASELINE = "baseline"  # no flexibility used: only what the constraints demand, ASAP
+    BASELINE = "baseline"  # no flexibility used (baseline.py): only what the constraints demand
+
+
+_STRICTNESS = {
+    Purpose.PLAN: Strictness.AS_GIVEN,
+    Purpose.DIAGNOSE: Strictness.ALL_SOFT,
+    Purpose.BASELINE: Strictness.KEPT_WHERE_POSSIBLE,
+}
 
 
 @dataclass(frozen=True)
@@ -198,8 +205,9 @@ def add_site(
     reference = reference_step_cost(problem, weights)
     ramp = np.arange(1, n + 1, dtype=np.float64) / n
     baseline = purpose is Purpose.BASELINE
-    # Baseline: least throughput, earliest first: a device does only what it must, ASAP.
+    # Baseline (baseline.py): least throughput; storages charge earliest, heat pumps heat latest.
     asap = reference * (1.0 + ramp)
+    when_needed = reference * (2.0 - ramp)
     storages: list[StorageBlock] = []
     heat_pumps: list[HeatPumpBlock] = []
     processes: list[ProcessBlock] = []
@@ -228,7 +236,7 @@ def add_site(
             discharge_cost = np.zeros(n)
         block = build_storage(
             builder, storage, problem.flex_context, grid,
-            strictness=Strictness.ALL_SOFT if purpose is Purpose.DIAGNOSE else Strictness.AS_GIVEN,
+            strictness=_STRICTNESS[purpose],
             charge_cost=charge_cost, discharge_cost=discharge_cost,
             binary_steps=binaries.devices.get(storage.name, NO_STEPS),
             idle=storage.name in idle_devices, modulating=baseline,
@@ -241,7 +249,8 @@ def add_site(
     sinks = {block.storage.name: block for block in storages}
     for device in problem.devices:
         if isinstance(device, HeatPump):
-            power_cost = asap if baseline else np.zeros(n)
+            # Per kW of heat, not of power: else the baseline would chase the best COP.
+            power_cost = when_needed * device.cop if baseline else np.zeros(n)
             heat_block = build_heat_pump(
                 builder, device, sinks[device.heats], grid,
                 power_cost=power_cost, idle=device.name in idle_devices, modulating=baseline,
