@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
@@ -21,6 +22,7 @@ from flexems_optimizer.problem.model import (
     SiteProblem,
     Storage,
 )
+from flexems_optimizer.problem.timegrid import TimeGrid
 
 INF = math.inf
 
@@ -80,7 +82,7 @@ def optimal_cost(problem: SiteProblem) -> float:
             flows[t].append((p, float(pump.cop[t])))
             device_power[t].append((p, 1.0))
         if running and pump.run_rules.active:
-            _plain_run_rules(m, pump.run_rules, running)
+            _plain_run_rules(m, pump.run_rules, running, _calendar_days(grid))
     for process in problem.devices:
         if not isinstance(process, Process):
             continue
@@ -169,7 +171,7 @@ def optimal_cost(problem: SiteProblem) -> float:
                 device_power[t] += [(c, 1.0), (d, -1.0)]
             previous = s
         if chargings and storage.run_rules.active:
-            _plain_run_rules(m, storage.run_rules, chargings)
+            _plain_run_rules(m, storage.run_rules, chargings, _calendar_days(grid))
 
     weights_in, weights_out = ctx.consumption_price, ctx.production_price
     limits = (ctx.site_consumption, ctx.site_production)
@@ -242,7 +244,12 @@ def _site_bounds(problem: SiteProblem) -> tuple[list[float], list[float]]:
     return most_in, most_out
 
 
-def _plain_run_rules(m: _Model, rules: RunRules, on: list[int]) -> None:
+def _calendar_days(grid: TimeGrid) -> list[date]:
+    """The day each step starts in, at the UTC offset of the plan's start."""
+    return [(grid.start + t * grid.step).date() for t in range(grid.n_steps)]
+
+
+def _plain_run_rules(m: _Model, rules: RunRules, on: list[int], days: list[date]) -> None:
     """The run-time rules written the plain way (pairwise, not the convex-hull inequalities of
     the optimizer): a start at t keeps it on for the next UT−1 steps, a stop keeps it off for
     the next DT−1; starts counted as s_t ≥ u_t − u_{t−1}; u_{−1} given (off when unknown)."""
@@ -268,7 +275,7 @@ def _plain_run_rules(m: _Model, rules: RunRules, on: list[int]) -> None:
             terms, constant = change(t, -1.0)  # 1 − u_later ≥ u_{t−1} − u_t
             terms[on[later]] = terms.get(on[later], 0.0) + 1.0
             m.row(terms, upper=1.0 - constant)
-    if rules.max_starts is not None or rules.start_cost:
+    if rules.max_starts is not None or rules.max_starts_per_day is not None or rules.start_cost:
         starts = []
         for t in range(n):
             s = m.var(0, 1, cost=rules.start_cost)
@@ -278,3 +285,7 @@ def _plain_run_rules(m: _Model, rules: RunRules, on: list[int]) -> None:
             starts.append(s)
         if rules.max_starts is not None:
             m.row(dict.fromkeys(starts, 1.0), upper=float(rules.max_starts))
+        if rules.max_starts_per_day is not None:
+            for day in set(days):
+                today = [s for s, d in zip(starts, days, strict=True) if d == day]
+                m.row(dict.fromkeys(today, 1.0), upper=float(rules.max_starts_per_day))

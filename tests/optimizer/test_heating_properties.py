@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -30,10 +30,12 @@ def rounded(values: st.SearchStrategy[float]) -> st.SearchStrategy[float]:
 def heated_sites(draw: st.DrawFn) -> dict[str, Any]:
     n = draw(st.integers(3, 10))
     res_minutes = draw(st.sampled_from([15, 30, 60]))
+    # Some plans cross midnight (in UTC, or in the start's own offset) for max-starts-per-day.
+    start = draw(st.sampled_from([START, "2026-06-01T22:00:00+00:00", "2026-06-01T23:00:00+02:00"]))
 
     def series(low: float, high: float) -> dict[str, Any]:
         values = draw(st.lists(rounded(st.floats(low, high)), min_size=n, max_size=n))
-        return {"start": START, "resolution": f"PT{res_minutes}M", "values": values}
+        return {"start": start, "resolution": f"PT{res_minutes}M", "values": values}
 
     context: dict[str, Any] = {"consumption-price": series(0.0, 0.5)}
     if draw(st.booleans()):
@@ -84,11 +86,13 @@ def heated_sites(draw: st.DrawFn) -> dict[str, Any]:
                 if draw(st.booleans()):
                     pump["max-starts"] = draw(st.integers(0, 3))
                 if draw(st.booleans()):
+                    pump["max-starts-per-day"] = draw(st.integers(0, 2))
+                if draw(st.booleans()):
                     pump["start-cost"] = draw(st.sampled_from([0.05, 0.5, 2.0]))
                 state = draw(st.sampled_from([None, "running-since", "off-since"]))
                 if state:
                     ago = draw(st.integers(0, 3)) * res_minutes
-                    since = datetime.fromisoformat(START) - timedelta(minutes=ago)
+                    since = datetime.fromisoformat(start) - timedelta(minutes=ago)
                     pump[state] = since.isoformat()
         devices.append(pump)
     for i in range(draw(st.integers(0, 2))):
@@ -109,7 +113,7 @@ def heated_sites(draw: st.DrawFn) -> dict[str, Any]:
              "roundtrip-efficiency": "90%", "prefer-charging-sooner": False}
         )  # fmt: skip
     return {
-        "start": START,
+        "start": start,
         "duration": f"PT{n * res_minutes}M",
         "resolution": f"PT{res_minutes}M",
         "flex-context": context,
@@ -126,7 +130,9 @@ def test_heated_sites_are_physical_and_optimal(body: dict[str, Any]) -> None:
     if plan["status"] == "infeasible":
         # Only a hard run-time rule can make a relaxed heated site infeasible (a run already
         # begun that the full sink cannot take); the oracle must agree, and the plan say why.
-        assert any(isinstance(d, HeatPump) and d.initial_hold_steps for d in parsed.devices)
+        assert any(
+            isinstance(d, HeatPump) and d.run_rules.initial_hold_steps for d in parsed.devices
+        )
         assert math.isinf(optimal_cost(parsed)) and plan["infeasible"]
         event("infeasible: a run already begun")
         return
@@ -153,8 +159,10 @@ def test_heated_sites_are_physical_and_optimal(body: dict[str, Any]) -> None:
             heat = np.array(plan["devices"][device.name]["heat_kw"])
             assert heat == pytest.approx(device.cop * power, abs=1e-5)
             heat_in += heat
+            if device.run_rules.max_starts_per_day is not None:
+                event(f"max-starts-per-day over {len(set(local_days(body, plan)))} day(s)")
             if device.run_rules.active:
-                assert_run_rules(device.run_rules, (power > 1e-6).tolist())
+                assert_run_rules(device.run_rules, (power > 1e-6).tolist(), local_days(body, plan))
 
     # The sink's state follows from the heat it received (stock or RC temperature model).
     (sink,) = (d for d in parsed.devices if isinstance(d, Storage) and d.is_heat_sink)
@@ -185,7 +193,13 @@ def test_heated_sites_are_physical_and_optimal(body: dict[str, Any]) -> None:
     assert_baseline_follows_its_rule(parsed, plan)
 
 
-def assert_run_rules(rules: RunRules, on: list[bool]) -> None:
+def local_days(body: dict[str, Any], plan: dict[str, Any]) -> list[date]:
+    """The calendar day each step starts in, at the UTC offset of the problem's start."""
+    zone = datetime.fromisoformat(body["start"]).tzinfo
+    return [datetime.fromisoformat(t).astimezone(zone).date() for t in plan["timestamps"]]
+
+
+def assert_run_rules(rules: RunRules, on: list[bool], days: list[date]) -> None:
     """Every run-time rule holds in the reported plan (runs and pauses cut by the horizon's
     end may be shorter)."""
     n = len(on)
@@ -200,6 +214,9 @@ def assert_run_rules(rules: RunRules, on: list[bool]) -> None:
         assert not any(on[t : t + rules.min_off_steps]), (t, on)
     if rules.max_starts is not None:
         assert len(starts) <= rules.max_starts
+    if rules.max_starts_per_day is not None:
+        for day in set(days):
+            assert sum(days[t] == day for t in starts) <= rules.max_starts_per_day, (day, on)
 
 
 def test_min_power_under_a_peak_price() -> None:

@@ -68,11 +68,33 @@ def test_max_starts_caps_the_starts() -> None:
     assert starts <= 2  # a run at the first step counts too: before the plan it was off
 
 
+def test_max_starts_per_day_caps_each_calendar_day() -> None:
+    # Two days of hours from midnight at +02:00 (the second begins at step 24, 22:00 UTC), each
+    # with the day's price swings: without the cap the heat pump starts several times a day.
+    body = problem(48, prices=PRICES * 2, devices=[building(), pump()],
+                   start="2026-06-01T00:00:00+02:00")  # fmt: skip
+    free = starts(schedule(body)["devices"]["hp"]["power_kw"])
+    assert sum(t < 24 for t in free) > 1 and sum(t >= 24 for t in free) > 1
+    body["flex-model"][1]["max-starts-per-day"] = 1
+    plan = schedule(body)
+    capped = starts(plan["devices"]["hp"]["power_kw"])
+    # One start a day: the house needs heat on both days.
+    assert sum(t < 24 for t in capped) == 1 and sum(t >= 24 for t in capped) == 1
+    assert plan["timestamps"][24] == "2026-06-01T22:00:00Z"
+
+
+def starts(power: list[float]) -> list[int]:
+    """The steps where the device starts (off before the plan)."""
+    on = [p > 1e-6 for p in power]
+    return [t for t in range(len(on)) if on[t] and (t == 0 or not on[t - 1])]
+
+
 @pytest.mark.parametrize(
     ("rules", "code", "path"),
     [
         ({"min-run-time": "-PT1H"}, "invalid_duration", "min-run-time"),
         ({"max-starts": -1}, "invalid_value", "max-starts"),
+        ({"max-starts-per-day": 1.5}, "invalid_value", "max-starts-per-day"),
         ({"running-since": "2026-06-01T05:00:00+00:00"}, "invalid_value", "running-since"),
         ({"running-since": "2026-06-01T00:00:00+00:00", "off-since": "2026-06-01T00:00:00+00:00"},
          "conflicting_fields", "off-since"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -19,16 +20,24 @@ from .timegrid import FloatArray, TimeGrid
 class RunRules:
     """Run-time rules of an on/off device (a heat pump, a charger with a minimum power), in plan
     steps: a run lasts at least min_run_steps, a pause at least min_off_steps; at most
-    max_starts starts in the horizon, each costing start_cost (wear, not energy, in the
+    max_starts starts in the horizon and max_starts_per_day in each day (the days begin at the
+    steps in day_starts, besides the first), each costing start_cost (wear, not energy, in the
     problem's currency). The state before the horizon (None: unknown) holds for the first
     initial_hold_steps steps (what is left of a minimum run or pause already begun)."""
 
     min_run_steps: int = 1
     min_off_steps: int = 1
     max_starts: int | None = None
+    max_starts_per_day: int | None = None
+    day_starts: tuple[int, ...] = ()
     initial_on: bool | None = None
     initial_hold_steps: int = 0
     start_cost: float = 0.0
+
+    def days(self, n_steps: int) -> list[range]:
+        """The steps of each day in a horizon of n_steps (the first and last may be partial)."""
+        bounds = [0, *self.day_starts, n_steps]
+        return [range(first, end) for first, end in pairwise(bounds) if first < end]
 
     @property
     def active(self) -> bool:
@@ -36,6 +45,7 @@ class RunRules:
             self.min_run_steps > 1
             or self.min_off_steps > 1
             or self.max_starts is not None
+            or self.max_starts_per_day is not None
             or self.initial_on is not None
             or self.start_cost > 0
         )

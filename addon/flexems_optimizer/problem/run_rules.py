@@ -7,15 +7,19 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from .errors import ProblemError, join_path
 from .model import NO_RUN_RULES, RunRules
 from .reader import Reader
+from .timegrid import TimeGrid
 from .timing import parse_datetime, parse_duration
 
 RUN_KEYS = (
     "min-run-time",
     "min-off-time",
     "max-starts",
+    "max-starts-per-day",
     "start-cost",
     "running-since",
     "off-since",
@@ -25,9 +29,10 @@ RUN_KEYS = (
 def parse_run_rules(
     entry: Mapping[str, Any], path: str, reader: Reader, *, on_off: bool
 ) -> RunRules:
-    """min-run-time, min-off-time (ISO durations), max-starts (per horizon), start-cost and the
-    state before the horizon (running-since or off-since, tz-aware times at or before the
-    start). They need on/off operation (`on-off` or `min-power`): `on_off`."""
+    """min-run-time, min-off-time (ISO durations), max-starts (per horizon), max-starts-per-day
+    (per calendar day at the start's UTC offset), start-cost and the state before the horizon
+    (running-since or off-since, tz-aware times at or before the start). They need on/off
+    operation (`on-off` or `min-power`): `on_off`."""
     given = [key for key in RUN_KEYS if key in entry]
     if not given:
         return NO_RUN_RULES
@@ -49,14 +54,16 @@ def parse_run_rules(
                 )
             durations_s[key] = seconds
             rules[field] = max(1, math.ceil(seconds / step_s - 1e-9))
-    if "max-starts" in entry:
-        starts = entry["max-starts"]
-        if isinstance(starts, bool) or not isinstance(starts, int) or starts < 0:
-            raise ProblemError(
-                "invalid_value", "max-starts is a whole number, 0 or more",
-                join_path(path, "max-starts"),
-            )  # fmt: skip
-        rules["max_starts"] = starts
+    for key, field in (("max-starts", "max_starts"), ("max-starts-per-day", "max_starts_per_day")):
+        if key in entry:
+            starts = entry[key]
+            if isinstance(starts, bool) or not isinstance(starts, int) or starts < 0:
+                raise ProblemError(
+                    "invalid_value", f"{key} is a whole number, 0 or more", join_path(path, key)
+                )
+            rules[field] = starts
+    if "max-starts-per-day" in entry:
+        rules["day_starts"] = day_starts(reader.grid)
     if "start-cost" in entry:
         cost = entry["start-cost"]
         if isinstance(cost, bool) or not isinstance(cost, int | float) or not 0 <= cost <= 1e4:
@@ -85,3 +92,12 @@ def parse_run_rules(
         rules["initial_on"] = on
         rules["initial_hold_steps"] = max(0, math.ceil(left_s / step_s - 1e-9))
     return RunRules(**rules)
+
+
+def day_starts(grid: TimeGrid) -> tuple[int, ...]:
+    """The steps (after the first) that begin a new calendar day, at the UTC offset of the
+    plan's start (a step belongs to the day it starts in)."""
+    offset = grid.start.utcoffset()
+    offset_s = 0.0 if offset is None else offset.total_seconds()
+    day = np.floor((grid.boundaries_s[:-1] + offset_s) / 86400.0)
+    return tuple(int(step) for step in np.flatnonzero(np.diff(day)) + 1)

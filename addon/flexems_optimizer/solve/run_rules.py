@@ -56,6 +56,11 @@ def add_run_rules(builder: ModelBuilder, rules: RunRules, running: IntArray) -> 
     if rules.max_starts is not None:
         cap = builder.rows(1, upper=float(rules.max_starts))
         builder.coefficients(cap, starts, 1.0)
+    if rules.max_starts_per_day is not None:
+        days = rules.days(n)
+        per_day = builder.rows(len(days), upper=float(rules.max_starts_per_day))
+        day_of_step = np.repeat(np.arange(len(days)), [len(day) for day in days])
+        builder.coefficients(per_day[day_of_step], starts, 1.0)
     return starts
 
 
@@ -63,24 +68,36 @@ def respect_run_rules(on: FloatArray, rules: RunRules) -> FloatArray:
     """A 0/1 schedule made to keep the run-time rules, for a warm start: the state before the
     plan holds its steps, and left to right every start runs its minimum and every stop pauses
     its minimum (a later switch that comes too soon is overridden); starts beyond max-starts
-    are dropped (their runs merged into the pause)."""
+    are dropped, and those beyond a day's max-starts-per-day (their runs merged into the
+    pause)."""
     schedule = np.round(on).astype(np.float64)
     n = schedule.size
     before = float(bool(rules.initial_on))
     schedule[: min(rules.initial_hold_steps, n)] = before
+    day_of_step = np.zeros(n, dtype=np.int64)
+    for index, day in enumerate(rules.days(n)):
+        day_of_step[day.start : day.stop] = index
+    starts_per_day = np.zeros(int(day_of_step[-1]) + 1 if n else 0, dtype=np.int64)
     previous, starts, t = before, 0, 0
     while t < n:
         state = schedule[t]
         if state != previous:
-            if state and rules.max_starts is not None and starts >= rules.max_starts:
+            if state and _no_start_left(rules, starts, int(starts_per_day[day_of_step[t]])):
                 schedule[t] = 0.0
                 t += 1
                 continue
             length = rules.min_run_steps if state else rules.min_off_steps
             schedule[t : t + length] = state
             starts += int(state)
+            starts_per_day[day_of_step[t]] += int(state)
             previous = state
             t += length
             continue
         t += 1
     return schedule
+
+
+def _no_start_left(rules: RunRules, starts: int, starts_today: int) -> bool:
+    return (rules.max_starts is not None and starts >= rules.max_starts) or (
+        rules.max_starts_per_day is not None and starts_today >= rules.max_starts_per_day
+    )
