@@ -34,7 +34,7 @@ from .solve.compile import (
     export_pays_more_steps,
     site_weights,
 )
-from .solve.diagnose import reasons
+from .solve.diagnose import blocked_starts, reasons
 from .solve.explain import explain
 from .solve.highs import Solution, SolverSettings, SolveStatus, solve
 from .solve.results import DeviceResult, SiteResult, read_solution, simultaneous_steps
@@ -68,6 +68,7 @@ def schedule(problem: Mapping[str, Any], settings: SolverSettings | None = None)
     baseline = _baseline_energy(parsed, settings, timer)
     breaches = _breaches(parsed, limits, result, include_hard=False)
     plan = _plan_body(parsed, result, "relaxed" if breaches else "optimal")
+    plan["notes"] += blocked_starts(parsed, breaches)
     plan["costs"] = costs(parsed, limits, result, baseline)
     plan["breaches"] = [_breach_dict(b, parsed) for b in breaches]
     plan["explanation"] = explain(compiled, solution, parsed.grid)
@@ -241,9 +242,8 @@ def _infeasible_plan(
     breaches = _breaches(parsed, limits, result, include_hard=True)
     found = reasons(breaches, parsed.grid)
     plan = _plan_body(parsed, result, "infeasible")
-    plan["message"] = (
-        "; ".join(reason["message"] for reason in found) or "no plan meets every constraint"
-    )
+    messages = [reason["message"] for reason in found] + blocked_starts(parsed, breaches)
+    plan["message"] = "; ".join(messages) or "no plan meets every constraint"
     plan["infeasible"] = found
     plan["fallback"] = "relaxed"  # the series are the least-breaching plan
     plan["costs"] = costs(parsed, limits, result, None)

@@ -125,6 +125,26 @@ def test_no_starts_allowed_and_a_target_that_needs_one_is_explained() -> None:
     assert plan["devices"]["hp"]["power_kw"] == pytest.approx([0] * 96)
     assert plan["status"] == "relaxed"  # the comfort band is missed, and said so
     assert any(b["device"] == "house" for b in plan["breaches"])
+    assert plan["notes"] == ["hp: a target needs it to run, max-starts is 0"]
+    # A second heat pump that may start: the rule is no longer why; it heats.
+    second = {**pump(), "name": "hp2"}
+    plan = schedule(quarter_hours([cold, pump(**{"max-starts": 0}), second]))
+    assert plan["notes"] == []
+    assert sum(plan["devices"]["hp2"]["power_kw"]) > 0
+
+
+def test_a_charger_that_may_not_start_makes_its_target_infeasible_and_says_why() -> None:
+    body = quarter_hours([charger(**{"max-starts-per-day": 0})])
+    body["flex-context"]["relax-constraints"] = False
+    plan = schedule(body)
+    assert plan["status"] == "infeasible"
+    assert plan["message"] == (
+        "soc-target 25 kWh at 2026-06-02T00:00:00Z for ev unreachable: at most 10 kWh possible; "
+        "ev: a target needs it to run, max-starts-per-day is 0"
+    )
+    # Charging already when the plan starts: it may go on, so the rule is no cause.
+    body["flex-model"][0]["running-since"] = "2026-05-31T23:00:00+00:00"
+    assert schedule(body)["status"] != "infeasible"
 
 
 def test_a_start_cost_merges_short_runs_when_it_pays() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from ..problem.model import HeatPump, RunRules, SiteProblem, Storage
 from ..problem.timegrid import TimeGrid
 from .accounting import Breach
 
@@ -16,6 +17,41 @@ _RAISING = {
     "comfort-min",
     "temperature-targets",
 }
+
+
+def blocked_starts(problem: SiteProblem, breaches: list[Breach]) -> list[str]:
+    """Why a stock or temperature stays too low, when the reason is a rule: every on/off device
+    that could raise it (a charger with a minimum power, the heat pumps of a heat sink) is off
+    and may not start ("hp: a target needs it to run, max-starts is 0")."""
+    short = {
+        b.device for b in breaches if b.is_state and b.value < b.limit and b.constraint in _RAISING
+    }
+    causes = []
+    for device in problem.devices:
+        if not isinstance(device, Storage) or device.name not in short:
+            continue
+        raisers: list[tuple[str, RunRules]] = [
+            (p.name, p.run_rules)
+            for p in problem.devices
+            if isinstance(p, HeatPump) and p.heats == device.name
+        ]
+        if device.min_charging_kw is not None:
+            raisers.append((device.name, device.run_rules))
+        blocked = [(name, _no_start_allowed(rules)) for name, rules in raisers]
+        if blocked and all(rule for _, rule in blocked):
+            causes += [f"{name}: a target needs it to run, {rule} is 0" for name, rule in blocked]
+    return causes
+
+
+def _no_start_allowed(rules: RunRules) -> str | None:
+    """The rule that keeps an on/off device that is off from ever starting, if one does."""
+    if rules.initial_on:
+        return None
+    if rules.max_starts == 0:
+        return "max-starts"
+    if rules.max_starts_per_day == 0:
+        return "max-starts-per-day"
+    return None
 
 
 def reasons(breaches: list[Breach], grid: TimeGrid) -> list[dict[str, Any]]:
