@@ -13,7 +13,7 @@ import numpy as np
 
 from ..problem.timegrid import FloatArray
 from .builder import LinearProgram
-from .polish import polish
+from .polish import lp_mode, polish
 
 
 class SolveStatus(StrEnum):
@@ -225,11 +225,9 @@ def _warm_start(
     deadline: float,
     round_integers: Callable[[FloatArray], FloatArray],
 ) -> _WarmStart | None:
-    highs.setOptionValue("solve_relaxation", True)
     # The relaxation and the fixed LP are LPs: without presolve they take 40 % of the time
     # (measured on a home with three S2 devices: 28 vs 69 ms); the search keeps it.
-    highs.setOptionValue("presolve", "on" if settings.lp_presolve else "off")
-    try:
+    with lp_mode(highs, presolve=settings.lp_presolve):
         _run(highs, deadline)
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None  # infeasible or worse: let the full search say so
@@ -249,9 +247,6 @@ def _warm_start(
             model.integer_columns.size, model.integer_columns.astype(np.int32), lower, upper
         )
         return _WarmStart(x, value, gap, proven=False, bound=bound) if feasible else None
-    finally:
-        highs.setOptionValue("solve_relaxation", False)
-        highs.setOptionValue("presolve", "choose")
 
 
 def _fix_integers(

@@ -19,7 +19,8 @@ home of 672 steps after 3-10 s), its own end is worse, so it gets a bounded shar
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import highspy
@@ -41,6 +42,19 @@ class Polished:
     improvements: int
 
 
+@contextmanager
+def lp_mode(highs: highspy.Highs, *, presolve: bool = False) -> Iterator[None]:
+    """HiGHS solving a MIP's LP relaxation (and LPs with its integers fixed), then back to the
+    MIP with presolve as HiGHS chooses."""
+    highs.setOptionValue("solve_relaxation", True)
+    highs.setOptionValue("presolve", "on" if presolve else "off")
+    try:
+        yield
+    finally:
+        highs.setOptionValue("solve_relaxation", False)
+        highs.setOptionValue("presolve", "choose")
+
+
 def polish(
     highs: highspy.Highs,
     model: LinearProgram,
@@ -59,9 +73,8 @@ def polish(
     upper = model.col_upper[columns]
     chosen = np.round(x[columns])
     windows = improvements = 0
-    highs.setOptionValue("solve_relaxation", True)
-    highs.setOptionValue("presolve", "off")  # the LPs are hot-started from the last basis
-    try:
+    # Each LP hot-starts from the last basis: no presolve.
+    with lp_mode(highs), _bounds_restored(highs, columns, lower, upper):
         improved = True
         while improved:
             improved = False
@@ -73,18 +86,27 @@ def polish(
                     continue
                 windows += 1
                 found = _try_window(
-                    highs, model, free, chosen, (lower, upper), objective, round_integers
+                    highs, model, free, chosen, (columns, lower, upper), objective, round_integers
                 )
                 if found is not None:
                     x, objective = found
                     chosen = np.round(x[columns])
                     improvements += 1
                     improved = True
-        return Polished(x, objective, windows, improvements)
+    return Polished(x, objective, windows, improvements)
+
+
+@contextmanager
+def _bounds_restored(
+    highs: highspy.Highs,
+    columns: np.ndarray[tuple[int], np.dtype[np.int32]],
+    lower: FloatArray,
+    upper: FloatArray,
+) -> Iterator[None]:
+    try:
+        yield
     finally:
         highs.changeColsBounds(columns.size, columns, lower, upper)
-        highs.setOptionValue("solve_relaxation", False)
-        highs.setOptionValue("presolve", "choose")
 
 
 def _try_window(
@@ -92,14 +114,14 @@ def _try_window(
     model: LinearProgram,
     free: np.ndarray[tuple[int], np.dtype[np.bool_]],
     chosen: FloatArray,
-    bounds: tuple[FloatArray, FloatArray],
+    integers: tuple[np.ndarray[tuple[int], np.dtype[np.int32]], FloatArray, FloatArray],
     objective: float,
     round_integers: Callable[[FloatArray], FloatArray],
 ) -> tuple[FloatArray, float] | None:
     """The plan with this window's integers re-chosen, and its objective, when it is cheaper
-    than `objective`; None when the window cannot do better or its rounding is infeasible."""
-    columns = model.integer_columns.astype(np.int32)
-    lower, upper = bounds
+    than `objective`; None when the window cannot do better or its rounding is infeasible.
+    `integers`: the integer columns and their bounds."""
+    columns, lower, upper = integers
     better = objective - _BETTER * max(abs(objective), 1.0)
     highs.changeColsBounds(
         columns.size, columns, np.where(free, lower, chosen), np.where(free, upper, chosen)
