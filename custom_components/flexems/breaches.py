@@ -38,6 +38,12 @@ class BreachSummary:
     steps: int
 
     @property
+    def shows(self) -> bool:
+        """Does the breach show at the precision it is told in (0.1 °C, %, kW)? One that rounds
+        to its limit (an unfinished plan's 0.04 °C at the horizon's end) asks nothing of anyone."""
+        return self.value != self.limit
+
+    @property
     def issue_id(self) -> str:
         return f"{ISSUE_PREFIX}{self.asset or 'site'}_{self.constraint}"
 
@@ -130,8 +136,9 @@ def summarize_for(entry: ConfigEntry, plan: dict[str, Any]) -> list[BreachSummar
 
 @callback
 def async_update_issues(hass: HomeAssistant, summaries: list[BreachSummary]) -> None:
-    """A repair issue per breach of a relaxed or infeasible plan; those gone are cleared."""
-    current = {s.issue_id: s for s in summaries}
+    """A repair issue per breach of a relaxed or infeasible plan that shows at the precision it
+    is told in; those gone (or grown too small to show) are cleared."""
+    current = {s.issue_id: s for s in summaries if s.shows}
     registry = ir.async_get(hass)
     for domain, issue_id in list(registry.issues):
         if domain == DOMAIN and issue_id.startswith(ISSUE_PREFIX) and issue_id not in current:
