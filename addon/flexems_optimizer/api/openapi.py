@@ -210,7 +210,12 @@ _SCHEMAS: dict[str, Any] = {
                         "description": "heat pumps' starts at their start-cost (wear)",
                     },
                     "total_eur": {"type": "number"},
-                    "baseline_energy_eur": {"type": ["number", "null"]},
+                    "baseline_energy_eur": {
+                        "type": ["number", "null"],
+                        "description": "the energy cost without flexibility used: batteries and "
+                        "EVs charge as soon as possible, heat pumps heat when needed, processes "
+                        "run at their earliest (README: The plan)",
+                    },
                     "savings_eur": {"type": ["number", "null"]},
                     "currency": {"type": "string"},
                     "co2_kg": {"type": "number"},
@@ -218,7 +223,12 @@ _SCHEMAS: dict[str, Any] = {
             },
             "breaches": {"type": "array", "items": {"type": "object"}},
             "explanation": {"type": "object"},
-            "notes": {"type": "array", "items": {"type": "string"}},
+            "notes": {
+                "type": "array",
+                "items": {"type": "string"},
+                "description": "inputs that had no effect, and rules that keep a target from "
+                "being met ('hp: a target needs it to run, max-starts is 0')",
+            },
             "infeasible": {"type": "array", "items": {"type": "object"}},
             "message": {"type": "string"},
             "fallback": {"const": "relaxed"},
