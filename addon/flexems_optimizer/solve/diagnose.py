@@ -1,4 +1,5 @@
-"""Say in words why a problem cannot be met, from the breaches of its all-soft version."""
+"""Say in words why a problem cannot be met (from the breaches of its all-soft version), and which
+rule keeps a missed target from being met."""
 
 from __future__ import annotations
 
