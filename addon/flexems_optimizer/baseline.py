@@ -11,7 +11,8 @@ Nothing charges, discharges or runs to earn.
 It answers None where the rule alone cannot: the devices together break a site limit, a device
 cannot keep its bounds, several heat pumps heat one sink, or a device kind it does not know (an
 S2 FRBC or PEBC device). The scheduler then solves the same rule as an LP (the BASELINE purpose
-of solve/compile.py: earlier charging and later heating cost less there).
+of solve/compile.py: earlier charging and later heating cost less there; the earliness weight is
+linear, so a storage with standing losses may charge a little later there than here).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import event
 
 from flexems_optimizer.baseline import simulate
-from flexems_optimizer.problem.model import SiteProblem
+from flexems_optimizer.problem.model import SiteProblem, Storage
 from flexems_optimizer.scheduler import lp_baseline_energy
 from flexems_optimizer.solve.accounting import energy_cost
 from flexems_optimizer.solve.highs import SolverSettings
@@ -24,7 +24,15 @@ def assert_baseline_follows_its_rule(parsed: SiteProblem, plan: dict[str, Any]) 
         event("baseline by LP")
         assert reported == pytest.approx(by_lp, rel=1e-6, abs=1e-6)
         return
-    event("baseline simulated")
     value = energy_cost(parsed, simulated.net_kw, simulated.devices)
     assert reported == pytest.approx(value, rel=1e-6, abs=1e-6)
+    if any(
+        isinstance(d, Storage) and not d.is_heat_sink and d.storage_efficiency_per_step < 1
+        for d in parsed.devices
+    ):
+        # Standing losses against the LP's linear earliness weight: the LP may charge a little
+        # later than "as soon as possible" (README: The plan); the simulation is the rule.
+        event("baseline simulated, lossy storage")
+        return
+    event("baseline simulated")
     assert value == pytest.approx(by_lp, rel=1e-6, abs=1e-6)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -12,11 +12,12 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from flexems_optimizer import schedule
-from flexems_optimizer.problem.model import HeatPump, RunRules, Storage
+from flexems_optimizer.problem.model import HeatPump, Storage
 from flexems_optimizer.problem.parse import parse_problem
 
 from .baseline_rule import assert_baseline_follows_its_rule
 from .oracle import optimal_cost
+from .run_rules_check import assert_run_rules, local_days
 from .test_properties import recomputed_costs
 
 START = "2026-06-01T00:00:00+00:00"
@@ -191,32 +192,6 @@ def test_heated_sites_are_physical_and_optimal(body: dict[str, Any]) -> None:
         assert plan["costs"][f"{part}_eur"] == pytest.approx(again[part], rel=1e-4, abs=1e-3)
     assert plan["costs"]["total_eur"] == pytest.approx(optimal_cost(parsed), rel=2e-6, abs=2e-6)
     assert_baseline_follows_its_rule(parsed, plan)
-
-
-def local_days(body: dict[str, Any], plan: dict[str, Any]) -> list[date]:
-    """The calendar day each step starts in, at the UTC offset of the problem's start."""
-    zone = datetime.fromisoformat(body["start"]).tzinfo
-    return [datetime.fromisoformat(t).astimezone(zone).date() for t in plan["timestamps"]]
-
-
-def assert_run_rules(rules: RunRules, on: list[bool], days: list[date]) -> None:
-    """Every run-time rule holds in the reported plan (runs and pauses cut by the horizon's
-    end may be shorter)."""
-    n = len(on)
-    before = bool(rules.initial_on)
-    assert all(state == before for state in on[: rules.initial_hold_steps])
-    previous = [before, *on[:-1]]
-    starts = [t for t in range(n) if on[t] and not previous[t]]
-    stops = [t for t in range(n) if previous[t] and not on[t]]
-    for t in starts:
-        assert all(on[t : t + rules.min_run_steps]), (t, on)
-    for t in stops:
-        assert not any(on[t : t + rules.min_off_steps]), (t, on)
-    if rules.max_starts is not None:
-        assert len(starts) <= rules.max_starts
-    if rules.max_starts_per_day is not None:
-        for day in set(days):
-            assert sum(days[t] == day for t in starts) <= rules.max_starts_per_day, (day, on)
 
 
 def test_min_power_under_a_peak_price() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -17,6 +18,7 @@ from flexems_optimizer.problem.parse import parse_problem
 
 from .baseline_rule import assert_baseline_follows_its_rule
 from .oracle import optimal_cost
+from .run_rules_check import assert_run_rules, local_days
 
 START = "2026-06-01T00:00:00+00:00"
 RESOLUTIONS = {"PT15M": 0.25, "PT30M": 0.5, "PT1H": 1.0}
@@ -108,6 +110,8 @@ def site_problems(draw: st.DrawFn) -> dict[str, Any]:
             device["min-power"] = draw(rounded(st.floats(0.2, 3)))
         elif charger == "on-off":  # a charger behind a switch
             device["on-off"] = True
+        if charger != "modulating" and draw(st.booleans()):
+            device.update(draw(run_rules(resolution)))
         if draw(st.booleans()):
             device["soc-minima"] = draw(rounded(st.floats(soc_min, soc_max)))
         if draw(st.booleans()):
@@ -123,6 +127,26 @@ def site_problems(draw: st.DrawFn) -> dict[str, Any]:
         "flex-context": context,
         "flex-model": devices,
     }
+
+
+@st.composite
+def run_rules(draw: st.DrawFn, resolution: str) -> dict[str, Any]:
+    """Run-time rules for an on/off charger, checked against the oracle's plain form."""
+    step_minutes = int(RESOLUTIONS[resolution] * 60)
+    rules: dict[str, Any] = {}
+    for key in ("min-run-time", "min-off-time"):
+        if draw(st.booleans()):
+            rules[key] = f"PT{draw(st.integers(1, 4)) * step_minutes}M"
+    for key in ("max-starts", "max-starts-per-day"):
+        if draw(st.booleans()):
+            rules[key] = draw(st.integers(0, 2))
+    if draw(st.booleans()):
+        rules["start-cost"] = draw(st.sampled_from([0.05, 0.5]))
+    state = draw(st.sampled_from([None, "running-since", "off-since"]))
+    if state:
+        ago = timedelta(minutes=draw(st.integers(0, 3)) * step_minutes)
+        rules[state] = (datetime.fromisoformat(START) - ago).isoformat()
+    return rules
 
 
 def recomputed_costs(body: dict[str, Any], plan: dict[str, Any]) -> dict[str, float]:
@@ -177,6 +201,14 @@ def test_plans_are_physical_and_optimal(body: dict[str, Any]) -> None:
     plan = schedule(body)
     parsed = parse_problem(body)
     ctx, dt = parsed.flex_context, parsed.grid.step_hours
+    if plan["status"] == "infeasible":
+        # Only a charger's run already begun is a hard fact no relaxation undoes (a full
+        # storage cannot take its minimum power); the oracle must agree, and the plan say why.
+        assert any(d.run_rules.initial_on and d.run_rules.initial_hold_steps
+                   for d in parsed.devices)  # fmt: skip
+        assert math.isinf(optimal_cost(parsed)) and plan["infeasible"]
+        event("infeasible: a run already begun")
+        return
     assert plan["status"] in {"optimal", "relaxed"}
     event(f"{plan['solver']['problem_class']}, {plan['status']}")
     tol = 2e-5
@@ -193,6 +225,7 @@ def test_plans_are_physical_and_optimal(body: dict[str, Any]) -> None:
         np.array(plan["site"]["import_kw"]) - plan["site"]["export_kw"], abs=tol
     )
 
+    start_cost = 0.0
     for storage in parsed.devices:
         power = np.array(plan["devices"][storage.name]["power_kw"])
         soc = np.array(plan["devices"][storage.name]["soc_kwh"])
@@ -202,6 +235,12 @@ def test_plans_are_physical_and_optimal(body: dict[str, Any]) -> None:
         if storage.min_charging_kw is not None:  # charging: none, or at least the minimum
             charging = power > tol
             assert np.all(power[charging] >= storage.min_charging_kw[charging] - tol)
+            if storage.run_rules.active:
+                event("charger with run-time rules")
+                assert_run_rules(storage.run_rules, charging.tolist(), local_days(body, plan))
+                before = bool(storage.run_rules.initial_on)
+                starts = np.sum(charging & ~np.concatenate(([before], charging[:-1])))
+                start_cost += storage.run_rules.start_cost * float(starts)
         # The SoC recursion holds with charge/discharge taken from the net power.
         eps = storage.storage_efficiency_per_step
         a, b = (1.0, 1.0) if eps == 1 else (eps, (eps - 1) / math.log(eps))
@@ -219,8 +258,9 @@ def test_plans_are_physical_and_optimal(body: dict[str, Any]) -> None:
     assert sum(plan["site"]["energy_cost_eur"]) == pytest.approx(costs["energy_eur"], abs=1e-4)
     for key in ("energy", "peak", "breach"):
         assert costs[f"{key}_eur"] == pytest.approx(again[key], rel=1e-4, abs=1e-3), key
+    assert costs.get("start_eur", 0.0) == pytest.approx(start_cost, abs=1e-9)
     assert costs["total_eur"] == pytest.approx(
-        costs["energy_eur"] + costs["peak_eur"] + costs["breach_eur"]
+        costs["energy_eur"] + costs["peak_eur"] + costs["breach_eur"] + start_cost
     )
 
     assert_baseline_follows_its_rule(parsed, plan)
