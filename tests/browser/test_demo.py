@@ -89,14 +89,22 @@ async def planned_battery_kw(page: Page) -> float:
     return float(state)
 
 
-async def setpoint_follows_the_plan(page: Page, setpoint: Locator, seconds: float) -> bool:
+async def setpoint_follows_the_plan(page: Page, setpoint: Locator, seconds: float) -> str:
+    """ "" when the setpoint shows the plan's battery power within `seconds`, else what the
+    page showed last (the values and the Apply plan switch's state), to say why."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    while True:
         value = await setpoint.input_value()
-        if value and abs(float(value) - await planned_battery_kw(page)) < 0.006:  # its step 0.01
-            return True
+        planned = await planned_battery_kw(page)
+        if value and abs(float(value) - planned) < 0.006:  # its step 0.01
+            return ""
+        if time.monotonic() > deadline:
+            switch = await page.evaluate(
+                "document.querySelector('home-assistant').hass.states"
+                "['switch.home_battery_apply_plan']"
+            )
+            return f"setpoint {value!r}, planned {planned} kW, apply plan switch: {switch}"
         await asyncio.sleep(0.5)
-    return False
 
 
 async def test_apply_plan_switched_in_the_ui_reaches_the_battery(
@@ -108,7 +116,7 @@ async def test_apply_plan_switched_in_the_ui_reaches_the_battery(
         .locator("hui-number-entity-row", has_text="Demo battery setpoint")
         .locator("input")
     )
-    assert await setpoint_follows_the_plan(page, setpoint, 60)
+    assert not (why := await setpoint_follows_the_plan(page, setpoint, 60)), why
     toggle = (
         page.locator("hui-toggle-entity-row", has_text="Home battery Apply plan")
         .locator("ha-switch, ha-entity-toggle")
@@ -121,7 +129,7 @@ async def test_apply_plan_switched_in_the_ui_reaches_the_battery(
     await expect(setpoint).to_have_value(manual, timeout=30_000)
     await screenshot(page, "apply-plan-off")
     await toggle.click()  # on again: the plan's setpoint comes back
-    assert await setpoint_follows_the_plan(page, setpoint, 30)
+    assert not (why := await setpoint_follows_the_plan(page, setpoint, 30)), why
 
 
 async def test_the_add_on_status_page_behind_its_login(page: Page, demo: DemoHome) -> None:
