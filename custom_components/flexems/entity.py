@@ -40,9 +40,10 @@ class FlexEmsEntity(CoordinatorEntity[FlexEmsCoordinator]):
         )
 
 
-class StepBoundaryEntity(FlexEmsEntity):
+class StepBoundaryEntity(CoordinatorEntity[FlexEmsCoordinator]):
     """Wakes at each plan step boundary (step lengths divide the hour), `_boundary_second`
-    seconds after it."""
+    seconds after it. By default it writes its state there: an entity that shows the plan's
+    value now would otherwise show the step before's until the next plan comes."""
 
     _boundary_second = 1  # controls act once the new step has surely begun
 
@@ -59,7 +60,7 @@ class StepBoundaryEntity(FlexEmsEntity):
         )
 
     async def _step_started(self, now: datetime) -> None:
-        raise NotImplementedError
+        self.async_write_ha_state()
 
 
 class EvSettingEntity(FlexEmsEntity):

@@ -297,7 +297,7 @@ async def async_setup_entry(
             async_add_entities([sensor], config_subentry_id=subentry_id)
 
 
-class PlanSensor(FlexEmsEntity, SensorEntity):
+class PlanSensor(FlexEmsEntity, StepBoundaryEntity, SensorEntity):
     entity_description: PlanSensorDescription
     # Schedules are for charts now, not history: keep them out of the recorder.
     _unrecorded_attributes = frozenset({"schedule"})
@@ -348,7 +348,7 @@ class BreachesSensor(FlexEmsEntity, SensorEntity):
         return {"breaches": [summary.as_dict() for summary in self.coordinator.breaches]}
 
 
-class PvForecastSensor(FlexEmsEntity, SensorEntity):
+class PvForecastSensor(FlexEmsEntity, StepBoundaryEntity, SensorEntity):
     """The PV power the plan expects now, from the PV's solar forecast."""
 
     _attr_device_class = SensorDeviceClass.POWER
@@ -385,7 +385,7 @@ PLANNED_ENERGY: dict[str, str] = {
 }
 
 
-class PlannedEnergySensor(StepBoundaryEntity, RestoreSensor):
+class PlannedEnergySensor(FlexEmsEntity, StepBoundaryEntity, RestoreSensor):
     """A meter of planned energy: at the end of each step it adds that step's planned energy,
     as planned by the plan in force during the step. Total increasing in kWh, so the energy
     dashboard can set it beside the real grid meter."""
@@ -446,7 +446,7 @@ class PlannedEnergySensor(StepBoundaryEntity, RestoreSensor):
         self._pending = (end, plan["site"][self.series][index] * hours)
 
 
-class S2PowerSensor(S2Entity, SensorEntity):
+class S2PowerSensor(S2Entity, StepBoundaryEntity, SensorEntity):
     """An S2 device's power in the plan now (kW, consumption positive), and its schedule for
     the plan card."""
 

@@ -47,7 +47,7 @@ from .const import (
     SUBENTRY_HEAT_PUMP,
 )
 from .coordinator import FlexEmsConfigEntry, FlexEmsCoordinator
-from .entity import StepBoundaryEntity
+from .entity import FlexEmsEntity, StepBoundaryEntity
 from .plans import step_end, step_now
 from .problem import ApplianceRun, appliance_profile, heat_sink_name, plan_step
 from .sensor import ASSET_SENSORS
@@ -122,7 +122,7 @@ class ApplyPlanData(ExtraStoredData):
         }
 
 
-class ApplyPlanSwitch(StepBoundaryEntity, SwitchEntity, RestoreEntity):
+class ApplyPlanSwitch(FlexEmsEntity, StepBoundaryEntity, SwitchEntity, RestoreEntity):
     """On: the plan drives the asset. Without a current plan (the add-on away, the plan past
     its end) the last planned value holds until its step ends; then the asset falls back to
     its safe state (`CONF_FALLBACK`), once, logged and shown as `fallback_since`."""
@@ -292,7 +292,7 @@ class ApplyPlanSwitch(StepBoundaryEntity, SwitchEntity, RestoreEntity):
         self.async_write_ha_state()
 
 
-class RunOnceSwitch(StepBoundaryEntity, SwitchEntity, RestoreEntity):
+class RunOnceSwitch(FlexEmsEntity, StepBoundaryEntity, SwitchEntity, RestoreEntity):
     """On: the appliance should run once, at the best time in its window."""
 
     def __init__(

@@ -62,6 +62,17 @@ async def test_each_step_boundary_applies_the_next_value(
         {"unit_of_measurement": "W", "min": -5000, "max": 5000, "step": 100},
     )
     assert float(hass.states.get(SETPOINT).state) == expected
+    # At the first step whose planned power differs, the power shown is the new step's too,
+    # before any new plan comes (it kept the step before's until the next plan).
+    power = plan["devices"]["battery"]["power_kw"]
+    change = next(i for i in range(1, len(power)) if power[i] != power[i - 1])
+    moment = datetime.fromisoformat(plan["timestamps"][change]) + timedelta(seconds=2)
+    freezer.move_to(moment)
+    async_fire_time_changed(hass, moment)
+    await hass.async_block_till_done()
+    assert entry.runtime_data.coordinator.data is plan
+    shown = float(hass.states.get("sensor.battery_planned_power").state)
+    assert shown == pytest.approx(power[change])
     await hass.services.async_call(
         DOMAIN, "replan", {"config_entry": entry.entry_id}, blocking=True
     )
