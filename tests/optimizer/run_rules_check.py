@@ -14,9 +14,9 @@ def local_days(body: dict[str, Any], plan: dict[str, Any]) -> list[date]:
     return [datetime.fromisoformat(t).astimezone(zone).date() for t in plan["timestamps"]]
 
 
-def assert_run_rules(rules: RunRules, on: list[bool], days: list[date]) -> None:
+def assert_run_rules(rules: RunRules, on: list[bool], days: list[date]) -> int:
     """Every run-time rule holds in the reported plan (runs and pauses cut by the horizon's
-    end may be shorter)."""
+    end may be shorter). Returns how many starts the plan has."""
     n = len(on)
     before = bool(rules.initial_on)
     assert all(state == before for state in on[: rules.initial_hold_steps])
@@ -32,3 +32,4 @@ def assert_run_rules(rules: RunRules, on: list[bool], days: list[date]) -> None:
     if rules.max_starts_per_day is not None:
         for day in set(days):
             assert sum(days[t] == day for t in starts) <= rules.max_starts_per_day, (day, on)
+    return len(starts)

@@ -237,10 +237,10 @@ def test_plans_are_physical_and_optimal(body: dict[str, Any]) -> None:
             assert np.all(power[charging] >= storage.min_charging_kw[charging] - tol)
             if storage.run_rules.active:
                 event("charger with run-time rules")
-                assert_run_rules(storage.run_rules, charging.tolist(), local_days(body, plan))
-                before = bool(storage.run_rules.initial_on)
-                starts = np.sum(charging & ~np.concatenate(([before], charging[:-1])))
-                start_cost += storage.run_rules.start_cost * float(starts)
+                starts = assert_run_rules(
+                    storage.run_rules, charging.tolist(), local_days(body, plan)
+                )
+                start_cost += storage.run_rules.start_cost * starts
         # The SoC recursion holds with charge/discharge taken from the net power.
         eps = storage.storage_efficiency_per_step
         a, b = (1.0, 1.0) if eps == 1 else (eps, (eps - 1) / math.log(eps))

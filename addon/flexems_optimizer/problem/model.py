@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from itertools import pairwise
 
 import numpy as np
 import numpy.typing as npt
@@ -34,10 +33,10 @@ class RunRules:
     initial_hold_steps: int = 0
     start_cost: float = 0.0
 
-    def days(self, n_steps: int) -> list[range]:
-        """The steps of each day in a horizon of n_steps (the first and last may be partial)."""
-        bounds = [0, *self.day_starts, n_steps]
-        return [range(first, end) for first, end in pairwise(bounds) if first < end]
+    def day_of_step(self, n_steps: int) -> npt.NDArray[np.int64]:
+        """The day (0: the first, which may be partial) each of n_steps steps belongs to."""
+        return np.searchsorted(np.asarray(self.day_starts, dtype=np.int64),
+                               np.arange(n_steps), side="right")  # fmt: skip
 
     @property
     def active(self) -> bool:

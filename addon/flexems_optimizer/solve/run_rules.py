@@ -57,9 +57,8 @@ def add_run_rules(builder: ModelBuilder, rules: RunRules, running: IntArray) -> 
         cap = builder.rows(1, upper=float(rules.max_starts))
         builder.coefficients(cap, starts, 1.0)
     if rules.max_starts_per_day is not None:
-        days = rules.days(n)
-        per_day = builder.rows(len(days), upper=float(rules.max_starts_per_day))
-        day_of_step = np.repeat(np.arange(len(days)), [len(day) for day in days])
+        day_of_step = rules.day_of_step(n)
+        per_day = builder.rows(int(day_of_step[-1]) + 1, upper=float(rules.max_starts_per_day))
         builder.coefficients(per_day[day_of_step], starts, 1.0)
     return starts
 
@@ -74,9 +73,7 @@ def respect_run_rules(on: FloatArray, rules: RunRules) -> FloatArray:
     n = schedule.size
     before = float(bool(rules.initial_on))
     schedule[: min(rules.initial_hold_steps, n)] = before
-    day_of_step = np.zeros(n, dtype=np.int64)
-    for index, day in enumerate(rules.days(n)):
-        day_of_step[day.start : day.stop] = index
+    day_of_step = rules.day_of_step(n)
     starts_per_day = np.zeros(int(day_of_step[-1]) + 1 if n else 0, dtype=np.int64)
     previous, starts, t = before, 0, 0
     while t < n:
