@@ -158,22 +158,28 @@ def baseline() -> None:
 
 
 def coupled() -> None:
-    """The coupled home (issue 4): everything in one MILP, solved to a 0.1% gap."""
+    """The coupled home: everything in one MILP, solved to a 0.1% gap. Targets: issue 4's
+    (1 s and 5 s), and issue 14's for the on/off heat pump (0.05 s and 2 s)."""
     print()
     print(f"{'coupled site':<28}{'steps':>6} {'total':>9} {'binaries':>9} {'gap':>8}  "
           f"{'proven':>6}  target")  # fmt: skip
-    for steps, target_s in ((96, 1.0), (672, 5.0)):
+    targets = {(96, False): 1.0, (96, True): 0.05, (672, False): 5.0, (672, True): 2.0}
+    for steps in (96, 672):
         for on_off in (False, True):
+            target_s = targets[steps, on_off]
             body = coupled_site(steps, 15, on_off=on_off)
+            settings = SolverSettings(mip_rel_gap=1e-3, time_limit_s=60)
             started = time.perf_counter()
-            plan = schedule(body, SolverSettings(mip_rel_gap=1e-3, time_limit_s=60))
+            plan = schedule(body, settings)
             elapsed = time.perf_counter() - started
+            if steps <= 96:  # milliseconds: the median of 5 more runs
+                elapsed = median_s(lambda body=body, s=settings: schedule(body, s) and None, 5)
             solver = plan["solver"]
             label = "on/off building heat pump" if on_off else "modulating heat pumps"
             proven = solver["proven_optimal"]
             met = proven and elapsed < target_s
             print(
-                f"{label:<28}{steps:>6} {elapsed:>8.2f}s {solver['binaries']:>9} "
+                f"{label:<28}{steps:>6} {elapsed:>8.3f}s {solver['binaries']:>9} "
                 f"{solver['mip_gap'] * 100:>7.3f}%  {'yes' if proven else 'no':>6}"
                 f"  < {target_s:g} s: {'met' if met else 'NOT met'}"
             )

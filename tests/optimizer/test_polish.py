@@ -5,6 +5,7 @@ the plans of hard homes cheaper than the warm start."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from typing import Any
 
 import highspy
@@ -14,7 +15,8 @@ import scipy.sparse
 
 from flexems_optimizer import schedule
 from flexems_optimizer.problem.parse import parse_problem
-from flexems_optimizer.samples import hard_home
+from flexems_optimizer.samples import coupled_site, hard_home
+from flexems_optimizer.solve import highs as highs_module
 from flexems_optimizer.solve.builder import LinearProgram, ModelBuilder
 from flexems_optimizer.solve.compile import (
     Binaries,
@@ -24,7 +26,13 @@ from flexems_optimizer.solve.compile import (
     export_pays_more_steps,
     site_weights,
 )
-from flexems_optimizer.solve.highs import Solution, SolverSettings, _to_highs_lp, solve
+from flexems_optimizer.solve.highs import (
+    Solution,
+    SolverSettings,
+    SolveStatus,
+    pass_model,
+    solve,
+)
 from flexems_optimizer.solve.polish import polish
 
 WARM_ONLY = SolverSettings(search_limit_s=0.0, polish_limit_s=0.0)
@@ -42,7 +50,7 @@ def fresh_highs(lp: LinearProgram) -> highspy.Highs:
     highs.setOptionValue("output_flag", False)
     for option in ("primal_feasibility_tolerance", "dual_feasibility_tolerance"):
         highs.setOptionValue(option, 1e-9)
-    highs.passModel(_to_highs_lp(lp))
+    pass_model(highs, lp)
     return highs
 
 
@@ -137,3 +145,84 @@ def test_a_plan_with_the_search_is_cheaper_than_the_warm_start() -> None:
     searched = schedule(body, SolverSettings(search_limit_s=1.0))
     assert searched["costs"]["total_eur"] < warm["costs"]["total_eur"] - 0.01
     assert searched["solver"]["mip_gap"] < warm["solver"]["mip_gap"]
+
+
+def test_the_search_stops_at_a_plan_that_is_good_enough() -> None:
+    """A plan within the gap of a known bound ends the search: here the first better plan."""
+    compiled = compiled_home(96, 0)
+    warm = warm_start(compiled)
+    highs = fresh_highs(compiled.lp)
+    full = polish(highs, compiled.lp, warm.x, warm.objective, compiled.round_integers, 30.0)
+    assert full.improvements > 1
+    first = polish(
+        highs, compiled.lp, warm.x, warm.objective, compiled.round_integers, 30.0,
+        good_enough=warm.objective - 1e-3,
+    )  # fmt: skip
+    assert first.improvements == 1 and first.windows < full.windows
+    assert full.objective <= first.objective <= warm.objective - 1e-3
+    done = polish(
+        highs, compiled.lp, warm.x, warm.objective, compiled.round_integers, 30.0,
+        good_enough=warm.objective,
+    )  # fmt: skip
+    assert done.windows == 0 and np.array_equal(done.x, warm.x)
+
+
+def test_a_plan_the_search_brings_within_the_gap_is_the_answer(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The coupled home with an on/off heat pump: the warm start is 0.13 % above the
+    relaxation, the window search brings it within 0.1 %, and that is proven by the relaxation
+    alone: no HiGHS search (three runs: the relaxation, the warm start's fixed LP and the
+    answer's fixed LP for its duals; a search would add its own)."""
+    parsed = parse_problem(coupled_site(96, 15, on_off=True))
+    compiled = compile_problem(
+        parsed, Purpose.PLAN, Binaries({}, export_pays_more_steps(site_weights(parsed)))
+    )
+    settings = SolverSettings(mip_rel_gap=1e-3)
+    warm = solve(compiled.lp, replace(settings, search_limit_s=0.0, polish_limit_s=0.0),
+                 duals=False, round_integers=compiled.round_integers)  # fmt: skip
+    relaxation = fresh_relaxation(compiled.lp)
+    assert warm.objective - relaxation > 1e-3 * warm.objective  # not proven by the warm start
+    runs = 0
+    counted = highs_module._run
+
+    def count(*args: Any, **kwargs: Any) -> None:
+        nonlocal runs
+        runs += 1
+        counted(*args, **kwargs)
+
+    monkeypatch.setattr(highs_module, "_run", count)
+    proven = solve(compiled.lp, settings, round_integers=compiled.round_integers)
+    assert runs == 3
+    assert proven.status is SolveStatus.OPTIMAL and proven.col_dual.size == compiled.lp.n_cols
+    assert proven.objective - relaxation <= 1e-3 * proven.objective
+    assert proven.mip_gap == pytest.approx((proven.objective - relaxation) / proven.objective)
+    assert_feasible(compiled.lp, proven.x)
+
+
+def test_windows_where_rounding_acted_go_first_and_the_rest_still_get_their_turn() -> None:
+    """With the relaxation given, a first pass tries only the windows where rounding changed
+    a choice; where it changed none, the search is the plain one, window by window."""
+    compiled = compiled_home(96, 0)
+    lp = compiled.lp
+    warm = warm_start(compiled)
+    highs = fresh_highs(lp)
+    plain = polish(highs, lp, warm.x, warm.objective, compiled.round_integers, 30.0)
+    nothing_rounded = warm.x[lp.integer_columns]
+    same = polish(
+        highs, lp, warm.x, warm.objective, compiled.round_integers, 30.0,
+        relaxed=nothing_rounded,
+    )  # fmt: skip
+    assert same.improvements == plain.improvements > 0
+    assert same.windows == plain.windows and same.objective == pytest.approx(plain.objective)
+    choices = lp.integer_columns
+    assert np.array_equal(np.round(same.x[choices]), np.round(plain.x[choices]))
+    one_window = nothing_rounded.copy()
+    one_window[lp.integer_steps == 22] = 0.5  # rounding acted at step 22 only
+    first = polish(
+        highs, lp, warm.x, warm.objective, compiled.round_integers, 30.0,
+        good_enough=warm.objective - 1e-9, relaxed=one_window,
+    )  # fmt: skip
+    # One of the two windows holding step 22 finds a better plan (measured: the plain search
+    # finds its first in the sixth window, steps 20-27).
+    assert first.windows <= 2 and first.objective < warm.objective

@@ -112,7 +112,7 @@ def solve(
     is_mip = model.integer_columns.size > 0
     if not is_mip:
         highs.setOptionValue("presolve", "on" if settings.lp_presolve else "off")
-    highs.passModel(_to_highs_lp(model))
+    pass_model(highs, model)
     search_limit = np.inf
     relaxed_bound = -np.inf
     if is_mip and round_integers is not None:
@@ -124,7 +124,21 @@ def solve(
             polish_s = min(settings.polish_limit_s, search_limit, deadline - time.perf_counter())
             if polish_s >= _LEAST_POLISH_S:
                 polishing = time.perf_counter()
-                x = polish(highs, model, warm.x, warm.objective, round_integers, polish_s).x
+                good_enough = _least_unproven(warm.bound, settings.mip_rel_gap)
+                polished = polish(
+                    highs,
+                    model,
+                    warm.x,
+                    warm.objective,
+                    round_integers,
+                    polish_s,
+                    good_enough,
+                    warm.relaxed,
+                )
+                x = polished.x
+                if polished.objective <= good_enough:
+                    # Within the gap of the relaxation's bound: proven without HiGHS' search.
+                    return _proven_plan(highs, model, x, started, warm.bound, duals=duals)
                 search_limit -= time.perf_counter() - polishing
             # Feasibility jump only looks for a first feasible plan, which the warm start is;
             # HiGHS 1.15.1 with both can prune its way to a worse plan it reports as optimal
@@ -149,7 +163,7 @@ def solve(
     if is_mip and np.isfinite(relaxed_bound):
         # A search stopped before HiGHS has a bound of its own still has the relaxation's.
         value = float(highs.getInfo().objective_function_value)
-        gap = min(gap, max(value - relaxed_bound, 0.0) / max(abs(value), 1e-9))
+        gap = min(gap, _gap(value, relaxed_bound))
     if is_mip and duals:
         _fix_integers(highs, model, np.asarray(highs.getSolution().col_value))
         _run(highs, deadline, at_least_s=_AFTER_SEARCH_S)
@@ -205,6 +219,7 @@ class _WarmStart:
     gap: float
     proven: bool
     bound: float  # the LP relaxation's objective: no plan is cheaper
+    relaxed: FloatArray  # the relaxation's values of the integer columns
 
 
 def _run(
@@ -232,7 +247,9 @@ def _warm_start(
         if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
             return None  # infeasible or worse: let the full search say so
         bound = float(highs.getObjectiveValue())
-        rounded = round_integers(np.asarray(highs.getSolution().col_value))
+        relaxation = np.asarray(highs.getSolution().col_value)
+        relaxed = relaxation[model.integer_columns]
+        rounded = round_integers(relaxation)
         lower = np.asarray(model.col_lower[model.integer_columns])
         upper = np.asarray(model.col_upper[model.integer_columns])
         _fix_integers(highs, model, rounded, integrality=False)
@@ -240,13 +257,49 @@ def _warm_start(
         feasible = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
         value = float(highs.getObjectiveValue()) if feasible else np.inf
         x = np.asarray(highs.getSolution().col_value)
-        gap = (value - bound) / max(abs(value), 1e-9) if feasible else np.inf
+        gap = _gap(value, bound) if feasible else np.inf
         if feasible and gap <= settings.mip_rel_gap:
-            return _WarmStart(x, value, max(gap, 0.0), proven=True, bound=bound)
+            return _WarmStart(x, value, gap, True, bound, relaxed)
         highs.changeColsBounds(
             model.integer_columns.size, model.integer_columns.astype(np.int32), lower, upper
         )
-        return _WarmStart(x, value, gap, proven=False, bound=bound) if feasible else None
+        return _WarmStart(x, value, gap, False, bound, relaxed) if feasible else None
+
+
+def _least_unproven(bound: float, gap: float) -> float:
+    """The objective at and below which a plan is within the relative `gap` of `bound`."""
+    return bound / (1.0 - gap) if bound >= 0 else bound / (1.0 + gap)
+
+
+def _proven_plan(
+    highs: highspy.Highs,
+    model: LinearProgram,
+    x: FloatArray,
+    started: float,
+    bound: float,
+    *,
+    duals: bool,
+) -> Solution:
+    """The plan `x` as the answer, proven by the relaxation's `bound`: its LP with the integers
+    fixed, solved again for its duals (on the hot basis: milliseconds)."""
+    with lp_mode(highs):
+        _fix_integers(highs, model, x, integrality=False)
+        _run(highs, time.perf_counter(), at_least_s=_AFTER_SEARCH_S)
+        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+            # Numerically unlucky: the plan as found, without duals.
+            value = float(model.cost @ x)
+            seconds = time.perf_counter() - started
+            none = np.empty(0)
+            return Solution(
+                SolveStatus.OPTIMAL, x, none, none, value, seconds, _gap(value, bound), True
+            )
+        value = float(highs.getObjectiveValue())
+        return _finish(highs, model, started, _gap(value, bound), duals=duals)
+
+
+def _gap(value: float, bound: float) -> float:
+    """A plan's relative gap to a lower bound (HiGHS' definition)."""
+    return max(value - bound, 0.0) / max(abs(value), 1e-9)
 
 
 def _fix_integers(
@@ -285,6 +338,19 @@ def _finish(
     )
 
 
+def pass_model(highs: highspy.Highs, model: LinearProgram) -> None:
+    """The model into `highs` in one call, its integer columns marked from a numpy array (a
+    list of HighsVarType in the HighsLp took 5 ms of a 96-step home's 60 ms plan)."""
+    highs.passModel(_to_highs_lp(model))
+    if model.integer_columns.size:
+        columns = model.integer_columns.astype(np.int32)
+        highs.changeColsIntegrality(
+            columns.size,
+            columns,
+            np.ones(columns.size, dtype=np.uint8),  # kInteger
+        )
+
+
 def _to_highs_lp(model: LinearProgram) -> highspy.HighsLp:
     lp = highspy.HighsLp()
     lp.num_col_ = model.n_cols
@@ -300,8 +366,4 @@ def _to_highs_lp(model: LinearProgram) -> highspy.HighsLp:
     lp.a_matrix_.start_ = model.a_start
     lp.a_matrix_.index_ = model.a_index
     lp.a_matrix_.value_ = model.a_value
-    if model.integer_columns.size:
-        integrality = np.zeros(model.n_cols, dtype=np.uint8)
-        integrality[model.integer_columns] = 1  # kInteger
-        lp.integrality_ = [highspy.HighsVarType(int(v)) for v in integrality]
     return lp
