@@ -131,12 +131,18 @@ def test_its_time_limit_is_kept() -> None:
     assert time.perf_counter() - started < 0.2 + 0.5  # at most one window (two LPs) over
 
 
-def test_integer_columns_say_their_time_step() -> None:
+def test_integer_columns_say_their_time_step_and_what_they_decide() -> None:
     builder = ModelBuilder()
     with pytest.raises(ValueError, match="time step"):
-        builder.columns(3, upper=1.0, integer=True)
-    columns = builder.columns(3, upper=1.0, integer=True, steps=np.array([4, 5, 6]))
-    assert builder.build().integer_steps.tolist() == [4, 5, 6] and columns.size == 3
+        builder.columns(3, upper=1.0, integer=True, decides="hp/running")
+    with pytest.raises(ValueError, match="what they decide"):
+        builder.columns(3, upper=1.0, integer=True, steps=np.array([4, 5, 6]))
+    columns = builder.columns(
+        3, upper=1.0, integer=True, steps=np.array([4, 5, 6]), decides="hp/running"
+    )
+    model = builder.build()
+    assert model.integer_steps.tolist() == [4, 5, 6] and columns.size == 3
+    assert model.decisions == ("hp/running",) and model.integer_decisions.tolist() == [0, 0, 0]
 
 
 def test_a_plan_with_the_search_is_cheaper_than_the_warm_start() -> None:

@@ -221,7 +221,7 @@ def _actuator(
     choices = []
     one_of = builder.rows(n, lower=1.0, upper=1.0)
     for mode in actuator.modes:
-        for element in mode.elements:
+        for index, element in enumerate(mode.elements):
             upper = np.ones(n)
             if not element.fill_level_low <= start_level <= element.fill_level_high:
                 upper[0] = 0.0  # the fill level now says which element applies
@@ -233,8 +233,9 @@ def _actuator(
             if extra_cost_per_kw is not None:
                 cost += extra_cost_per_kw * max(abs(p) for p in element.power_kw) * dt
             on = builder.columns(
-                n, upper=upper, cost=cost, integer=integral, steps=np.arange(n, dtype=np.int64)
-            )
+                n, upper=upper, cost=cost, integer=integral, steps=np.arange(n, dtype=np.int64),
+                decides=f"{device.name}/{actuator.id}/{mode.id}/{index}",
+            )  # fmt: skip
             builder.coefficients(one_of, on, 1.0)
             factor = NO_COLUMNS
             if element.modulates:

@@ -53,7 +53,7 @@ def build_heat_pump(
     if heat_pump.needs_binaries and not idle and not modulating:
         assert heat_pump.min_power_kw is not None
         minimum = np.minimum(heat_pump.min_power_kw, capacity)
-        running = on_off_power(builder, power, capacity, minimum)
+        running = on_off_power(builder, power, capacity, minimum, f"{heat_pump.name}/running")
     starts = np.empty(0, dtype=np.int64)
     if running.size and heat_pump.run_rules.active:
         starts = add_run_rules(builder, heat_pump.run_rules, running)

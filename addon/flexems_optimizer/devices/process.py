@@ -58,7 +58,7 @@ def build_process(
             steps = steps[:length]
         choices = builder.columns(
             steps.size, upper=1.0, integer=not earliest_only, steps=steps,
-            cost=_EARLIER * reference_cost * ramp[steps],
+            cost=_EARLIER * reference_cost * ramp[steps], decides=f"{process.name}/steps",
         )  # fmt: skip
         pick = builder.rows(1, lower=float(length), upper=float(length))
         builder.coefficients(np.repeat(pick, steps.size), choices, 1.0)
@@ -69,7 +69,7 @@ def build_process(
             starts = starts[:1]
         choices = builder.columns(
             starts.size, upper=1.0, integer=starts.size > 1, steps=starts,
-            cost=_EARLIER * reference_cost * ramp[starts],
+            cost=_EARLIER * reference_cost * ramp[starts], decides=f"{process.name}/start",
         )  # fmt: skip
         pick = builder.rows(1, lower=1.0, upper=1.0)
         builder.coefficients(np.repeat(pick, starts.size), choices, 1.0)

@@ -298,7 +298,10 @@ def build_storage(
     mode = np.empty(0, dtype=np.int64)
     if binary_steps.size and not idle:
         # Forbid charging and discharging in the same step where doing both could pay.
-        mode = builder.columns(binary_steps.size, upper=1.0, integer=True, steps=binary_steps)
+        mode = builder.columns(
+            binary_steps.size, upper=1.0, integer=True, steps=binary_steps,
+            decides=f"{storage.name}/direction",
+        )  # fmt: skip
         charge_rows = builder.rows(binary_steps.size, upper=0.0)
         builder.coefficients(charge_rows, charge[binary_steps], 1.0)
         builder.coefficients(charge_rows, mode, -consumption_cap[binary_steps])
@@ -308,7 +311,9 @@ def build_storage(
 
     charging = np.empty(0, dtype=np.int64)
     if storage.min_charging_kw is not None and not idle and not modulating:
-        charging = on_off_power(builder, charge, consumption_cap, storage.min_charging_kw)
+        charging = on_off_power(
+            builder, charge, consumption_cap, storage.min_charging_kw, f"{storage.name}/charging"
+        )
         # No discharging while charging: else a charger held at its minimum could net less than
         # it by discharging at once (d ≤ D·(1 − v)).
         discharging = np.flatnonzero(production_cap > 0)

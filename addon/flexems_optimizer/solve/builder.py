@@ -31,6 +31,10 @@ class LinearProgram:
     a_value: FloatArray
     integer_columns: IntArray
     integer_steps: IntArray  # the time step each integer column decides (for local search)
+    # What each integer column decides ("ev/charging"): an index into `decisions`. With the
+    # step, it names a decision across plans of the same site (solve/choices.py).
+    integer_decisions: IntArray
+    decisions: tuple[str, ...]
     # A second objective among plans of least cost (charge sooner): zeros when there is none.
     tie_break: FloatArray | None = None
 
@@ -82,6 +86,8 @@ class ModelBuilder:
         self._entries: list[tuple[IntArray, IntArray, FloatArray]] = []
         self._integers: list[IntArray] = []
         self._integer_steps: list[IntArray] = []
+        self._integer_decisions: list[IntArray] = []
+        self._decisions: dict[str, int] = {}
         self._extra_costs: list[tuple[IntArray, FloatArray]] = []
         self._tie_breaks: list[tuple[IntArray, FloatArray]] = []
         self.n_cols = 0
@@ -96,9 +102,11 @@ class ModelBuilder:
         cost: float | FloatArray = 0.0,
         integer: bool = False,
         steps: IntArray | None = None,
+        decides: str = "",
     ) -> IntArray:
         """Allocate `count` columns; returns their indices. Integer columns say which time
-        step each decides (`steps`), so a search can free the decisions of a few hours."""
+        step each decides (`steps`), so a search can free the decisions of a few hours, and
+        what they decide (`decides`, e.g. "ev/charging"), so a later plan can start from them."""
         indices = np.arange(self.n_cols, self.n_cols + count, dtype=np.int64)
         self._cols.append(
             (
@@ -110,8 +118,12 @@ class ModelBuilder:
         if integer:
             if steps is None or steps.size != count:
                 raise ValueError("integer columns need the time step of each")
+            if not decides:
+                raise ValueError("integer columns need to say what they decide")
             self._integers.append(indices)
             self._integer_steps.append(np.asarray(steps, dtype=np.int64))
+            decision = self._decisions.setdefault(decides, len(self._decisions))
+            self._integer_decisions.append(np.full(count, decision, dtype=np.int64))
         self.n_cols += count
         return indices
 
@@ -173,9 +185,9 @@ class ModelBuilder:
         order = np.argsort(cols, kind="stable")
         a_start = np.zeros(self.n_cols + 1, dtype=np.int32)
         np.cumsum(np.bincount(cols, minlength=self.n_cols), out=a_start[1:])
-        integers, integer_steps = (
+        integers, integer_steps, integer_decisions = (
             np.concatenate(parts) if parts else np.empty(0, dtype=np.int64)
-            for parts in (self._integers, self._integer_steps)
+            for parts in (self._integers, self._integer_steps, self._integer_decisions)
         )
         tie_break = None
         if self._tie_breaks:
@@ -193,5 +205,7 @@ class ModelBuilder:
             a_value=values[order],
             integer_columns=integers,
             integer_steps=integer_steps,
+            integer_decisions=integer_decisions,
+            decisions=tuple(self._decisions),
             tie_break=tie_break,
         )

@@ -71,15 +71,20 @@ def peak_excess(
 
 
 def on_off_power(
-    builder: ModelBuilder, power: IntArray, capacity: FloatArray, minimum: FloatArray
+    builder: ModelBuilder,
+    power: IntArray,
+    capacity: FloatArray,
+    minimum: float | FloatArray,
+    decides: str,
 ) -> IntArray:
     """A binary u per step with minimum·u ≤ power ≤ capacity·u: power is 0 or in
     [minimum, capacity]; u is 0 where the capacity is (an EV away is not charging, also for
-    its run-time rules). Returns the binaries."""
+    its run-time rules). Returns the binaries, which say they decide `decides`."""
     n = power.size
     on = builder.columns(
-        n, upper=(capacity > 0).astype(np.float64), integer=True, steps=np.arange(n, dtype=np.int64)
-    )
+        n, upper=(capacity > 0).astype(np.float64), integer=True,
+        steps=np.arange(n, dtype=np.int64), decides=decides,
+    )  # fmt: skip
     at_most = builder.rows(n, upper=0.0)
     builder.coefficients(at_most, power, 1.0)
     builder.coefficients(at_most, on, -capacity)

@@ -136,7 +136,9 @@ def build_site(
         # Export credit above import price: forbid importing and exporting in the same step.
         max_in = np.fmin(hard_in, most_in)[binary_steps]
         max_out = np.fmin(hard_out, most_out)[binary_steps]
-        direction = builder.columns(binary_steps.size, upper=1.0, integer=True, steps=binary_steps)
+        direction = builder.columns(
+            binary_steps.size, upper=1.0, integer=True, steps=binary_steps, decides="site/direction"
+        )
         in_rows = builder.rows(binary_steps.size, upper=0.0)
         builder.coefficients(in_rows, meter_imports[binary_steps], 1.0)
         builder.coefficients(in_rows, direction, -max_in)
