@@ -7,6 +7,8 @@ the limit; and the plan after 1 s without the window search (solve/polish.py), H
 
 Run: `.venv/bin/python bench/hard_homes.py [--homes 20] [--limit 20]` (homes spread over the
 three sizes). Targets (issue 14): 192 steps worst < 0.5 s, 672 steps worst < 2 s.
+`--from-earlier` instead prints what a re-plan gains by starting from the last plan's on/off
+choices (solve/choices.py), as a site kept in the add-on does.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 from flexems_optimizer import schedule
 from flexems_optimizer.samples import hard_home
+from flexems_optimizer.scheduler import schedule_from
 from flexems_optimizer.solve.highs import SolverSettings
 
 
@@ -39,7 +42,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--homes", type=int, default=20)
     parser.add_argument("--limit", type=float, default=20.0, help="time limit per proof (s)")
+    parser.add_argument("--from-earlier", action="store_true", help="re-plans, see above")
     args = parser.parse_args()
+    if args.from_earlier:
+        from_earlier()
+        return
     sizes = (96, 192, 672)
     per_size = [args.homes // 3 + (i < args.homes % 3) for i in range(3)]
     print(f"{'steps':>6} {'homes':>6} {'median s':>9} {'worst s':>8} {'proven':>7} "
@@ -63,6 +70,20 @@ def main() -> None:
         print(f"{steps:6d} {count:6d} {statistics.median(times):9.2f} {max(times):8.2f} "
               f"{proven:4d}/{count:<2d} {max(gaps) * 100:14.2f}% "
               f"{max(early):8.3f} EUR {max(default):9.3f} EUR {max(alone):14.3f} EUR")  # fmt: skip
+
+
+def from_earlier() -> None:
+    """Per size, the first home: its plan after the default 10 s search, then 1 s more of
+    search from that plan's choices, against 1 s from the relaxation (EUR over the horizon)."""
+    print(f"{'steps':>6} {'after 10 s':>11} {'+1 s from it':>13} {'1 s from relaxation':>20}")
+    for steps in (96, 192, 672):
+        body = hard_home(steps, 0)
+        searched, choices = schedule_from(body, SolverSettings(mip_rel_gap=1e-3))
+        one_s = SolverSettings(search_limit_s=1.0, mip_rel_gap=1e-3)
+        again, _ = schedule_from(body, one_s, choices)
+        cold = schedule(body, one_s)
+        eur = [plan["costs"]["total_eur"] for plan in (searched, again, cold)]
+        print(f"{steps:6d} {eur[0]:11.4f} {eur[1]:13.4f} {eur[2]:20.4f}")
 
 
 if __name__ == "__main__":

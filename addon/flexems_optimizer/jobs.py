@@ -79,16 +79,20 @@ class JobQueue:
         return job_id
 
     async def solve(
-        self, problem: Mapping[str, Any], search_limit_s: float | None = None
+        self,
+        problem: Mapping[str, Any],
+        search_limit_s: float | None = None,
+        earlier: Mapping[str, Any] | None = None,
     ) -> dict[str, Any]:
-        """Solve at once, not as a job (a site's plan): the worker's outcome, `{"plan", ...}`
-        or `{"error": ...}`; `search_limit_s` at most the add-on's. Raises SolveStoppedError
-        or WorkerDiedError."""
+        """Solve at once, not as a job (a site's plan): the worker's outcome, `{"plan", ...,
+        "choices"}` or `{"error": ...}`, starting from the choices of the site's `earlier` plan;
+        `search_limit_s` at most the add-on's. Raises SolveStoppedError or WorkerDiedError."""
         limit = self.settings.solve_time_limit_s
         search = self.settings.search_time_limit_s
         outcome = await self.pool.solve(
             problem, limit, limit + _WALL_CLOCK_GRACE_S,
             search_limit_s=search if search_limit_s is None else min(search, search_limit_s),
+            choices=True, earlier=earlier,
         )  # fmt: skip
         assert outcome is not None  # only a job's `starting` check can refuse a solve
         return outcome

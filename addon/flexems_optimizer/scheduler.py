@@ -25,6 +25,7 @@ from .solve.accounting import (
     state_breaches,
 )
 from .solve.builder import IntArray
+from .solve.choices import Choices, choices_of, hint
 from .solve.community import community_section, takes_part_in_community
 from .solve.compile import (
     Binaries,
@@ -54,13 +55,23 @@ def schedule(problem: Mapping[str, Any], settings: SolverSettings | None = None)
     Raises `ProblemError` on invalid input and `SolverError` when the solver gives up; a
     problem whose constraints cannot all be met returns an `infeasible` plan that says why.
     """
+    return schedule_from(problem, settings)[0]
+
+
+def schedule_from(
+    problem: Mapping[str, Any],
+    settings: SolverSettings | None = None,
+    earlier: Choices | None = None,
+) -> tuple[dict[str, Any], Choices | None]:
+    """`schedule`, starting from the on/off choices of an `earlier` plan of the same site
+    (solve/choices.py); also returns this plan's choices (None without any)."""
     settings = settings or SolverSettings()
     started = time.perf_counter()
     parsed = parse_problem(problem)
     timer = _Timer(started)
-    compiled, solution = _solve_plan(parsed, settings, timer)
+    compiled, solution = _solve_plan(parsed, settings, timer, earlier)
     if solution.status is SolveStatus.INFEASIBLE:
-        return _infeasible_plan(parsed, settings, timer)
+        return _infeasible_plan(parsed, settings, timer), None
     if solution.status not in SOLVED:
         raise SolverError(_failure_message(solution.status, settings))
     result = read_solution(compiled, solution.x)
@@ -75,7 +86,10 @@ def schedule(problem: Mapping[str, Any], settings: SolverSettings | None = None)
     if takes_part_in_community(parsed.flex_context):
         plan["community"] = community_section(parsed, compiled, solution, result)
     plan["solver"] = timer.report(solution)
-    return plan
+    choices = None
+    if compiled.lp.integer_columns.size:
+        choices = choices_of(compiled.lp, solution.x, parsed.grid)
+    return plan, choices
 
 
 class _Timer:
@@ -112,21 +126,24 @@ class _Timer:
             "mip_gap": 0.0 if not final.is_mip else round(final.mip_gap, 9),
             # False when the time limit ended the search: the best plan found, within mip_gap.
             "proven_optimal": final.status is SolveStatus.OPTIMAL,
+            "started_from": final.started_from or None,
         }
 
 
 def _solve_plan(
-    parsed: SiteProblem, settings: SolverSettings, timer: _Timer
+    parsed: SiteProblem, settings: SolverSettings, timer: _Timer, earlier: Choices | None = None
 ) -> tuple[CompiledProblem, Solution]:
     """Solve as an LP; where a lossy device charges and discharges at once, add binaries there."""
     site_binaries = export_pays_more_steps(site_weights(parsed))
     device_binaries: dict[str, IntArray] = {}
     for round_number in range(MAX_BINARY_ROUNDS + 1):
         compiled = compile_problem(parsed, Purpose.PLAN, Binaries(device_binaries, site_binaries))
+        start = None if earlier is None else hint(compiled.lp, earlier, parsed.grid)
         solution = timer.solved(
-            solve(compiled.lp, timer.left(settings), round_integers=compiled.round_integers),
+            solve(compiled.lp, timer.left(settings), round_integers=compiled.round_integers,
+                  start=start),
             compiled,
-        )
+        )  # fmt: skip
         if solution.status is not SolveStatus.OPTIMAL:
             return compiled, solution  # infeasible, failed, or out of time: no second round
         burning = simultaneous_steps(read_solution(compiled, solution.x))

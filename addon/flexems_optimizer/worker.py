@@ -2,8 +2,10 @@
 
 It reads solve requests from standard input and writes outcomes to standard output, one frame
 each: an 8-byte big-endian length, then that many bytes of JSON. A request is
-`{"problem": ..., "time_limit_s": ...}`; an outcome is `{"plan": ..., "summary": ...}` or
-`{"error": {code, message, path}, "kind": ...}`. It starts by writing `ready` frame once numpy
+`{"problem": ..., "time_limit_s": ..., "search_limit_s": ...}`, for a site's plan also
+`"earlier"` (the choices of its last plan, or null); an outcome is `{"plan": ..., "summary":
+...}` (for a site's plan also `"choices"`, solve/choices.py) or `{"error": {code, message, path},
+"kind": ...}`. It starts by writing `ready` frame once numpy
 and HiGHS are imported.
 
 It dies with the service: the kernel kills it when its parent dies (PR_SET_PDEATHSIG), so a
@@ -65,7 +67,8 @@ def _cap_memory(megabytes: int) -> None:
 def solve(request: Mapping[str, Any]) -> dict[str, Any]:
     """The outcome of one request (never raises)."""
     from .problem.errors import ProblemError
-    from .scheduler import SolverError, schedule
+    from .scheduler import SolverError, schedule_from
+    from .solve.choices import Choices
     from .solve.highs import SolverSettings
     from .summary import plan_summary
 
@@ -74,7 +77,11 @@ def solve(request: Mapping[str, Any]) -> dict[str, Any]:
             time_limit_s=request["time_limit_s"],
             search_limit_s=request.get("search_limit_s", SolverSettings.search_limit_s),
         )
-        plan = schedule(request["problem"], settings)
+        # A site's plan starts from the choices of its last plan and hands on its own.
+        earlier = request.get("earlier")
+        plan, choices = schedule_from(
+            request["problem"], settings, None if earlier is None else Choices.from_json(earlier)
+        )
     except ProblemError as error:
         return {"error": error.as_dict()["error"], "kind": "input"}
     except SolverError as error:
@@ -87,7 +94,10 @@ def solve(request: Mapping[str, Any]) -> dict[str, Any]:
                 "path": "",
             }
         }
-    return {"plan": plan, "summary": plan_summary(plan)}
+    outcome: dict[str, Any] = {"plan": plan, "summary": plan_summary(plan)}
+    if "earlier" in request:
+        outcome["choices"] = None if choices is None else choices.as_json()
+    return outcome
 
 
 def main() -> int:

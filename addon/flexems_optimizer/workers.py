@@ -195,27 +195,29 @@ class WorkerPool:
         wall_s: float,
         starting: Callable[[], bool] = lambda: True,
         search_limit_s: float = 10.0,
+        choices: bool = False,
+        earlier: Mapping[str, Any] | None = None,
     ) -> dict[str, Any] | None:
         """The outcome of one solve, once a worker is free for it and `starting()` agrees
-        (None if it does not: the job was cancelled while it waited). Raises WorkerDiedError,
-        or SolveStoppedError when it ran past `wall_s`; cancelling the calling task stops the
-        solve too. A worker that did not finish its solve is killed and replaced."""
+        (None if it does not: the job was cancelled while it waited). With `choices` (a site's
+        plan) it starts from the choices of the `earlier` plan and the outcome has its own.
+        Raises WorkerDiedError, or SolveStoppedError when it ran past `wall_s`; cancelling the
+        calling task stops the solve too. A worker that did not finish its solve is killed and
+        replaced."""
         worker = await self._idle.get()
         if not starting():
             self._idle.put_nowait(worker)
             return None
         finished = False
         try:
-            outcome = await asyncio.wait_for(
-                worker.solve(
-                    {
-                        "problem": problem,
-                        "time_limit_s": time_limit_s,
-                        "search_limit_s": search_limit_s,
-                    }
-                ),
-                wall_s,
-            )
+            request = {
+                "problem": problem,
+                "time_limit_s": time_limit_s,
+                "search_limit_s": search_limit_s,
+            }
+            if choices:
+                request["earlier"] = earlier
+            outcome = await asyncio.wait_for(worker.solve(request), wall_s)
             finished = True
             return outcome
         except TimeoutError:

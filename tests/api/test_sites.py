@@ -12,6 +12,8 @@ from typing import Any
 import aiohttp
 import pytest
 
+from flexems_optimizer.samples import hard_home
+
 from ..optimizer.problems import battery, problem
 from .server import TOKEN, Server
 from .test_openapi_and_pages import _validator
@@ -223,3 +225,28 @@ def test_the_status_page_shows_the_sites_their_plans_and_the_communities_hosted(
     assert html.count("<rect") == 4
     assert "Communities hosted" in html and "our street" in html
     assert "No one-shot jobs yet" in html
+
+
+def test_a_site_is_planned_again_from_its_last_plan(data_dir: Path) -> None:
+    """The on/off choices of a site's plan are where its next plan starts: the same problem
+    again is planned from them, at most as dear (and a removed site forgets them)."""
+    quick = Server(data_dir, "--search-time-limit", "0.3")
+    try:
+        home = hard_home(96, 1)
+        first = planned(quick, quick.request("PUT", "/api/v1/sites/home", home).body["revision"])
+        assert first["solver"]["started_from"] == "relaxation"
+        again = planned(quick, quick.request("PUT", "/api/v1/sites/home", home).body["revision"])
+        assert again["solver"]["started_from"] == "earlier_plan"
+        assert again["costs"]["total_eur"] <= first["costs"]["total_eur"] + 1e-6
+        assert quick.request("DELETE", "/api/v1/sites/home").status == 204
+        anew = planned(quick, quick.request("PUT", "/api/v1/sites/home", home).body["revision"])
+        assert anew["solver"]["started_from"] == "relaxation"
+    finally:
+        log = quick.stop()
+    assert "Traceback" not in log
+
+
+def planned(server: Server, revision: int) -> Any:
+    reply = server.request("GET", f"/api/v1/sites/home/plan?revision={revision}&wait=30")
+    assert reply.status == 200 and reply.body["revision"] == revision, reply.body
+    return reply.body["plan"]

@@ -232,7 +232,20 @@ _SCHEMAS: dict[str, Any] = {
             "infeasible": {"type": "array", "items": {"type": "object"}},
             "message": {"type": "string"},
             "fallback": {"const": "relaxed"},
-            "solver": {"type": "object"},
+            "solver": {
+                "type": "object",
+                "description": "problem_class (lp or milp), binaries, solves, build_s, solve_s, "
+                "total_s, mip_gap, proven_optimal (false when the search limit ended a MILP's "
+                "search: the best plan found, within mip_gap), started_from (a MILP's first plan: "
+                "relaxation, its LP relaxation rounded, or earlier_plan, the on/off choices of "
+                "the site's last plan; null for an LP)",
+                "properties": {
+                    "problem_class": {"enum": ["lp", "milp"]},
+                    "mip_gap": {"type": "number"},
+                    "proven_optimal": {"type": "boolean"},
+                    "started_from": {"enum": ["relaxation", "earlier_plan", None]},
+                },
+            },
         },
     },
     "JobSummary": {

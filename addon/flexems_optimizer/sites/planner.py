@@ -35,7 +35,8 @@ S2_SEARCH_LIMIT_S = 0.5
 # searched plan follows and replaces it when cheaper.
 S2_QUICK_SEARCH_S = 0.01
 
-Solve = Callable[[dict[str, Any], float | None], Awaitable[dict[str, Any]]]
+# (problem, search limit, choices of the site's earlier plan) -> outcome with this plan's choices
+Solve = Callable[[dict[str, Any], float | None, dict[str, Any] | None], Awaitable[dict[str, Any]]]
 Event = dict[str, Any]
 
 
@@ -59,6 +60,8 @@ class SitePlanner:
         self._news: dict[str, asyncio.Event] = {}  # set when a site's planning ends
         # A community's signals per site (flex-context fields) and the round they are of.
         self._community: dict[str, tuple[int, dict[str, Any]]] = {}
+        # The on/off choices of each site's last plan: its next plan starts from them.
+        self._choices: dict[str, dict[str, Any]] = {}
 
     def start(self) -> None:
         """Plan every kept site again (after a restart their plans are out of date)."""
@@ -84,6 +87,7 @@ class SitePlanner:
 
     def removed(self, site: str) -> None:
         self._changed.discard(site)
+        self._choices.pop(site, None)
         if (handle := self._next_step.pop(site, None)) is not None:
             handle.cancel()
         if (task := self._planning.get(site)) is not None:
@@ -165,7 +169,9 @@ class SitePlanner:
             problem = problem_at(record.problem, now)
             if community is not None:
                 problem = with_community_signals(problem, community[1])
-            outcome, devices = await self._solve_with_devices(problem, devices, search)
+            outcome, devices = await self._solve_with_devices(
+                problem, devices, search, self._choices.get(record.id)
+            )
             if "plan" in outcome:
                 outcome["plan"] = with_s2_results(outcome["plan"], devices)
         except ProblemError as error:
@@ -181,6 +187,8 @@ class SitePlanner:
         site = record.id
         community = self._community.get(site)
         if "plan" in outcome:
+            if (choices := outcome.get("choices")) is not None:
+                self._choices[site] = choices
             planned_at = time.time()
             self.store.planned(site, record.revision, outcome["plan"], planned_at)
             event = plan_event(site, record.revision, planned_at, outcome["plan"], devices)
@@ -194,14 +202,18 @@ class SitePlanner:
             self._publish(site, {**failed, "error": outcome["error"]})
 
     async def _solve_with_devices(
-        self, problem: dict[str, Any], devices: list[S2Device], search: float | None
+        self,
+        problem: dict[str, Any],
+        devices: list[S2Device],
+        search: float | None,
+        earlier: dict[str, Any] | None,
     ) -> tuple[dict[str, Any], list[S2Device]]:
         """Plan the site with its S2 devices. A device whose part is refused (what it said
         cannot be planned) is left out, with a note, rather than failing the home's plan."""
         notes = []
         while True:
             try:
-                outcome = await self._solve(with_s2_devices(problem, devices), search)
+                outcome = await self._solve(with_s2_devices(problem, devices), search, earlier)
             except ProblemError as error:
                 culprit = next(
                     (d for d in devices if _within(error.path, _entry_path(problem, devices, d))),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 import highspy
@@ -35,6 +35,10 @@ class Solution:
     solve_s: float
     mip_gap: float
     is_mip: bool
+    # A MILP's first plan: "relaxation" (its LP relaxation rounded) or "earlier_plan" (the
+    # choices of an earlier plan of the same site, solve/choices.py); "" for an LP (or a MILP
+    # searched without a warm start).
+    started_from: str = ""
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,9 @@ _LEAST_SEARCH_S = 0.01
 # window of a week's home takes about as long.
 _LEAST_POLISH_S = 0.05
 
+# Relative: the rounding's plan must be this much cheaper than an earlier plan's to replace it.
+_TIE = 1e-9
+
 # A reduced cost or dual this far from zero (in the scaled objective) marks a column or row
 # that every least-cost plan shares.
 _FACE_TOLERANCE = 1e-7
@@ -87,13 +94,15 @@ def solve(
     *,
     duals: bool = True,
     round_integers: Callable[[FloatArray], FloatArray] | None = None,
+    start: FloatArray | None = None,
 ) -> Solution:
     """Solve; for a MIP with `duals`, re-solve the LP with its integers fixed to get duals.
 
     With `round_integers` a MIP first gets a warm start: its LP relaxation (a lower bound),
-    rounded by the model's own rule and re-solved with those integers fixed (a feasible plan).
-    If that plan is within the gap of the bound it is the answer, proven, without any branching;
-    otherwise HiGHS starts its search from it.
+    rounded by the model's own rule and re-solved with those integers fixed (a feasible plan);
+    `start` (per integer column, NaN where unknown: an earlier plan's choices) is a second
+    candidate, kept when it is at least as cheap. If the plan is within the gap of the bound it
+    is the answer, proven, without any branching; otherwise the search starts from it.
     """
     started = time.perf_counter()
     deadline = started + settings.time_limit_s
@@ -115,11 +124,14 @@ def solve(
     pass_model(highs, model)
     search_limit = np.inf
     relaxed_bound = -np.inf
+    started_from = ""
     if is_mip and round_integers is not None:
-        warm = _warm_start(highs, model, settings, deadline, round_integers)
+        warm = _warm_start(highs, model, settings, deadline, round_integers, start)
         if warm is not None and warm.proven:
-            return _finish(highs, model, started, warm.gap, duals=duals)
+            return replace(_finish(highs, model, started, warm.gap, duals=duals),
+                           started_from=warm.started_from)  # fmt: skip
         if warm is not None:
+            started_from = warm.started_from
             x, search_limit = warm.x, settings.search_limit_s
             polish_s = min(settings.polish_limit_s, search_limit, deadline - time.perf_counter())
             if polish_s >= _LEAST_POLISH_S:
@@ -138,7 +150,8 @@ def solve(
                 x = polished.x
                 if polished.objective <= good_enough:
                     # Within the gap of the relaxation's bound: proven without HiGHS' search.
-                    return _proven_plan(highs, model, x, started, warm.bound, duals=duals)
+                    proven = _proven_plan(highs, model, x, started, warm.bound, duals=duals)
+                    return replace(proven, started_from=started_from)
                 search_limit -= time.perf_counter() - polishing
             # Feasibility jump only looks for a first feasible plan, which the warm start is;
             # HiGHS 1.15.1 with both can prune its way to a worse plan it reports as optimal
@@ -167,7 +180,8 @@ def solve(
     if is_mip and duals:
         _fix_integers(highs, model, np.asarray(highs.getSolution().col_value))
         _run(highs, deadline, at_least_s=_AFTER_SEARCH_S)
-    solution = _finish(highs, model, started, gap, duals=duals, status=status)
+    solution = replace(_finish(highs, model, started, gap, duals=duals, status=status),
+                       started_from=started_from)  # fmt: skip
     if model.tie_break is not None and (not is_mip or duals):
         return _break_ties(highs, model, solution, started, deadline)
     return solution
@@ -200,15 +214,8 @@ def _break_ties(
     _run(highs, deadline, at_least_s=_AFTER_SEARCH_S)
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return solution  # keep the least-cost plan as it was
-    return Solution(
-        status=solution.status,
-        x=np.asarray(highs.getSolution().col_value),
-        col_dual=solution.col_dual,
-        row_dual=solution.row_dual,
-        objective=solution.objective,
-        solve_s=time.perf_counter() - started,
-        mip_gap=solution.mip_gap,
-        is_mip=solution.is_mip,
+    return replace(
+        solution, x=np.asarray(highs.getSolution().col_value), solve_s=time.perf_counter() - started
     )
 
 
@@ -220,6 +227,7 @@ class _WarmStart:
     proven: bool
     bound: float  # the LP relaxation's objective: no plan is cheaper
     relaxed: FloatArray  # the relaxation's values of the integer columns
+    started_from: str  # Solution.started_from
 
 
 def _run(
@@ -239,6 +247,7 @@ def _warm_start(
     settings: SolverSettings,
     deadline: float,
     round_integers: Callable[[FloatArray], FloatArray],
+    start: FloatArray | None,
 ) -> _WarmStart | None:
     # The relaxation and the fixed LP are LPs: without presolve they take 40 % of the time
     # (measured on a home with three S2 devices: 28 vs 69 ms); the search keeps it.
@@ -250,20 +259,44 @@ def _warm_start(
         relaxation = np.asarray(highs.getSolution().col_value)
         relaxed = relaxation[model.integer_columns]
         rounded = round_integers(relaxation)
-        lower = np.asarray(model.col_lower[model.integer_columns])
-        upper = np.asarray(model.col_upper[model.integer_columns])
-        _fix_integers(highs, model, rounded, integrality=False)
-        _run(highs, deadline)
-        feasible = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal
-        value = float(highs.getObjectiveValue()) if feasible else np.inf
-        x = np.asarray(highs.getSolution().col_value)
-        gap = _gap(value, bound) if feasible else np.inf
-        if feasible and gap <= settings.mip_rel_gap:
-            return _WarmStart(x, value, gap, True, bound, relaxed)
-        highs.changeColsBounds(
-            model.integer_columns.size, model.integer_columns.astype(np.int32), lower, upper
+        candidates = [rounded]
+        if start is not None and not np.isnan(start).all():
+            # The earlier plan's choices first (they win a tie: plans do not flip), the
+            # relaxation's rounding where they say nothing.
+            candidates.insert(0, np.where(np.isnan(start), rounded, start))
+        best: tuple[FloatArray, float] | None = None
+        started_from = "relaxation"
+        for candidate in candidates:
+            priced = _priced(highs, model, deadline, candidate)
+            if priced is not None and (best is None or priced[1] < best[1] - _TIE * abs(best[1])):
+                best = priced
+                started_from = "earlier_plan" if candidate is not rounded else "relaxation"
+        if best is not None and _gap(best[1], bound) <= settings.mip_rel_gap:
+            x, value = best
+            if not np.array_equal(np.asarray(highs.getSolution().col_value), x):
+                _priced(highs, model, deadline, x[model.integer_columns])  # HiGHS holds x
+            return _WarmStart(x, value, _gap(value, bound), True, bound, relaxed, started_from)
+        highs.changeColsBounds(  # the integers free again, for the search
+            model.integer_columns.size,
+            model.integer_columns.astype(np.int32),
+            model.col_lower[model.integer_columns],
+            model.col_upper[model.integer_columns],
         )
-        return _WarmStart(x, value, gap, False, bound, relaxed) if feasible else None
+        if best is None:
+            return None
+        gap = _gap(best[1], bound)
+        return _WarmStart(best[0], best[1], gap, False, bound, relaxed, started_from)
+
+
+def _priced(
+    highs: highspy.Highs, model: LinearProgram, deadline: float, integers: FloatArray
+) -> tuple[FloatArray, float] | None:
+    """The plan with these integer values and its objective (None if they cannot be kept)."""
+    _fix_integers(highs, model, integers, integrality=False)
+    _run(highs, deadline)
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
+    return np.asarray(highs.getSolution().col_value), float(highs.getObjectiveValue())
 
 
 def _least_unproven(bound: float, gap: float) -> float:
