@@ -15,6 +15,7 @@ import aiohttp
 
 from flexems_optimizer.s2 import examples
 from flexems_optimizer.s2.frbc import KEYS
+from flexems_optimizer.samples import hard_home
 
 from ..api.server import TOKEN, Server
 from .schemas import validate
@@ -221,3 +222,22 @@ async def plan_when(server: Server, ready: Any) -> dict[str, Any]:
             return plan
         await asyncio.sleep(0.05)
     raise AssertionError("no such plan came")
+
+
+def hard_home_now(steps: int = 96, seed: int = 1) -> dict[str, Any]:
+    """The hard sample home (on/off heat pump with run rules, an EV with a minimum power, a
+    peak price) moved to start at the current step: its warm start is not its best plan."""
+    body = hard_home(steps, seed)
+    delta = step_start() - datetime.fromisoformat(body["start"])
+
+    def moved(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {key: moved(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [moved(item) for item in value]
+        if isinstance(value, str) and value[:4].isdigit() and "T" in value:
+            return (datetime.fromisoformat(value) + delta).isoformat()
+        return value
+
+    moved_body: dict[str, Any] = moved(body)
+    return moved_body
