@@ -105,3 +105,23 @@ def test_a_plan_of_lps_has_no_choices() -> None:
     body["flex-context"].pop("site-peak-consumption-price")
     plan, choices = schedule_from(body)
     assert choices is None and plan["solver"]["started_from"] is None
+
+
+def test_what_the_bounds_now_forbid_is_dropped_from_an_earlier_plan_not_the_rest() -> None:
+    """Choices the bounds now forbid (charging an EV that is away) are cleared; the rest of
+    the earlier plan still starts the new one."""
+    away = hard_home(96, 1)
+    ev = next(d for d in away["flex-model"] if d["name"] == "ev")
+    ev["consumption-capacity"] = {"start": away["start"], "resolution": "PT15M",
+                                  "values": [0.0] * 4 + [7.4] * 92}  # fmt: skip
+    searched, choices = schedule_from(away, SEARCHED)
+    assert choices is not None
+    at, value = choices.decisions["ev/charging"]
+    assert value[:4] == [0] * 4
+    forbidden = Choices(
+        choices.step_ms, {**choices.decisions, "ev/charging": (at, [1] * 4 + value[4:])}
+    )
+    plan, _ = schedule_from(away, WARM_ONLY, forbidden)
+    assert plan["solver"]["started_from"] == "earlier_plan"
+    assert plan["costs"]["total_eur"] == pytest.approx(searched["costs"]["total_eur"], abs=1e-6)
+    assert plan["devices"]["ev"]["power_kw"][:4] == [0.0] * 4

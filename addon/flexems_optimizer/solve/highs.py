@@ -262,8 +262,14 @@ def _warm_start(
         candidates = [rounded]
         if start is not None and not np.isnan(start).all():
             # The earlier plan's choices first (they win a tie: plans do not flip), the
-            # relaxation's rounding where they say nothing.
-            candidates.insert(0, np.where(np.isnan(start), rounded, start))
+            # relaxation's rounding where they say nothing, and nothing the bounds now forbid
+            # (an EV that left cannot charge).
+            lower, upper = (
+                model.col_lower[model.integer_columns],
+                model.col_upper[model.integer_columns],
+            )
+            earlier = np.clip(np.where(np.isnan(start), rounded, start), lower, upper)
+            candidates.insert(0, earlier)
         best: tuple[FloatArray, float] | None = None
         started_from = "relaxation"
         for candidate in candidates:
