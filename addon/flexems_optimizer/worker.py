@@ -5,8 +5,7 @@ each: an 8-byte big-endian length, then that many bytes of JSON. A request is
 `{"problem": ..., "time_limit_s": ..., "search_limit_s": ...}`, for a site's plan also
 `"earlier"` (the choices of its last plan, or null); an outcome is `{"plan": ..., "summary":
 ...}` (for a site's plan also `"choices"`, solve/choices.py) or `{"error": {code, message, path},
-"kind": ...}`. It starts by writing `ready` frame once numpy
-and HiGHS are imported.
+"kind": ...}`. It starts by writing `ready` frame once numpy and HiGHS are imported.
 
 It dies with the service: the kernel kills it when its parent dies (PR_SET_PDEATHSIG), so a
 crashed or killed service leaves no worker solving. Its address space is capped (RLIMIT_AS) so

@@ -1,7 +1,7 @@
 """A plan's on/off decisions named by what they decide and when, so that the next plan of the
 same site can start from them. A rolling site is planned again at every step and on every
 change; the search for a hard home's plan then goes on from the best plan found so far instead
-of starting over from the LP relaxation (and equally cheap plans do not flip between re-plans).
+of starting over from the LP relaxation, and a tie keeps the earlier plan's choices.
 
 Decisions are matched by name ("ev/charging", from `ModelBuilder.columns(decides=...)`) and by
 the time their step starts, so a plan shifted by a few steps still finds its earlier choices;
