@@ -18,7 +18,7 @@ from flexems_optimizer.problem.parse import parse_problem
 from .baseline_rule import assert_baseline_follows_its_rule
 from .oracle import optimal_cost
 from .run_rules_check import assert_run_rules, local_days
-from .test_properties import recomputed_costs
+from .test_properties import assert_optimal_from_other_choices, recomputed_costs
 
 START = "2026-06-01T00:00:00+00:00"
 
@@ -120,6 +120,14 @@ def heated_sites(draw: st.DrawFn) -> dict[str, Any]:
         "flex-context": context,
         "flex-model": devices,
     }
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(heated_sites())
+def test_a_heated_plan_started_from_another_plans_choices_is_still_optimal(
+    body: dict[str, Any],
+) -> None:
+    assert_optimal_from_other_choices(body)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])

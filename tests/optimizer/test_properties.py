@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from copy import deepcopy
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -15,6 +16,7 @@ from flexems_optimizer import schedule
 from flexems_optimizer.devices.storage import keeps_physical_bounds_alone
 from flexems_optimizer.problem.model import Storage
 from flexems_optimizer.problem.parse import parse_problem
+from flexems_optimizer.scheduler import schedule_from
 
 from .baseline_rule import assert_baseline_follows_its_rule
 from .oracle import optimal_cost
@@ -270,3 +272,33 @@ def test_plans_are_physical_and_optimal(body: dict[str, Any]) -> None:
     # to 1e-6, so the two may differ by up to 1.5e-6 on a cent-sized problem.
     oracle = optimal_cost(parsed)
     assert costs["total_eur"] == pytest.approx(oracle, rel=1e-6, abs=2e-6)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(site_problems())
+def test_a_plan_started_from_another_plans_choices_is_still_optimal(body: dict[str, Any]) -> None:
+    assert_optimal_from_other_choices(body)
+
+
+def assert_optimal_from_other_choices(body: dict[str, Any]) -> None:
+    """A site's next plan starts from its last plan's choices (solve/choices.py). Whatever
+    those are (here: the plan of the same home with its prices reversed), the plan is still the
+    optimum, and a plan started from its own choices costs the same."""
+    other = deepcopy(body)
+    prices = other["flex-context"]["consumption-price"]
+    prices["values"] = prices["values"][::-1]
+    _, choices = schedule_from(other)
+    if choices is None:
+        event("no on/off choices")
+        return
+    plan, own = schedule_from(body, None, choices)
+    if plan["status"] == "infeasible":
+        return  # a run already begun that cannot be kept: as without choices
+    event(f"started from {plan['solver']['started_from'] or 'nothing (an LP)'}")
+    oracle = optimal_cost(parse_problem(body))
+    assert plan["costs"]["total_eur"] == pytest.approx(oracle, rel=1e-6, abs=2e-6)
+    if own is None:
+        return  # this home's plan is an LP
+    again, _ = schedule_from(body, None, own)
+    assert again["solver"]["started_from"] == "earlier_plan"
+    assert again["costs"]["total_eur"] == pytest.approx(plan["costs"]["total_eur"], abs=2e-6)
