@@ -54,11 +54,12 @@ class SolverSettings:
     search_limit_s: float = 10.0
     # Of the search, at most this much goes to the window search of solve/polish.py (it stops
     # sooner when a pass finds nothing: 0.1-0.5 s at 96-192 steps); HiGHS' own search has the
-    # rest. Measured with a 10 s search: more helps the hard homes of 672 steps (objective 12.9
-    # with 5 s, 14.7 with 1 s, 16.7 without) but costs the coupled home of 672 steps, where
-    # HiGHS' sub-MIPs find a better plan after 3-10 s (9.7 alone; the window search's own end
-    # is 10.4, after 8 s). 1 s takes the quick wins and leaves HiGHS its time.
-    polish_limit_s: float = 1.0
+    # rest. Measured with a 10 s search on a week (EUR for the week): the hard homes of 672
+    # steps 0.46-0.48, 0.62 and 0.67 with 3 s against 0.52, 0.68 and 0.75 with 1 s (5 s: no
+    # better than 3); the coupled home of 672 steps, where HiGHS' sub-MIPs find better plans
+    # after 3-10 s, 0.351-0.380 with 3 s and 0.360-0.365 with 1 s, within HiGHS' own spread
+    # from run to run. 3 s gives the week's hard homes 6-8 cents and leaves HiGHS 7 s.
+    polish_limit_s: float = 3.0
     # A home's LPs (and a MILP's relaxation and fixed LP) are banded and already tight:
     # measured 20-30 % faster without presolve (bench/optimizer.py); a community's joint
     # problem is the opposite (300 homes: 4.4 s with, 12.5 s without). MILP searches use it.
