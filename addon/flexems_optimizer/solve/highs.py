@@ -269,9 +269,9 @@ def _warm_start(
         rounded = round_integers(relaxation)
         candidates = [rounded]
         if start is not None and not np.isnan(start).all():
-            # The earlier plan's choices first (they win a tie: plans do not flip), the
-            # relaxation's rounding where they say nothing, and nothing the bounds now forbid
-            # (an EV that left cannot charge).
+            # The earlier plan's choices first (they win a tie, so a re-plan keeps its plan),
+            # the relaxation's rounding where they say nothing, and nothing the bounds now
+            # forbid (an EV that left cannot charge).
             lower, upper = (
                 model.col_lower[model.integer_columns],
                 model.col_upper[model.integer_columns],
