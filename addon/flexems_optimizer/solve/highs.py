@@ -131,8 +131,8 @@ def solve(
     if is_mip and round_integers is not None:
         warm = _warm_start(highs, model, settings, deadline, round_integers, start)
         if warm is not None and warm.proven:
-            return replace(_finish(highs, model, started, warm.gap, duals=duals),
-                           started_from=warm.started_from)  # fmt: skip
+            proven = _proven_plan(highs, model, warm.x, started, warm.bound, duals=duals)
+            return replace(proven, started_from=warm.started_from)
         if warm is not None:
             started_from = warm.started_from
             x, search_limit = warm.x, settings.search_limit_s
@@ -226,8 +226,7 @@ def _break_ties(
 class _WarmStart:
     x: FloatArray
     objective: float
-    gap: float
-    proven: bool
+    proven: bool  # within the gap of `bound`
     bound: float  # the LP relaxation's objective: no plan is cheaper
     relaxed: FloatArray  # the relaxation's values of the integer columns
     started_from: str  # Solution.started_from
@@ -285,21 +284,17 @@ def _warm_start(
             if priced is not None and (best is None or priced[1] < best[1] - _TIE * abs(best[1])):
                 best = priced
                 started_from = "earlier_plan" if candidate is not rounded else "relaxation"
-        if best is not None and _gap(best[1], bound) <= settings.mip_rel_gap:
-            x, value = best
-            if not np.array_equal(np.asarray(highs.getSolution().col_value), x):
-                _priced(highs, model, deadline, x[model.integer_columns])  # HiGHS holds x
-            return _WarmStart(x, value, _gap(value, bound), True, bound, relaxed, started_from)
-        highs.changeColsBounds(  # the integers free again, for the search
-            model.integer_columns.size,
-            model.integer_columns.astype(np.int32),
-            model.col_lower[model.integer_columns],
-            model.col_upper[model.integer_columns],
-        )
+        proven = best is not None and _gap(best[1], bound) <= settings.mip_rel_gap
+        if not proven:
+            highs.changeColsBounds(  # the integers free again, for the search
+                model.integer_columns.size,
+                model.integer_columns.astype(np.int32),
+                model.col_lower[model.integer_columns],
+                model.col_upper[model.integer_columns],
+            )
         if best is None:
             return None
-        gap = _gap(best[1], bound)
-        return _WarmStart(best[0], best[1], gap, False, bound, relaxed, started_from)
+        return _WarmStart(best[0], best[1], proven, bound, relaxed, started_from)
 
 
 def _priced(
@@ -327,12 +322,15 @@ def _proven_plan(
     *,
     duals: bool,
 ) -> Solution:
-    """The plan `x` as the answer, proven by the relaxation's `bound`: its LP with the integers
-    fixed, solved again for its duals (on the hot basis: milliseconds)."""
+    """The plan `x` as the answer, proven by the relaxation's `bound`, with the duals of its LP
+    with the integers fixed: the LP HiGHS holds solved when that is x's (the warm start's),
+    else solved again (on the hot basis: milliseconds)."""
     with lp_mode(highs):
-        _fix_integers(highs, model, x, integrality=False)
-        _run(highs, time.perf_counter(), at_least_s=_AFTER_SEARCH_S)
-        if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        held = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal and np.array_equal(
+            np.asarray(highs.getSolution().col_value), x
+        )
+        deadline = time.perf_counter() + _AFTER_SEARCH_S
+        if not held and _priced(highs, model, deadline, x[model.integer_columns]) is None:
             # Numerically unlucky: the plan as found, without duals.
             value = float(model.cost @ x)
             seconds = time.perf_counter() - started
