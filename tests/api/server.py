@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+
 TOKEN = "test-token"
 
 
@@ -115,3 +117,26 @@ def _json(data: bytes) -> Any:
         return json.loads(data)
     except ValueError:
         return data.decode(errors="replace")
+
+
+async def events(
+    server: Server, site: str, count: int, timeout_s: float = 20, kinds: set[str] | None = None
+) -> list[Any]:
+    """The first `count` events of the site's channel, of `kinds` if given (or fewer, when it
+    times out)."""
+    url = f"ws://127.0.0.1:{server.port}/api/v1/sites/{site}/events"
+    received: list[Any] = []
+    headers = {"Authorization": f"Bearer {server.token}"}
+    async with aiohttp.ClientSession() as session, session.ws_connect(url, headers=headers) as ws:
+        deadline = time.monotonic() + timeout_s
+        while len(received) < count and (left := deadline - time.monotonic()) > 0:
+            try:
+                message = await ws.receive(timeout=left)
+            except TimeoutError:
+                break
+            if message.type is not aiohttp.WSMsgType.TEXT:
+                break
+            event = message.json()
+            if kinds is None or event["type"] in kinds:
+                received.append(event)
+    return received

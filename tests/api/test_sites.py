@@ -15,7 +15,7 @@ import pytest
 from flexems_optimizer.samples import hard_home
 
 from ..optimizer.problems import battery, problem
-from .server import TOKEN, Server
+from .server import Server, events
 from .test_openapi_and_pages import _validator
 
 
@@ -27,24 +27,6 @@ def rolling_site(soc_at_start: float = 2.0) -> dict[str, Any]:
     del body["start"]
     body.update({"duration": "PT1H", "resolution": "PT15M"})
     return body
-
-
-async def events(server: Server, site: str, count: int, timeout_s: float = 20) -> list[Any]:
-    """The first `count` events of the site's channel (or fewer, when it times out)."""
-    url = f"ws://127.0.0.1:{server.port}/api/v1/sites/{site}/events"
-    received: list[Any] = []
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    async with aiohttp.ClientSession() as session, session.ws_connect(url, headers=headers) as ws:
-        deadline = time.monotonic() + timeout_s
-        while len(received) < count and (left := deadline - time.monotonic()) > 0:
-            try:
-                message = await ws.receive(timeout=left)
-            except TimeoutError:
-                break
-            if message.type is not aiohttp.WSMsgType.TEXT:
-                break
-            received.append(message.json())
-    return received
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from typing import Any
 
 import aiohttp
 
-from ..api.server import Server
+from ..api.server import Server, events
 from .peers import (
     FRBC,
     describe_heat_pump,
@@ -183,12 +183,12 @@ def test_with_a_device_to_instruct_the_quick_plan_goes_first_and_a_cheaper_one_f
         async with frbc_connected(server, "hot-water-2") as rm:
             await describe_heat_pump(rm, heat_pump_now(fill_level=50.0, showers=False))
             await plan_when(server, lambda plan: "hot-water-2" in plan["devices"])
-            listening = asyncio.create_task(plan_events(server, count=3, timeout_s=30))
+            listening = asyncio.create_task(events(server, "home", 3, 30, kinds={"plan"}))
             await asyncio.sleep(0.5)  # subscribed (the first event is the plan before)
             home = hard_home_now()
             revision = server.request("PUT", "/api/v1/sites/home", home).body["revision"]
-            events = await listening
-            return [e for e in events if e.get("revision") == revision]
+            plans = await listening
+            return [e for e in plans if e["revision"] == revision]
 
     quick, searched = asyncio.run(session())[:2]
     assert quick["plan"]["solver"]["proven_optimal"] is False
@@ -196,20 +196,3 @@ def test_with_a_device_to_instruct_the_quick_plan_goes_first_and_a_cheaper_one_f
         "hot-water-2" in quick["plan"]["devices"] and "hot-water-2" in searched["plan"]["devices"]
     )
     assert searched["plan"]["costs"]["total_eur"] < quick["plan"]["costs"]["total_eur"] - 1e-6
-
-
-async def plan_events(server: Server, count: int, timeout_s: float) -> list[dict[str, Any]]:
-    """The first `count` plan events of the home's channel (fewer when it times out)."""
-    url = f"ws://127.0.0.1:{server.port}/api/v1/sites/home/events"
-    received: list[dict[str, Any]] = []
-    headers = {"Authorization": f"Bearer {server.token}"}
-    async with aiohttp.ClientSession() as session, session.ws_connect(url, headers=headers) as ws:
-        deadline = time.monotonic() + timeout_s
-        while len(received) < count and (left := deadline - time.monotonic()) > 0:
-            with contextlib.suppress(TimeoutError):
-                message = await ws.receive(timeout=left)
-                if message.type is not aiohttp.WSMsgType.TEXT:
-                    break
-                if (event := message.json())["type"] == "plan":
-                    received.append(event)
-    return received
