@@ -140,3 +140,13 @@ async def events(
             if kinds is None or event["type"] in kinds:
                 received.append(event)
     return received
+
+
+def clear_of_a_step_boundary(step_s: int = 900, margin_s: float = 30.0) -> None:
+    """Rolling sites are planned from the current step, and tests name its steps: a test begun in
+    a step's last seconds waits for the next step, so that the plan it checks is not made for
+    one step and checked against the next. The margin is longer than any one such test takes
+    (the slowest about 6 s, twice that under load)."""
+    left_s = step_s - time.time() % step_s
+    if left_s < margin_s:
+        time.sleep(left_s + 0.5)

@@ -15,7 +15,7 @@ import pytest
 from flexems_optimizer.samples import hard_home
 
 from ..optimizer.problems import battery, problem
-from .server import Server, events
+from .server import Server, clear_of_a_step_boundary, events
 from .test_openapi_and_pages import _validator
 
 
@@ -37,6 +37,7 @@ def server(data_dir: Path) -> Any:
 
 
 def test_a_rolling_site_is_planned_from_the_current_step_and_pushed(server: Server) -> None:
+    clear_of_a_step_boundary()
     put = server.request("PUT", "/api/v1/sites/home", rolling_site())
     assert put.status == 201
     assert put.body["revision"] == 1 and put.body["rolling"]

@@ -5,13 +5,20 @@ from collections.abc import Iterator
 import pytest
 import pytest_socket
 
-from ..api.server import Server
+from ..api.server import Server, clear_of_a_step_boundary
+from .peers import STEP_S
 
 
 @pytest.fixture(autouse=True)
 def _real_sockets(socket_enabled: None) -> None:
     """These tests talk to the real service over loopback; Home Assistant's plugin blocks
     sockets."""
+
+
+@pytest.fixture(autouse=True)
+def _clear_of_a_step_boundary() -> None:
+    """These sessions are planned from the current quarter hour and check its steps."""
+    clear_of_a_step_boundary(STEP_S)
 
 
 @pytest.fixture(scope="module")

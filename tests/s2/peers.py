@@ -172,7 +172,7 @@ ELECTRIC = "ELECTRIC.POWER.3_PHASE_SYMMETRIC"
 
 
 def step_start() -> datetime:
-    return datetime.fromtimestamp(time.time() // 900 * 900, UTC)
+    return datetime.fromtimestamp(time.time() // STEP_S * STEP_S, UTC)
 
 
 def forecast(watts: float, hours: int = 8) -> dict[str, Any]:
