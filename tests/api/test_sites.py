@@ -4,7 +4,10 @@ to the service in a subprocess: stored, planned after a debounce, pushed, kept o
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import json
 import re
+import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -227,6 +230,62 @@ def test_a_site_is_planned_again_from_its_last_plan(data_dir: Path) -> None:
     finally:
         log = quick.stop()
     assert "Traceback" not in log
+
+
+def test_a_restart_keeps_where_the_next_plan_starts(data_dir: Path) -> None:
+    """The last plan's on/off choices are stored with the site: the plan made at start (the
+    same problem) starts from them, not from the relaxation, and is at most as dear."""
+    first = Server(data_dir, "--search-time-limit", "0.3")
+    try:
+        home = hard_home(96, 1)
+        before = planned(first, first.request("PUT", "/api/v1/sites/home", home).body["revision"])
+        assert before["solver"]["started_from"] == "relaxation"
+        kept_at = first.request("GET", "/api/v1/sites/home/plan").body["planned_at"]
+    finally:
+        first.stop(hard=True)
+    second = Server(data_dir, "--search-time-limit", "0.3")
+    try:
+        after = planned_after(second, kept_at)
+        assert after["solver"]["started_from"] == "earlier_plan"
+        assert after["costs"]["total_eur"] <= before["costs"]["total_eur"] + 1e-6
+    finally:
+        log = second.stop()
+    assert "Traceback" not in log
+
+
+def test_a_store_written_before_choices_were_kept_opens_and_keeps_them(data_dir: Path) -> None:
+    """A data file of a release without the sites' `choices` column gets it when opened."""
+    data_dir.mkdir(parents=True)
+    with contextlib.closing(sqlite3.connect(data_dir / "flexems.sqlite")) as db, db:
+        db.execute(
+            "CREATE TABLE sites (id TEXT PRIMARY KEY, problem TEXT NOT NULL, revision INTEGER "
+            "NOT NULL, updated_at REAL NOT NULL, plan TEXT, plan_revision INTEGER, planned_at "
+            "REAL, error TEXT, failed_revision INTEGER)"
+        )
+        db.execute(
+            "INSERT INTO sites (id, problem, revision, updated_at) VALUES (?, ?, 1, 0)",
+            ("home", json.dumps(hard_home(96, 1))),
+        )
+    server = Server(data_dir, "--search-time-limit", "0.3")
+    try:
+        assert planned(server, 1)["solver"]["started_from"] == "relaxation"
+        again = planned(server, server.request("PUT", "/api/v1/sites/home",
+                                               hard_home(96, 1)).body["revision"])  # fmt: skip
+        assert again["solver"]["started_from"] == "earlier_plan"
+    finally:
+        log = server.stop()
+    assert "Traceback" not in log
+
+
+def planned_after(server: Server, planned_at: str, timeout_s: float = 30) -> Any:
+    """The site's plan once it is newer than the one planned at `planned_at`."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        reply = server.request("GET", "/api/v1/sites/home/plan").body
+        if reply["planned_at"] != planned_at:
+            return reply["plan"]
+        time.sleep(0.2)
+    raise AssertionError(f"no plan after the one of {planned_at}")
 
 
 def planned(server: Server, revision: int) -> Any:

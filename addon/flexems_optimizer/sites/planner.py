@@ -60,8 +60,6 @@ class SitePlanner:
         self._news: dict[str, asyncio.Event] = {}  # set when a site's planning ends
         # A community's signals per site (flex-context fields) and the round they are of.
         self._community: dict[str, tuple[int, dict[str, Any]]] = {}
-        # The on/off choices of each site's last plan: its next plan starts from them.
-        self._choices: dict[str, dict[str, Any]] = {}
 
     def start(self) -> None:
         """Plan every kept site again (after a restart their plans are out of date)."""
@@ -87,7 +85,6 @@ class SitePlanner:
 
     def removed(self, site: str) -> None:
         self._changed.discard(site)
-        self._choices.pop(site, None)
         if (handle := self._next_step.pop(site, None)) is not None:
             handle.cancel()
         if (task := self._planning.get(site)) is not None:
@@ -146,12 +143,15 @@ class SitePlanner:
         site = record.id
         devices = self.of_site(site)
         quick = bool(instructed_devices(devices))
+        # Each plan starts from the on/off choices of the site's last plan (kept in the store,
+        # so also after a restart).
         outcome, devices = await self._outcome(record, now, devices, S2_QUICK_SEARCH_S if quick
-                                               else None)  # fmt: skip
+                                               else None, record.choices)  # fmt: skip
         self._keep(record, outcome, devices)
         first = outcome.get("plan")
         if quick and first is not None and not first["solver"]["proven_optimal"]:
-            refined, devices = await self._outcome(record, now, devices, S2_SEARCH_LIMIT_S)
+            earlier = outcome.get("choices") or record.choices
+            refined, devices = await self._outcome(record, now, devices, S2_SEARCH_LIMIT_S, earlier)
             better = refined.get("plan") is not None and (
                 refined["plan"]["costs"]["total_eur"] < first["costs"]["total_eur"] - 1e-6
             )
@@ -161,7 +161,12 @@ class SitePlanner:
             self._replan_at_next_step(site, next_step_at(record.problem, now))
 
     async def _outcome(
-        self, record: SiteRecord, now: float, devices: list[S2Device], search: float | None
+        self,
+        record: SiteRecord,
+        now: float,
+        devices: list[S2Device],
+        search: float | None,
+        earlier: dict[str, Any] | None,
     ) -> tuple[dict[str, Any], list[S2Device]]:
         """{"plan": ...} or {"error": ...} for the site's problem now."""
         community = self._community.get(record.id)
@@ -169,9 +174,7 @@ class SitePlanner:
             problem = problem_at(record.problem, now)
             if community is not None:
                 problem = with_community_signals(problem, community[1])
-            outcome, devices = await self._solve_with_devices(
-                problem, devices, search, self._choices.get(record.id)
-            )
+            outcome, devices = await self._solve_with_devices(problem, devices, search, earlier)
             if "plan" in outcome:
                 outcome["plan"] = with_s2_results(outcome["plan"], devices)
         except ProblemError as error:
@@ -187,10 +190,10 @@ class SitePlanner:
         site = record.id
         community = self._community.get(site)
         if "plan" in outcome:
-            if (choices := outcome.get("choices")) is not None:
-                self._choices[site] = choices
             planned_at = time.time()
-            self.store.planned(site, record.revision, outcome["plan"], planned_at)
+            self.store.planned(
+                site, record.revision, outcome["plan"], planned_at, outcome.get("choices")
+            )
             event = plan_event(site, record.revision, planned_at, outcome["plan"], devices)
             if community is not None:
                 event["community_round"] = community[0]

@@ -1,4 +1,5 @@
-"""Sites and their latest plans in the service's SQLite file, so a restart loses no site."""
+"""Sites and their latest plans in the service's SQLite file, so a restart loses no site (nor
+the on/off choices its next plan starts from)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,12 @@ CREATE TABLE IF NOT EXISTS sites (
     plan_revision INTEGER,
     planned_at REAL,
     error TEXT,
-    failed_revision INTEGER
+    failed_revision INTEGER,
+    choices TEXT
 );
 """
+# Columns added after the first release: a file written by it gets them when opened.
+_ADDED_COLUMNS = ("choices",)
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class SiteRecord:
     planned_at: float | None
     error: dict[str, Any] | None  # why the latest planning failed (the plan before is kept)
     failed_revision: int | None  # the problem revision that failed
+    choices: dict[str, Any] | None  # the latest plan's on/off choices (solve/choices.py)
 
 
 class SiteStore:
@@ -42,6 +47,10 @@ class SiteStore:
 
     def __init__(self, path: Path) -> None:
         self._db = open_database(path, _SCHEMA)
+        present = {row[1] for row in self._db.execute("PRAGMA table_info(sites)")}
+        for column in _ADDED_COLUMNS:
+            if column not in present:
+                self._db.execute(f"ALTER TABLE sites ADD COLUMN {column} TEXT")
 
     def close(self) -> None:
         self._db.close()
@@ -60,7 +69,7 @@ class SiteStore:
     def get(self, site: str) -> SiteRecord | None:
         row = self._db.execute(
             "SELECT id, problem, revision, updated_at, plan, plan_revision, planned_at, error, "
-            "failed_revision FROM sites WHERE id = ?",
+            "failed_revision, choices FROM sites WHERE id = ?",
             (site,),
         ).fetchone()
         if row is None:
@@ -75,16 +84,25 @@ class SiteStore:
             planned_at=row[6],
             error=None if row[7] is None else json.loads(row[7]),
             failed_revision=row[8],
+            choices=None if row[9] is None else json.loads(row[9]),
         )
 
     def ids(self) -> list[str]:
         return [row[0] for row in self._db.execute("SELECT id FROM sites ORDER BY id")]
 
-    def planned(self, site: str, revision: int, plan: dict[str, Any], at: float) -> None:
+    def planned(
+        self,
+        site: str,
+        revision: int,
+        plan: dict[str, Any],
+        at: float,
+        choices: dict[str, Any] | None = None,
+    ) -> None:
+        """The site's new plan; `choices` (an LP's plan has none) replace the kept ones."""
         self._db.execute(
             "UPDATE sites SET plan = ?, plan_revision = ?, planned_at = ?, error = NULL, "
-            "failed_revision = NULL WHERE id = ?",
-            (json.dumps(plan, separators=(",", ":")), revision, at, site),
+            "failed_revision = NULL, choices = coalesce(?, choices) WHERE id = ?",
+            (_compact(plan), revision, at, None if choices is None else _compact(choices), site),
         )
 
     def failed(self, site: str, revision: int, error: dict[str, Any]) -> None:
@@ -95,3 +113,7 @@ class SiteStore:
 
     def delete(self, site: str) -> bool:
         return self._db.execute("DELETE FROM sites WHERE id = ?", (site,)).rowcount == 1
+
+
+def _compact(value: dict[str, Any]) -> str:
+    return json.dumps(value, separators=(",", ":"))
