@@ -145,8 +145,9 @@ async def events(
 def clear_of_a_step_boundary(step_s: int = 900, margin_s: float = 30.0) -> None:
     """Rolling sites are planned from the current step, and tests name its steps: a test begun in
     a step's last seconds waits for the next step, so that the plan it checks is not made for
-    one step and checked against the next. The margin is longer than any one such test takes
-    (the slowest about 6 s, twice that under load)."""
+    one step and checked against the next. `margin_s`: longer than what must run within one
+    step (30 s: the slowest single test of a rolling site takes about 6 s, twice that under
+    load)."""
     left_s = step_s - time.time() % step_s
     if left_s < margin_s:
         time.sleep(left_s + 0.5)
