@@ -33,7 +33,14 @@ from flexems_optimizer.solve.highs import (
     pass_model,
     solve,
 )
-from flexems_optimizer.solve.polish import polish
+from flexems_optimizer.solve.polish import (
+    STRIDE_STEPS,
+    WINDOW_STEPS,
+    _fixed_reduced_costs,
+    _window_gains,
+    lp_mode,
+    polish,
+)
 
 WARM_ONLY = SolverSettings(search_limit_s=0.0, polish_limit_s=0.0)
 
@@ -212,11 +219,12 @@ def test_windows_where_rounding_acted_go_first_and_the_rest_still_get_their_turn
     compiled = compiled_home(96, 0)
     lp = compiled.lp
     warm = warm_start(compiled)
-    highs = fresh_highs(lp)
-    plain = polish(highs, lp, warm.x, warm.objective, compiled.round_integers, 30.0)
+    # Each from a fresh model: which windows can gain comes from the fixed LP's reduced costs,
+    # and in a degenerate LP those depend on the basis HiGHS starts from.
+    plain = polish(fresh_highs(lp), lp, warm.x, warm.objective, compiled.round_integers, 30.0)
     nothing_rounded = warm.x[lp.integer_columns]
     same = polish(
-        highs, lp, warm.x, warm.objective, compiled.round_integers, 30.0,
+        fresh_highs(lp), lp, warm.x, warm.objective, compiled.round_integers, 30.0,
         relaxed=nothing_rounded,
     )  # fmt: skip
     assert same.improvements == plain.improvements > 0
@@ -226,9 +234,39 @@ def test_windows_where_rounding_acted_go_first_and_the_rest_still_get_their_turn
     one_window = nothing_rounded.copy()
     one_window[lp.integer_steps == 22] = 0.5  # rounding acted at step 22 only
     first = polish(
-        highs, lp, warm.x, warm.objective, compiled.round_integers, 30.0,
+        fresh_highs(lp), lp, warm.x, warm.objective, compiled.round_integers, 30.0,
         good_enough=warm.objective - 1e-9, relaxed=one_window,
     )  # fmt: skip
     # One of the two windows holding step 22 finds a better plan (measured: the plain search
     # finds its first in the sixth window, steps 20-27).
     assert first.windows <= 2 and first.objective < warm.objective
+
+
+def test_what_a_window_could_gain_bounds_what_freeing_it_gains() -> None:
+    """The reduced costs of the plan's fixed LP bound what relaxing a window's integers can
+    gain (the plan's cost is convex in its integers' values, and they are a subgradient of
+    it): checked window by window against the relaxed LP itself. Windows that cannot gain are
+    the ones the search skips."""
+    compiled = compiled_home(96, 0)
+    lp = compiled.lp
+    warm = warm_start(compiled)
+    highs = fresh_highs(lp)
+    columns = lp.integer_columns.astype(np.int32)
+    integers = (columns, lp.col_lower[columns], lp.col_upper[columns])
+    chosen = np.round(warm.x[columns])
+    starts = np.arange(0, int(lp.integer_steps.max()) + 1, STRIDE_STEPS)
+    with lp_mode(highs):
+        reduced = _fixed_reduced_costs(highs, integers, chosen)
+        assert reduced is not None and highs.getObjectiveValue() == pytest.approx(warm.objective)
+        could = _window_gains(lp.integer_steps, starts, reduced, chosen, integers)
+        gained = []
+        for start in starts:
+            free = (lp.integer_steps >= start) & (lp.integer_steps < start + WINDOW_STEPS)
+            highs.changeColsBounds(columns.size, columns, np.where(free, integers[1], chosen),
+                                   np.where(free, integers[2], chosen))  # fmt: skip
+            highs.run()
+            gained.append(warm.objective - highs.getObjectiveValue())
+    gained_eur = np.array(gained)
+    assert np.all(gained_eur <= could + 1e-7 * abs(warm.objective))
+    assert np.any(could <= 0.0) and np.any(gained_eur > 1e-3)  # both kinds of window are here
+    assert np.all(gained_eur[could <= 0.0] <= 1e-7 * abs(warm.objective))
