@@ -37,6 +37,7 @@ from flexems_optimizer.solve.polish import (
     STRIDE_STEPS,
     WINDOW_STEPS,
     _fixed_reduced_costs,
+    _pass_order,
     _window_gains,
     lp_mode,
     polish,
@@ -270,3 +271,23 @@ def test_what_a_window_could_gain_bounds_what_freeing_it_gains() -> None:
     assert np.all(gained_eur <= could + 1e-7 * abs(warm.objective))
     assert np.any(could <= 0.0) and np.any(gained_eur > 1e-3)  # both kinds of window are here
     assert np.all(gained_eur[could <= 0.0] <= 1e-7 * abs(warm.objective))
+
+
+def test_windows_that_could_prove_the_plan_go_first() -> None:
+    """When a window could on its own bring the plan within the gap of the bound, those go
+    first, the most promising first; the rest keep their time order."""
+    assert _pass_order(np.array([0.1, 0.5, 0.0, 0.3]), 0.25) == [1, 3, 0, 2]
+    assert _pass_order(np.array([0.1, 0.5, 0.0, 0.3]), np.inf) == [0, 1, 2, 3]
+    # The coupled home with an on/off heat pump: the window search brings it within 0.1 % of
+    # the relaxation in its fourth window (measured), where time order took eight.
+    parsed = parse_problem(coupled_site(96, 15, on_off=True))
+    compiled = compile_problem(
+        parsed, Purpose.PLAN, Binaries({}, export_pays_more_steps(site_weights(parsed)))
+    )
+    lp = compiled.lp
+    warm = warm_start(compiled)
+    good_enough = fresh_relaxation(lp) / (1 - 1e-3)
+    assert warm.objective > good_enough
+    proving = polish(fresh_highs(lp), lp, warm.x, warm.objective, compiled.round_integers, 30.0,
+                     good_enough=good_enough)  # fmt: skip
+    assert proving.objective <= good_enough and proving.windows <= 4

@@ -13,7 +13,8 @@ cheaper is not tried at all: the plan's cost as a function of its integers' valu
 optimal) is convex, and the reduced costs of the LP with every integer fixed are a subgradient
 of it, so they bound what freeing a window's integers can gain (_window_gains). That skips a
 third of the windows of a 96-192-step hard home and a fifth at 672 steps, and the search finds
-the same plans (those windows' relaxed LPs could not have gained).
+the same plans (those windows' relaxed LPs could not have gained). When a window could on its
+own bring the plan within the gap of the bound (proven: the search ends), those windows go first.
 
 Measured (bench/hard_homes.py): HiGHS in 1 s does not improve on the warm start of these homes,
 and in 10 s not at 672 steps; this search closes a good part of the way in 0.1-0.5 s at 96-192
@@ -103,7 +104,8 @@ def polish(
         rounded = None if relaxed is None else np.abs(relaxed - chosen) > _ROUNDED
         while improved:
             improved = False
-            for index, start in enumerate(starts.tolist()):
+            for index in _pass_order(gains, objective - good_enough):
+                start = int(starts[index])
                 if time.perf_counter() - started > limit_s:
                     return Polished(x, objective, windows, improvements)
                 free = (steps >= start) & (steps < start + WINDOW_STEPS)
@@ -129,6 +131,15 @@ def polish(
             if rounded is not None:  # nothing found where rounding acted: every window once
                 rounded, improved = None, True
     return Polished(x, objective, windows, improvements)
+
+
+def _pass_order(gains: FloatArray, reach: float) -> list[int]:
+    """The windows of a pass in time order (a better plan in one window often opens the next),
+    except that those that could bring the plan within `reach` on their own (within the gap of
+    the bound: proven) go first, the most promising first."""
+    could_prove = np.flatnonzero(gains >= reach)
+    ahead: list[int] = could_prove[np.argsort(-gains[could_prove], kind="stable")].tolist()
+    return ahead + [index for index in range(gains.size) if gains[index] < reach]
 
 
 def _fixed_reduced_costs(
