@@ -85,6 +85,7 @@ def polish(
     steps = model.integer_steps
     lower = model.col_lower[columns]
     upper = model.col_upper[columns]
+    integers = (columns, lower, upper)
     chosen = np.round(x[columns])
     windows = improvements = 0
     starts = np.arange(0, int(steps.max(initial=-1)) + 1, STRIDE_STEPS)
@@ -92,10 +93,10 @@ def polish(
         return Polished(x, objective, windows, improvements)
     # Each LP hot-starts from the last basis: no presolve.
     with lp_mode(highs), _bounds_restored(highs, columns, lower, upper):
-        reduced = _fixed_reduced_costs(highs, (columns, lower, upper), chosen)
+        reduced = _fixed_reduced_costs(highs, integers, chosen)
         if reduced is None:  # the plan's own LP did not solve: nothing to go by
             return Polished(x, objective, windows, improvements)
-        gains = _window_gains(steps, starts, reduced, chosen, (columns, lower, upper))
+        gains = _window_gains(steps, starts, reduced, chosen, integers)
         improved = objective > good_enough
         # Until a better plan is found, only the windows where rounding changed the relaxation's
         # choices are tried (each window costs about a millisecond of HiGHS' set-up even when it
@@ -116,13 +117,11 @@ def polish(
                 if gains[index] <= _BETTER * max(abs(objective), 1.0):
                     continue
                 windows += 1
-                found = _try_window(
-                    highs, model, free, chosen, (columns, lower, upper), objective, round_integers
-                )
+                found = _try_window(highs, model, free, chosen, integers, objective, round_integers)
                 if found is not None:
                     x, objective, reduced = found
                     chosen = np.round(x[columns])
-                    gains = _window_gains(steps, starts, reduced, chosen, (columns, lower, upper))
+                    gains = _window_gains(steps, starts, reduced, chosen, integers)
                     improvements += 1
                     improved = True
                     rounded = None
