@@ -93,9 +93,10 @@ def polish(
         return Polished(x, objective, windows, improvements)
     # Each LP hot-starts from the last basis: no presolve.
     with lp_mode(highs), _bounds_restored(highs, columns, lower, upper):
-        reduced = _fixed_reduced_costs(highs, integers, chosen)
-        if reduced is None:  # the plan's own LP did not solve: nothing to go by
+        own = _fixed(highs, columns, chosen)
+        if own is None:  # the plan's own LP did not solve: nothing to go by
             return Polished(x, objective, windows, improvements)
+        reduced = own[2]
         gains = _window_gains(steps, starts, reduced, chosen, integers)
         improved = objective > good_enough
         # Until a better plan is found, only the windows where rounding changed the relaxation's
@@ -141,19 +142,24 @@ def _pass_order(gains: FloatArray, reach: float) -> list[int]:
     return ahead + [index for index in range(gains.size) if gains[index] < reach]
 
 
-def _fixed_reduced_costs(
+def _fixed(
     highs: highspy.Highs,
-    integers: tuple[np.ndarray[tuple[int], np.dtype[np.int32]], FloatArray, FloatArray],
+    columns: np.ndarray[tuple[int], np.dtype[np.int32]],
     chosen: FloatArray,
-) -> FloatArray | None:
-    """The reduced costs of the integer columns in the LP with every integer fixed as chosen
-    (HiGHS goes on from the basis it has: usually that very LP, solved)."""
-    columns = integers[0]
+    below: float = np.inf,
+) -> tuple[FloatArray, float, FloatArray] | None:
+    """The LP with every integer fixed as chosen, on HiGHS' hot basis: its plan, objective and
+    the integers' reduced costs; None when it does not solve or costs `below` or more (then
+    the solution is not read)."""
     highs.changeColsBounds(columns.size, columns, chosen, chosen)
     highs.run()
     if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
         return None
-    return np.asarray(highs.getSolution().col_dual)[columns]
+    value = float(highs.getObjectiveValue())
+    if value >= below:
+        return None
+    solution = highs.getSolution()
+    return np.asarray(solution.col_value), value, np.asarray(solution.col_dual)[columns]
 
 
 def _window_gains(
@@ -216,12 +222,4 @@ def _try_window(
     candidate = np.where(free, np.round(round_integers(relaxed)), chosen)
     if np.array_equal(candidate, chosen):
         return None  # the same choices: the same plan
-    highs.changeColsBounds(columns.size, columns, candidate, candidate)
-    highs.run()
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    value = float(highs.getObjectiveValue())
-    if value >= better:
-        return None
-    solution = highs.getSolution()
-    return np.asarray(solution.col_value), value, np.asarray(solution.col_dual)[columns]
+    return _fixed(highs, columns, candidate, below=better)
