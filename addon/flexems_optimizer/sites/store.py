@@ -24,7 +24,7 @@ CREATE TABLE IF NOT EXISTS sites (
     choices TEXT
 );
 """
-# Columns added after the first release: a file written by it gets them when opened.
+# Columns added in 0.3.0: a file written before gets them when opened.
 _ADDED_COLUMNS = ("choices",)
 
 
@@ -46,11 +46,7 @@ class SiteStore:
     """Every call is one short transaction, like the job store's."""
 
     def __init__(self, path: Path) -> None:
-        self._db = open_database(path, _SCHEMA)
-        present = {row[1] for row in self._db.execute("PRAGMA table_info(sites)")}
-        for column in _ADDED_COLUMNS:
-            if column not in present:
-                self._db.execute(f"ALTER TABLE sites ADD COLUMN {column} TEXT")
+        self._db = open_database(path, _SCHEMA, added_columns={"sites": _ADDED_COLUMNS})
 
     def close(self) -> None:
         self._db.close()
