@@ -26,6 +26,7 @@ from flexems_optimizer.solve.compile import (
     export_pays_more_steps,
     site_weights,
 )
+from flexems_optimizer.solve.fixed_lp import solve_fixed
 from flexems_optimizer.solve.highs import (
     Solution,
     SolverSettings,
@@ -36,7 +37,6 @@ from flexems_optimizer.solve.highs import (
 from flexems_optimizer.solve.polish import (
     STRIDE_STEPS,
     WINDOW_STEPS,
-    _fixed,
     _pass_order,
     _window_gains,
     lp_mode,
@@ -186,8 +186,8 @@ def test_a_plan_the_search_brings_within_the_gap_is_the_answer(
 ) -> None:
     """The coupled home with an on/off heat pump: the warm start is 0.13 % above the
     relaxation, the window search brings it within 0.1 %, and that is proven by the relaxation
-    alone: no HiGHS search (three runs: the relaxation, the warm start's fixed LP and the
-    answer's fixed LP for its duals; a search would add its own)."""
+    alone: no HiGHS search (one timed run, the relaxation; the fixed LPs are run by
+    fixed_lp.solve_fixed; a search would add its own, and the LP after it for the duals)."""
     parsed = parse_problem(coupled_site(96, 15, on_off=True))
     compiled = compile_problem(
         parsed, Purpose.PLAN, Binaries({}, export_pays_more_steps(site_weights(parsed)))
@@ -207,7 +207,7 @@ def test_a_plan_the_search_brings_within_the_gap_is_the_answer(
 
     monkeypatch.setattr(highs_module, "_run", count)
     proven = solve(compiled.lp, settings, round_integers=compiled.round_integers)
-    assert runs == 3
+    assert runs == 1
     assert proven.status is SolveStatus.OPTIMAL and proven.col_dual.size == compiled.lp.n_cols
     assert proven.objective - relaxation <= 1e-3 * proven.objective
     assert proven.mip_gap == pytest.approx((proven.objective - relaxation) / proven.objective)
@@ -257,10 +257,9 @@ def test_what_a_window_could_gain_bounds_what_freeing_it_gains() -> None:
     chosen = np.round(warm.x[columns])
     starts = np.arange(0, int(lp.integer_steps.max()) + 1, STRIDE_STEPS)
     with lp_mode(highs):
-        own = _fixed(highs, columns, chosen)
-        assert own is not None and own[1] == pytest.approx(warm.objective)
-        reduced = own[2]
-        could = _window_gains(lp.integer_steps, starts, reduced, chosen, integers)
+        own = solve_fixed(highs, columns, chosen)
+        assert own is not None and own.objective == pytest.approx(warm.objective)
+        could = _window_gains(lp.integer_steps, starts, own.reduced, chosen, integers)
         gained = []
         for start in starts:
             free = (lp.integer_steps >= start) & (lp.integer_steps < start + WINDOW_STEPS)

@@ -13,6 +13,7 @@ import numpy as np
 
 from ..problem.timegrid import FloatArray
 from .builder import LinearProgram
+from .fixed_lp import FixedPlan, fix, free, solve_fixed
 from .polish import lp_mode, polish
 
 
@@ -149,6 +150,7 @@ def solve(
                     polish_s,
                     good_enough,
                     warm.relaxed,
+                    warm.reduced,
                 )
                 x = polished.x
                 if polished.objective <= good_enough:
@@ -226,6 +228,7 @@ def _break_ties(
 class _WarmStart:
     x: FloatArray
     objective: float
+    reduced: FloatArray  # the integers' reduced costs in x's LP (fixed_lp.FixedPlan)
     proven: bool  # within the gap of `bound`
     bound: float  # the LP relaxation's objective: no plan is cheaper
     relaxed: FloatArray  # the relaxation's values of the integer columns
@@ -238,9 +241,16 @@ def _run(
     """One HiGHS run, stopped at the solve's deadline or after `limit_s`, whichever is first
     (HiGHS' time limit counts per run). The LPs that follow a MILP's search get `at_least_s`:
     the plan is found, its duals and tie-break should not be lost to the clock."""
+    _limit(highs, deadline, limit_s, at_least_s)
+    highs.run()
+
+
+def _limit(
+    highs: highspy.Highs, deadline: float, limit_s: float = np.inf, at_least_s: float = 1e-3
+) -> None:
+    """HiGHS' time limit for its next runs (`_run`)."""
     remaining = max(deadline - time.perf_counter(), at_least_s)
     highs.setOptionValue("time_limit", float(min(remaining, limit_s)))
-    highs.run()
 
 
 def _warm_start(
@@ -267,45 +277,32 @@ def _warm_start(
         relaxed = relaxation[model.integer_columns]
         rounded = round_integers(relaxation)
         candidates = [rounded]
+        columns = model.integer_columns.astype(np.int32)
+        lower, upper = model.col_lower[columns], model.col_upper[columns]
         if start is not None and not np.isnan(start).all():
             # The earlier plan's choices first (they win a tie, so a re-plan keeps its plan),
             # the relaxation's rounding where they say nothing, and nothing the bounds now
             # forbid (an EV that left cannot charge).
-            lower, upper = (
-                model.col_lower[model.integer_columns],
-                model.col_upper[model.integer_columns],
-            )
             earlier = np.clip(np.where(np.isnan(start), rounded, start), lower, upper)
             candidates.insert(0, earlier)
-        best: tuple[FloatArray, float] | None = None
+        best: FixedPlan | None = None
         started_from = "relaxation"
+        _limit(highs, deadline)
         for candidate in candidates:
-            priced = _priced(highs, model, deadline, candidate)
-            if priced is not None and (best is None or priced[1] < best[1] - _TIE * abs(best[1])):
+            priced = solve_fixed(highs, columns, candidate)
+            if priced is not None and (
+                best is None or priced.objective < best.objective - _TIE * abs(best.objective)
+            ):
                 best = priced
                 started_from = "earlier_plan" if candidate is not rounded else "relaxation"
-        proven = best is not None and _gap(best[1], bound) <= settings.mip_rel_gap
-        if not proven:
-            highs.changeColsBounds(  # the integers free again, for the search
-                model.integer_columns.size,
-                model.integer_columns.astype(np.int32),
-                model.col_lower[model.integer_columns],
-                model.col_upper[model.integer_columns],
-            )
+        proven = best is not None and _gap(best.objective, bound) <= settings.mip_rel_gap
+        if not proven:  # the integers free again, for the search
+            free(highs, columns, lower, upper)
         if best is None:
             return None
-        return _WarmStart(best[0], best[1], proven, bound, relaxed, started_from)
-
-
-def _priced(
-    highs: highspy.Highs, model: LinearProgram, deadline: float, integers: FloatArray
-) -> tuple[FloatArray, float] | None:
-    """The plan with these integer values and its objective (None if they cannot be kept)."""
-    _fix_integers(highs, model, integers, integrality=False)
-    _run(highs, deadline)
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    return np.asarray(highs.getSolution().col_value), float(highs.getObjectiveValue())
+        return _WarmStart(
+            best.x, best.objective, best.reduced, proven, bound, relaxed, started_from
+        )
 
 
 def _least_unproven(bound: float, gap: float) -> float:
@@ -329,8 +326,9 @@ def _proven_plan(
         held = highs.getModelStatus() == highspy.HighsModelStatus.kOptimal and np.array_equal(
             np.asarray(highs.getSolution().col_value), x
         )
-        deadline = time.perf_counter() + _AFTER_SEARCH_S
-        if not held and _priced(highs, model, deadline, x[model.integer_columns]) is None:
+        _limit(highs, time.perf_counter() + _AFTER_SEARCH_S)
+        columns = model.integer_columns.astype(np.int32)
+        if not held and solve_fixed(highs, columns, x[columns]) is None:
             # Numerically unlucky: the plan as found, without duals.
             value = float(model.cost @ x)
             seconds = time.perf_counter() - started
@@ -347,15 +345,12 @@ def _gap(value: float, bound: float) -> float:
     return max(value - bound, 0.0) / max(abs(value), 1e-9)
 
 
-def _fix_integers(
-    highs: highspy.Highs, model: LinearProgram, values: FloatArray, *, integrality: bool = True
-) -> None:
-    """Fix the integer columns at (rounded) values; the rest is then an LP with duals."""
+def _fix_integers(highs: highspy.Highs, model: LinearProgram, x: FloatArray) -> None:
+    """After a search: the integer columns continuous and fixed at their values in the plan
+    `x`; the rest is then an LP with duals."""
     columns = model.integer_columns.astype(np.int32)
-    fixed = np.round(values if values.size == columns.size else values[model.integer_columns])
-    if integrality:
-        highs.changeColsIntegrality(columns.size, columns, np.zeros(columns.size, dtype=np.uint8))
-    highs.changeColsBounds(columns.size, columns, fixed, fixed)
+    highs.changeColsIntegrality(columns.size, columns, np.zeros(columns.size, dtype=np.uint8))
+    fix(highs, columns, x[columns])
 
 
 def _finish(

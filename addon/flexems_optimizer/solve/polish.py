@@ -36,6 +36,7 @@ import numpy as np
 
 from ..problem.timegrid import FloatArray
 from .builder import LinearProgram
+from .fixed_lp import Columns, FixedPlan, freed_after, solve_fixed
 
 WINDOW_STEPS = 8  # measured against 4, 16 and 32: the best plan per second at 96-672 steps
 STRIDE_STEPS = 4
@@ -73,12 +74,14 @@ def polish(
     limit_s: float,
     good_enough: float = -np.inf,
     relaxed: FloatArray | None = None,
+    reduced: FloatArray | None = None,
 ) -> Polished:
     """Improve a feasible plan `x` (of `objective`) window by window for at most `limit_s`,
     or until its objective is at most `good_enough` (within the gap of a known bound: no plan
     can be better by more). `relaxed`: the LP relaxation's integer values `x` was rounded from,
-    if known. `highs` holds the model and is left as it came: integers back to their bounds,
-    LP mode off.
+    if known; `reduced`: the integers' reduced costs in x's LP (fixed_lp.FixedPlan), if known
+    (else that LP is solved again for them). `highs` holds the model and is left as it came:
+    integers back to their bounds, LP mode off.
     """
     started = time.perf_counter()
     columns = model.integer_columns.astype(np.int32)
@@ -92,11 +95,12 @@ def polish(
     if starts.size == 0:
         return Polished(x, objective, windows, improvements)
     # Each LP hot-starts from the last basis: no presolve.
-    with lp_mode(highs), _bounds_restored(highs, columns, lower, upper):
-        own = _fixed(highs, columns, chosen)
-        if own is None:  # the plan's own LP did not solve: nothing to go by
-            return Polished(x, objective, windows, improvements)
-        reduced = own[2]
+    with lp_mode(highs), freed_after(highs, columns, lower, upper):
+        if reduced is None:
+            own = solve_fixed(highs, columns, chosen)
+            if own is None:  # the plan's own LP did not solve: nothing to go by
+                return Polished(x, objective, windows, improvements)
+            reduced = own.reduced
         gains = _window_gains(steps, starts, reduced, chosen, integers)
         improved = objective > good_enough
         # Until a better plan is found, only the windows where rounding changed the relaxation's
@@ -120,7 +124,7 @@ def polish(
                 windows += 1
                 found = _try_window(highs, model, free, chosen, integers, objective, round_integers)
                 if found is not None:
-                    x, objective, reduced = found
+                    x, objective, reduced = found.x, found.objective, found.reduced
                     chosen = np.round(x[columns])
                     gains = _window_gains(steps, starts, reduced, chosen, integers)
                     improvements += 1
@@ -142,32 +146,12 @@ def _pass_order(gains: FloatArray, reach: float) -> list[int]:
     return ahead + [index for index in range(gains.size) if gains[index] < reach]
 
 
-def _fixed(
-    highs: highspy.Highs,
-    columns: np.ndarray[tuple[int], np.dtype[np.int32]],
-    chosen: FloatArray,
-    below: float = np.inf,
-) -> tuple[FloatArray, float, FloatArray] | None:
-    """The LP with every integer fixed as chosen, on HiGHS' hot basis: its plan, objective and
-    the integers' reduced costs; None when it does not solve or costs `below` or more (then
-    the solution is not read)."""
-    highs.changeColsBounds(columns.size, columns, chosen, chosen)
-    highs.run()
-    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
-        return None
-    value = float(highs.getObjectiveValue())
-    if value >= below:
-        return None
-    solution = highs.getSolution()
-    return np.asarray(solution.col_value), value, np.asarray(solution.col_dual)[columns]
-
-
 def _window_gains(
     steps: np.ndarray[tuple[int], np.dtype[np.int64]],
     starts: np.ndarray[tuple[int], np.dtype[np.int64]],
     reduced: FloatArray,
     chosen: FloatArray,
-    integers: tuple[np.ndarray[tuple[int], np.dtype[np.int32]], FloatArray, FloatArray],
+    integers: tuple[Columns, FloatArray, FloatArray],
 ) -> FloatArray:
     """Per window, the most that freeing its integers can make the plan cheaper. The plan's
     cost as a function of its integers' values (the rest optimal) is convex, and the fixed
@@ -183,31 +167,18 @@ def _window_gains(
     return np.asarray(running[starts + WINDOW_STEPS] - running[starts], dtype=np.float64)
 
 
-@contextmanager
-def _bounds_restored(
-    highs: highspy.Highs,
-    columns: np.ndarray[tuple[int], np.dtype[np.int32]],
-    lower: FloatArray,
-    upper: FloatArray,
-) -> Iterator[None]:
-    try:
-        yield
-    finally:
-        highs.changeColsBounds(columns.size, columns, lower, upper)
-
-
 def _try_window(
     highs: highspy.Highs,
     model: LinearProgram,
     free: np.ndarray[tuple[int], np.dtype[np.bool_]],
     chosen: FloatArray,
-    integers: tuple[np.ndarray[tuple[int], np.dtype[np.int32]], FloatArray, FloatArray],
+    integers: tuple[Columns, FloatArray, FloatArray],
     objective: float,
     round_integers: Callable[[FloatArray], FloatArray],
-) -> tuple[FloatArray, float, FloatArray] | None:
-    """The plan with this window's integers re-chosen, its objective and its integers' reduced
-    costs, when it is cheaper than `objective`; None when the window cannot do better or its
-    rounding is infeasible. `integers`: the integer columns and their bounds."""
+) -> FixedPlan | None:
+    """The plan with this window's integers re-chosen, when it is cheaper than `objective`;
+    None when the window cannot do better or its rounding is infeasible. `integers`: the
+    integer columns and their bounds."""
     columns, lower, upper = integers
     better = objective - _BETTER * max(abs(objective), 1.0)
     highs.changeColsBounds(
@@ -222,4 +193,4 @@ def _try_window(
     candidate = np.where(free, np.round(round_integers(relaxed)), chosen)
     if np.array_equal(candidate, chosen):
         return None  # the same choices: the same plan
-    return _fixed(highs, columns, candidate, below=better)
+    return solve_fixed(highs, columns, candidate, below=better)
