@@ -354,7 +354,11 @@ def membership_paths() -> dict[str, Any]:
             "community": {"type": "string"},
             "member": {"type": "string"},
             "round": {"type": ["integer", "null"]},
-            "status": {"enum": ["starting", "planning", "posted", "converged", "error"]},
+            "status": {
+                "description": "posted: this round's plan is with the host; converged or "
+                "round_limit: the host's round settled so (the latter with breaches)",
+                "enum": ["starting", "planning", "posted", "converged", "round_limit", "error"],
+            },
             "posted_at": {"type": ["string", "null"]},
             "error": {"type": ["string", "null"]},
             "signals": {"type": ["object", "null"]},

@@ -61,7 +61,7 @@ class Progress:
     """What the membership last did, for the site's status (never the token)."""
 
     round: int | None = None
-    status: str = "starting"  # polling, planning, posted, converged, error
+    status: str = "starting"  # planning, posted, converged, round_limit (as the host), error
     posted_at: float | None = None
     error: str | None = None
     signals: dict[str, Any] | None = None  # the flex-context fields the site plans with
@@ -173,7 +173,9 @@ class Memberships:
                             )
                             posted = (current["round"], profile["net_power_kw"])
                             progress.posted_at = time.time()
-                    progress.status = "converged" if current["status"] != "open" else "posted"
+                    # Settled as the host says: converged, or stopped at its round limit.
+                    status = current["status"]
+                    progress.status = "posted" if status == "open" else status
                     progress.report = await self._request(membership, "GET", "report")
                     await asyncio.sleep(
                         POLL_OPEN_S if current["status"] == "open" else POLL_SETTLED_S

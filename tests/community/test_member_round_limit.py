@@ -1,0 +1,60 @@
+"""A member whose host stops at its round limit says so: the shared capacity is not held, so
+its membership is not "converged" (a real service each, over loopback)."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any
+
+from tests.api.server import Server, clear_of_a_step_boundary
+
+STEP_S = 900
+
+
+def only_a_load(start: float) -> dict[str, Any]:
+    """A rolling site with 3 kW it cannot move: no plan can share 1 kW."""
+    load = {"start": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start)),
+            "resolution": "PT15M", "values": [3.0] * 48, "unit": "kW"}  # fmt: skip
+    return {
+        "duration": "PT6H",
+        "resolution": "PT15M",
+        "flex-context": {"consumption-price": "0.30 EUR/kWh", "inflexible-consumption": load},
+        "flex-model": [{"name": "battery", "soc-at-start": "1 kWh", "soc-max": "2 kWh",
+                        "power-capacity": "0.5 kW"}],
+    }  # fmt: skip
+
+
+def test_a_member_of_a_community_stopped_at_its_round_limit_says_so(tmp_path: Path) -> None:
+    clear_of_a_step_boundary(STEP_S, margin_s=60)
+    host = Server(tmp_path / "host")
+    member = Server(tmp_path / "member")
+    try:
+        community = host.request("POST", "/api/v1/communities", {
+            "name": "tight", "capacity": {"consumption": "1 kW"}, "horizon": "PT6H",
+            "round-timeout": 30, "policy": {"preset": "marginal-value", "max-rounds": 2},
+        }).body["community"]  # fmt: skip
+        start = math.floor(time.time() / STEP_S) * STEP_S
+        assert member.request("PUT", "/api/v1/sites/home", only_a_load(start)).status == 201
+        invite = host.request("POST", f"/api/v1/communities/{community}/invites", {})
+        joined = member.request("PUT", "/api/v1/sites/home/community", {
+            "host": host.base, "community": community, "invite": invite.body["invite"],
+            "name": "home",
+        })  # fmt: skip
+        assert joined.status == 201, joined.body
+        deadline = time.monotonic() + 60
+        status: dict[str, Any] = {}
+        while time.monotonic() < deadline:
+            status = member.request("GET", "/api/v1/sites/home/community").body
+            if status["status"] not in ("starting", "planning", "posted"):
+                break
+            time.sleep(0.3)
+        overview = host.request("GET", f"/api/v1/communities/{community}").body
+        assert overview["status"] == "round_limit", overview
+        assert status["status"] == "round_limit", status
+        assert status["report"]["status"] == "round_limit"
+        assert status["report"]["peak_kw"] > 1.0 + 1e-3  # the breach it could not remove
+    finally:
+        member.stop()
+        host.stop()
