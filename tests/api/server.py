@@ -142,7 +142,11 @@ async def events(
     return received
 
 
-def clear_of_a_step_boundary(step_s: int = 900, margin_s: float = 30.0) -> None:
+# The step of the rolling sites the tests make (15 minutes), and so of their plans' windows.
+STEP_S = 900
+
+
+def clear_of_a_step_boundary(step_s: int = STEP_S, margin_s: float = 30.0) -> None:
     """Rolling sites are planned from the current step, and tests name its steps: a test begun in
     a step's last seconds waits for the next step, so that the plan it checks is not made for
     one step and checked against the next. `margin_s`: longer than what must run within one

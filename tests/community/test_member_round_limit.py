@@ -8,9 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from tests.api.server import Server, clear_of_a_step_boundary
-
-STEP_S = 900
+from tests.api.server import STEP_S, Server, clear_of_a_step_boundary
 
 
 def only_a_load(start: float) -> dict[str, Any]:
@@ -27,7 +25,7 @@ def only_a_load(start: float) -> dict[str, Any]:
 
 
 def test_a_member_of_a_community_stopped_at_its_round_limit_says_so(tmp_path: Path) -> None:
-    clear_of_a_step_boundary(STEP_S, margin_s=60)
+    clear_of_a_step_boundary(margin_s=60)
     host = Server(tmp_path / "host")
     member = Server(tmp_path / "member")
     try:

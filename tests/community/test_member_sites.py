@@ -16,9 +16,8 @@ import pytest_socket
 from flexems_optimizer import schedule
 from flexems_optimizer.sites.planner import with_community_signals
 from flexems_optimizer.sites.rolling import problem_at
-from tests.api.server import Server, clear_of_a_step_boundary
+from tests.api.server import STEP_S, Server, clear_of_a_step_boundary
 
-STEP_S = 900
 STEPS = 24  # the community's window: 6 hours
 CAPACITY_KW = 10.0
 
@@ -69,7 +68,7 @@ def street(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]
     pytest_socket.enable_socket()
     # The street's window, and its members' plans, move on at each quarter hour: this module
     # (about 30 s, twice that under load) runs within one.
-    clear_of_a_step_boundary(STEP_S, margin_s=90)
+    clear_of_a_step_boundary(margin_s=90)
     servers: list[Server] = []
     try:
         host = Server(tmp_path_factory.mktemp("host"))

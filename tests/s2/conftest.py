@@ -6,7 +6,6 @@ import pytest
 import pytest_socket
 
 from ..api.server import Server, clear_of_a_step_boundary
-from .peers import STEP_S
 
 
 @pytest.fixture(autouse=True)
@@ -18,7 +17,7 @@ def _real_sockets(socket_enabled: None) -> None:
 @pytest.fixture(autouse=True)
 def _clear_of_a_step_boundary() -> None:
     """These sessions are planned from the current quarter hour and check its steps."""
-    clear_of_a_step_boundary(STEP_S)
+    clear_of_a_step_boundary()
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from flexems_optimizer.s2 import examples
 from flexems_optimizer.s2.frbc import KEYS
 from flexems_optimizer.samples import hard_home
 
-from ..api.server import TOKEN, Server
+from ..api.server import STEP_S, TOKEN, Server
 from .schemas import validate
 
 
@@ -80,7 +80,6 @@ async def connected(server: Server, token: str = TOKEN) -> AsyncIterator[RM]:
 
 
 FRBC = "FILL_RATE_BASED_CONTROL"
-STEP_S = 900
 
 
 class FrbcRM(RM):
