@@ -98,6 +98,10 @@ def starts(power: list[float]) -> list[int]:
         ({"running-since": "2026-06-01T05:00:00+00:00"}, "invalid_value", "running-since"),
         ({"running-since": "2026-06-01T00:00:00+00:00", "off-since": "2026-06-01T00:00:00+00:00"},
          "conflicting_fields", "off-since"),
+        ({"start-cost": -0.5}, "invalid_value", "start-cost"),
+        ({"start-cost": "20000 EUR"}, "invalid_value", "start-cost"),
+        ({"start-cost": "0.5 EUR/kWh"}, "invalid_unit", "start-cost"),
+        ({"start-cost": "half a euro"}, "invalid_quantity", "start-cost"),
     ],
 )  # fmt: skip
 def test_run_rules_bad_input(rules: dict[str, Any], code: str, path: str) -> None:
@@ -145,6 +149,25 @@ def test_a_charger_that_may_not_start_makes_its_target_infeasible_and_says_why()
     # Charging already when the plan starts: it may go on, so the rule is no cause.
     body["flex-model"][0]["running-since"] = "2026-05-31T23:00:00+00:00"
     assert schedule(body)["status"] != "infeasible"
+
+
+@pytest.mark.parametrize("cost", [0.5, "0.5 EUR", "50 ct"])
+def test_a_start_cost_is_an_amount_in_the_problems_currency(cost: object) -> None:
+    """As FlexMeasures writes amounts: a number, or a quantity in the prices' currency."""
+    plan = schedule(quarter_hours([building(), pump(**{"start-cost": cost})]))
+    starts = sum(1 for on, _ in runs(plan["devices"]["hp"]["power_kw"]) if on)
+    assert starts > 0 and plan["costs"]["start_eur"] == pytest.approx(0.5 * starts)
+
+
+def test_a_start_cost_in_another_currency_than_the_prices_is_refused() -> None:
+    body = quarter_hours([building(), pump(**{"start-cost": "0.5 SEK"})])
+    body["flex-context"]["production-price"] = "0.05 EUR/kWh"
+    with pytest.raises(ProblemError) as raised:
+        schedule(body)
+    assert (raised.value.code, raised.value.path) == (
+        "mixed_currencies",
+        "flex-model[1].start-cost",
+    )
 
 
 def test_a_start_cost_merges_short_runs_when_it_pays() -> None:

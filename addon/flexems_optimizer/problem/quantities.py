@@ -34,6 +34,7 @@ class Dimension(Enum):
     HEAT_CAPACITY = "kWh/K"
     CONDUCTANCE = "kW/K"
     RATIO = "ratio"  # a plain number such as a COP
+    MONEY = "EUR"  # an amount, such as the cost of a start: "0.5 EUR", "50 ct"
 
 
 _POWER_UNITS = {"W": 1e-3, "kW": 1.0, "MW": 1e3, "GW": 1e6}
@@ -110,6 +111,7 @@ def _example(dimension: Dimension) -> str:
         Dimension.HEAT_CAPACITY: '"0.23 kWh/K"',
         Dimension.CONDUCTANCE: '"0.15 kW/K"',
         Dimension.RATIO: "3.5",
+        Dimension.MONEY: '"0.5 EUR"',
     }[dimension]
 
 
@@ -135,6 +137,11 @@ def _convert(value: float, unit: str, dimension: Dimension, raw: str, path: str)
         amount, _, per = unit.partition("/")
         if amount in per_units and per == "K":
             return Quantity(value * per_units[amount])
+    elif dimension is Dimension.MONEY:
+        if unit in _CENTS:
+            return Quantity(value / 100.0)
+        if _CURRENCY.match(unit):
+            return Quantity(value, unit)
     elif dimension is Dimension.CO2_INTENSITY:
         mass, _, energy = unit.partition("/")
         if mass in _MASS_UNITS and energy in _ENERGY_UNITS:

@@ -11,6 +11,7 @@ import numpy as np
 
 from .errors import ProblemError, join_path
 from .model import NO_RUN_RULES, RunRules
+from .quantities import Dimension
 from .reader import Reader
 from .timegrid import TimeGrid
 from .timing import parse_datetime, parse_duration
@@ -24,6 +25,8 @@ RUN_KEYS = (
     "running-since",
     "off-since",
 )
+# A start costs wear: more than this per start is a typo (a price per MWh, say), not wear.
+MAX_START_COST = 1e4
 
 
 def parse_run_rules(
@@ -65,13 +68,15 @@ def parse_run_rules(
     if "max-starts-per-day" in entry:
         rules["day_starts"] = day_starts(reader.grid)
     if "start-cost" in entry:
-        cost = entry["start-cost"]
-        if isinstance(cost, bool) or not isinstance(cost, int | float) or not 0 <= cost <= 1e4:
+        cost_path = join_path(path, "start-cost")
+        cost = reader.quantity(entry["start-cost"], Dimension.MONEY, cost_path)
+        if not 0 <= cost <= MAX_START_COST:
             raise ProblemError(
-                "invalid_value", "start-cost is an amount per start (0 to 10000, the problem's "
-                "currency)", join_path(path, "start-cost"),
+                "invalid_value", f"start-cost is an amount per start from 0 to "
+                f"{MAX_START_COST:g} in the problem's currency (e.g. \"0.5 EUR\"), got {cost:g}",
+                cost_path,
             )  # fmt: skip
-        rules["start_cost"] = float(cost)
+        rules["start_cost"] = cost
     if "running-since" in entry and "off-since" in entry:
         raise ProblemError(
             "conflicting_fields", "give running-since or off-since, not both",
