@@ -1,10 +1,11 @@
 """The home's communities as Home Assistant sees them: what the add-on says of the home's
-membership (round, status, signals, the host's report) and of the communities it hosts
-(members, aggregate), polled; and leaving or stopping hosting when their entries go."""
+membership (round, status, signals, the host's report; pushed on the site's events channel as
+it changes, and polled) and of the communities it hosts (members, aggregate; polled); and
+leaving or stopping hosting when their entries go."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Final
 
@@ -22,7 +23,9 @@ from .community_flows import (
 from .const import LOGGER
 from .coordinator import SITE, FlexEmsConfigEntry
 
-# Rounds take seconds; what changes for a person (the peak, the signal) changes per step.
+# Rounds take seconds; what changes for a person (the peak, the signal) changes per step. The
+# home's own membership is also pushed as it changes (`take_membership`); a hosted community's
+# overview is only polled.
 POLL_INTERVAL: Final = timedelta(seconds=30)
 
 
@@ -43,6 +46,12 @@ class CommunityCoordinator(DataUpdateCoordinator[CommunityData]):
             update_interval=POLL_INTERVAL,
         )  # fmt: skip
         self.client = client
+
+    def take_membership(self, membership: dict[str, Any] | None) -> None:
+        """The add-on's word on the home's membership, from its events channel (None: the home
+        left): the sensors follow at once instead of at the next poll."""
+        if self.data is not None:
+            self.async_set_updated_data(replace(self.data, membership=membership))
 
     async def _async_update_data(self) -> CommunityData:
         subentries = self.config_entry.subentries.values()

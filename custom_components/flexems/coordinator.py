@@ -121,8 +121,9 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         self.config_entry.async_create_background_task(self.hass, self._listen(), LISTENER_TASK)
 
     async def _listen(self) -> None:
-        """Take the plans the add-on makes on its own (a new step, S2 devices), reconnecting
-        with growing pauses when the channel drops. The plans this integration asks for it
+        """Take the plans the add-on makes on its own (a new step, S2 devices) and the home's
+        membership of a community as it changes, reconnecting with growing pauses when the
+        channel drops. The plans this integration asks for it
         gets by asking (`_plan_in_addon`), so a dropped channel never delays them."""
         failures = 0
         while True:
@@ -138,6 +139,11 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
             failures += 1
 
     def _on_event(self, event: dict[str, Any]) -> None:
+        if event.get("type") == "community":
+            runtime = getattr(self.config_entry, "runtime_data", None)  # set after the setup
+            if runtime is not None and runtime.communities is not None:
+                runtime.communities.take_membership(event["community"])
+            return
         if "s2_devices" in event:
             self._note_s2_devices(event["s2_devices"])
             if event.get("type") == "s2_devices":

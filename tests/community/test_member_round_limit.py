@@ -1,14 +1,16 @@
-"""A member whose host stops at its round limit says so: the shared capacity is not held, so
-its membership is not "converged" (a real service each, over loopback)."""
+"""A member whose host stops at its round limit says so, on its status and on its site's events
+channel: the shared capacity is not held, so its membership is not "converged" (a real service
+each, over loopback)."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from pathlib import Path
 from typing import Any
 
-from tests.api.server import STEP_S, Server, clear_of_a_step_boundary
+from tests.api.server import STEP_S, Server, clear_of_a_step_boundary, events
 
 
 def only_a_load(start: float) -> dict[str, Any]:
@@ -53,6 +55,20 @@ def test_a_member_of_a_community_stopped_at_its_round_limit_says_so(tmp_path: Pa
         assert status["status"] == "round_limit", status
         assert status["report"]["status"] == "round_limit"
         assert status["report"]["peak_kw"] > 1.0 + 1e-3  # the breach it could not remove
+        # A listener that connects now hears the membership at once (Home Assistant's
+        # community sensors follow these events), then its changes; leaving is one too.
+        heard = asyncio.run(events(member, "home", 1, kinds={"community"}))
+        assert [event["community"]["status"] for event in heard] == ["round_limit"]
+        assert heard[0]["community"]["report"]["status"] == "round_limit"
+
+        async def leave_while_listening() -> list[Any]:
+            listening = asyncio.create_task(events(member, "home", 2, kinds={"community"}))
+            await asyncio.sleep(1.0)
+            gone = await asyncio.to_thread(member.request, "DELETE", "/api/v1/sites/home/community")
+            assert gone.status == 204
+            return await listening
+
+        assert [event["community"] for event in asyncio.run(leave_while_listening())][1] is None
     finally:
         member.stop()
         host.stop()

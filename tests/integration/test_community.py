@@ -4,6 +4,7 @@ entities, leave by removing the entry."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 from typing import Any
 
@@ -176,3 +177,52 @@ async def test_two_hosted_communities_an_invite_for_each_and_an_add_on_away(
     again = await flows.async_init((entry_id, "community_invite"), context={"source": "user"})
     again = await flows.async_configure(again["flow_id"], {"community": south.data["community"]})
     assert again["reason"] == "cannot_connect"
+
+
+async def test_the_homes_membership_reaches_its_sensors_without_a_poll(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    """The add-on pushes the membership on the site's events channel as it changes: with
+    polling off, the sensors still follow it (and a membership ended in the add-on makes them
+    unavailable at once, where a poll would only fail)."""
+    entry_id = await loaded(hass, addon)
+    hosted = await subentry_flow(hass, entry_id, "community_host", {
+        "name": "Our street", "consumption_kw": 40, "policy": "marginal-value",
+        "horizon_hours": "6",
+    })  # fmt: skip
+    assert hosted["type"] is FlowResultType.CREATE_ENTRY
+    await settle(hass)
+    invite = await subentry_flow(hass, entry_id, "community_invite", None)
+    shown = invite["description_placeholders"]
+    joined = await subentry_flow(hass, entry_id, "community", {
+        "host": addon.base, "community": shown["community"], "invite": shown["invite"],
+        "name": "Our home",
+    })  # fmt: skip
+    assert joined["type"] is FlowResultType.CREATE_ENTRY, joined
+    await settle(hass)
+    entry = hass.config_entries.async_get_entry(entry_id)
+    assert entry is not None
+    communities = entry.runtime_data.communities
+    assert communities is not None and communities.data is not None
+    communities.update_interval = None  # no more polls (the one scheduled is dropped below)
+    communities.async_set_updated_data(communities.data)
+    member = next(s for s in entry.subentries.values() if s.subentry_type == "community")
+    rounds = entity(hass, "community_round", member.subentry_id)
+
+    async def sensor_says(wanted: Any, timeout_s: float = 30) -> None:
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            state = hass.states.get(rounds)
+            if state is not None and wanted(state):
+                return
+            await asyncio.sleep(0.2)
+        raise AssertionError(f"{rounds} stayed {hass.states.get(rounds)}")
+
+    await sensor_says(lambda state: state.attributes.get("converged") is True)
+    # The add-on leaves the community on its own (its API): the sensors hear it at once.
+    left = await hass.async_add_executor_job(
+        lambda: addon.request("DELETE", "/api/v1/sites/home/community")
+    )
+    assert left.status == 204
+    await sensor_says(lambda state: state.state == "unavailable", timeout_s=10)
+    assert communities.data.membership is None

@@ -121,7 +121,7 @@ _SCHEMAS: dict[str, Any] = {
         "type": "object",
         "description": "The latest plan of a site; the events WebSocket sends the same as "
         "`{type: 'plan', ...}` for every new plan (and `plan_failed` with an `error`, "
-        "`s2_devices`, `site_removed`).",
+        "`s2_devices`, `community`, `site_removed`).",
         "required": ["site", "revision", "planned_at", "plan"],
         "properties": {
             "site": {"type": "string"},
@@ -505,8 +505,12 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "WebSocket (upgrade): the latest plan at once, then every new "
                     "one as it is made, as SitePlan with `type: 'plan'`; also "
                     "`{type: 'plan_failed', site, revision, error}`, "
-                    "`{type: 's2_devices', site, s2_devices}` when an S2 device leaves, and "
-                    "`{type: 'site_removed', site}`. The server pings every 50 s; it reads "
+                    "`{type: 's2_devices', site, s2_devices}` when an S2 device leaves, "
+                    "`{type: 'community', site, community}` at once and when the site's "
+                    "membership of a community changes (`community` as GET "
+                    "/api/v1/sites/{site}/community answers; null when it left), and "
+                    "`{type: 'site_removed', site}`. The server pings every "
+                    "50 s; it reads "
                     "nothing from the client.",
                     "operationId": "siteEvents",
                     "parameters": [_SITE],

@@ -79,16 +79,9 @@ async def leave(request: web.Request) -> web.Response:
 
 
 def _status(memberships: Memberships, site: str) -> dict[str, Any]:
-    membership = memberships.store.get(site)
-    assert membership is not None
-    progress = memberships.progress.get(site)
-    return {
-        "site": site,
-        "host": membership.host,
-        "community": membership.community,
-        "member": membership.member,
-        **(progress.as_dict() if progress else {}),
-    }
+    status = memberships.status(site)
+    assert status is not None
+    return status
 
 
 async def _join(

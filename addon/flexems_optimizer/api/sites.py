@@ -152,8 +152,9 @@ async def delete_site(request: web.Request) -> web.Response:
 
 @routes.get("/api/v1/sites/{site}/events")
 async def site_events(request: web.Request) -> web.StreamResponse:
-    """A WebSocket that sends the site's latest plan at once, then every new one (`plan`,
-    `plan_failed`, `site_removed` events); it reads nothing from the client."""
+    """A WebSocket that sends the site's latest plan (and its membership of a community) at
+    once, then every new one (`plan`, `plan_failed`, `s2_devices`, `community`,
+    `site_removed` events); it reads nothing from the client."""
     site = site_id(request)
     record = site_record(request, site)
     planner = request.app[PLANNER_KEY]
@@ -164,6 +165,8 @@ async def site_events(request: web.Request) -> web.StreamResponse:
         latest = plan_event(site, record.plan_revision, record.planned_at, record.plan,
                             planner.of_site(site))  # fmt: skip
         await ws.send_json(latest)
+    if (membership := planner.membership_event(site)) is not None:
+        await ws.send_json(membership)
 
     async def forward() -> None:
         while not ws.closed:

@@ -109,6 +109,29 @@ class Memberships:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.progress: dict[str, Progress] = {}
         self._session: aiohttp.ClientSession | None = None
+        self._announced: dict[str, dict[str, Any]] = {}  # the status last sent, per site
+
+    def status(self, site: str) -> dict[str, Any] | None:
+        """The site's membership as `GET /api/v1/sites/{site}/community` shows it (never the
+        token); None when it takes part in no community."""
+        membership = self.store.get(site)
+        if membership is None:
+            return None
+        progress = self.progress.get(site)
+        return {
+            "site": site,
+            "host": membership.host,
+            "community": membership.community,
+            "member": membership.member,
+            **(progress.as_dict() if progress else {}),
+        }
+
+    def _announce(self, site: str) -> None:
+        """A changed status to the site's events channel (planner.publish_membership)."""
+        status = self.status(site)
+        if status is not None and status != self._announced.get(site):
+            self._announced[site] = status
+            self._planner.publish_membership(site, status)
 
     def start(self) -> None:
         self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
@@ -134,6 +157,8 @@ class Memberships:
         self.store.delete(site)
         self._planner.clear_community_signals(site)
         self.progress.pop(site, None)
+        self._announced.pop(site, None)
+        self._planner.publish_membership(site, None)
         with contextlib.suppress(aiohttp.ClientError, TimeoutError):
             await self._request(membership, "DELETE", f"members/{membership.member}")
         return True
@@ -177,6 +202,7 @@ class Memberships:
                     status = current["status"]
                     progress.status = "posted" if status == "open" else status
                     progress.report = await self._request(membership, "GET", "report")
+                    self._announce(site)
                     await asyncio.sleep(
                         POLL_OPEN_S if current["status"] == "open" else POLL_SETTLED_S
                     )
@@ -184,6 +210,7 @@ class Memberships:
                     progress.status, progress.error = "error", _reason(error)
                     LOGGER.warning("site %s in community %s: %s", site, membership.community,
                                    progress.error)  # fmt: skip
+                    self._announce(site)
                     await asyncio.sleep(RETRY_S)
         finally:
             self._planner.unsubscribe(site, plans)

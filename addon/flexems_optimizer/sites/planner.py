@@ -56,6 +56,7 @@ class SitePlanner:
         self._planning: dict[str, asyncio.Task[None]] = {}
         self._next_step: dict[str, asyncio.TimerHandle] = {}
         self._listeners: dict[str, set[asyncio.Queue[Event]]] = {}
+        self._memberships: dict[str, dict[str, Any]] = {}  # the last `community` event's
         self._last_start: dict[str, float] = {}  # monotonic time each site's last plan began
         self._news: dict[str, asyncio.Event] = {}  # set when a site's planning ends
         # A community's signals per site (flex-context fields) and the round they are of.
@@ -254,9 +255,30 @@ class SitePlanner:
             except TimeoutError:
                 return self.store.get(site)
 
+    def publish_membership(self, site: str, membership: dict[str, Any] | None) -> None:
+        """What the site's membership of a community says now (community/membership.py; None:
+        it left), for the events channel: Home Assistant's community sensors follow it without
+        polling. Not news of the site's plan (`wait_for` keeps waiting)."""
+        if membership is None:
+            self._memberships.pop(site, None)
+        else:
+            self._memberships[site] = membership
+        self._send(site, {"type": "community", "site": site, "community": membership})
+
+    def membership_event(self, site: str) -> Event | None:
+        """The last `community` event of a site that takes part in a community, for a listener
+        that connects now."""
+        membership = self._memberships.get(site)
+        if membership is None:
+            return None
+        return {"type": "community", "site": site, "community": membership}
+
     def _publish(self, site: str, event: Event) -> None:
         if (news := self._news.pop(site, None)) is not None:
             news.set()
+        self._send(site, event)
+
+    def _send(self, site: str, event: Event) -> None:
         for queue in self._listeners.get(site, set()):
             if queue.full():
                 queue.get_nowait()  # drop the oldest
