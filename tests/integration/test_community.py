@@ -12,9 +12,14 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 
+from custom_components.flexems.coordinator import FlexEmsConfigEntry
+
 from ..api.server import Server
 from .conftest import settle
 from .test_actions import loaded
+
+OUR_STREET = {"name": "Our street", "consumption_kw": 40, "policy": "marginal-value",
+              "horizon_hours": "6"}  # fmt: skip
 
 
 async def subentry_flow(
@@ -25,6 +30,18 @@ async def subentry_flow(
     if user_input is None or result["type"] is not FlowResultType.FORM:
         return result
     return await flows.async_configure(result["flow_id"], user_input)
+
+
+async def created(
+    hass: HomeAssistant, entry_id: str, kind: str, user_input: dict[str, Any]
+) -> FlexEmsConfigEntry:
+    """Run a subentry's flow to its entry; the config entry as it is after the reload."""
+    result = await subentry_flow(hass, entry_id, kind, user_input)
+    assert result["type"] is FlowResultType.CREATE_ENTRY, result
+    await settle(hass)
+    entry = hass.config_entries.async_get_entry(entry_id)
+    assert entry is not None
+    return entry
 
 
 def membership(addon: Server, wanted: str, timeout_s: float = 60) -> dict[str, Any]:
@@ -52,14 +69,7 @@ async def test_host_invite_join_and_leave_from_the_integration_page(
     # No community hosted yet: no invite to make.
     result = await subentry_flow(hass, entry_id, "community_invite", None)
     assert result["type"] is FlowResultType.ABORT and result["reason"] == "no_hosted_community"
-    result = await subentry_flow(hass, entry_id, "community_host", {
-        "name": "Our street", "consumption_kw": 40, "policy": "marginal-value",
-        "horizon_hours": "6",
-    })  # fmt: skip
-    assert result["type"] is FlowResultType.CREATE_ENTRY, result
-    await settle(hass)
-    entry = hass.config_entries.async_get_entry(entry_id)
-    assert entry is not None
+    entry = await created(hass, entry_id, "community_host", OUR_STREET)
     hosted = next(s for s in entry.subentries.values() if s.subentry_type == "community_host")
     community = hosted.data["community"]
     members = hass.states.get(entity(hass, "community_members", hosted.subentry_id))
@@ -186,22 +196,13 @@ async def test_the_homes_membership_reaches_its_sensors_without_a_poll(
     polling off, the sensors still follow it (and a membership ended in the add-on makes them
     unavailable at once, where a poll would only fail)."""
     entry_id = await loaded(hass, addon)
-    hosted = await subentry_flow(hass, entry_id, "community_host", {
-        "name": "Our street", "consumption_kw": 40, "policy": "marginal-value",
-        "horizon_hours": "6",
-    })  # fmt: skip
-    assert hosted["type"] is FlowResultType.CREATE_ENTRY
-    await settle(hass)
+    await created(hass, entry_id, "community_host", OUR_STREET)
     invite = await subentry_flow(hass, entry_id, "community_invite", None)
     shown = invite["description_placeholders"]
-    joined = await subentry_flow(hass, entry_id, "community", {
+    entry = await created(hass, entry_id, "community", {
         "host": addon.base, "community": shown["community"], "invite": shown["invite"],
         "name": "Our home",
     })  # fmt: skip
-    assert joined["type"] is FlowResultType.CREATE_ENTRY, joined
-    await settle(hass)
-    entry = hass.config_entries.async_get_entry(entry_id)
-    assert entry is not None
     communities = entry.runtime_data.communities
     assert communities is not None and communities.data is not None
     communities.update_interval = None  # no more polls (the one scheduled is dropped below)
