@@ -109,7 +109,6 @@ class Memberships:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self.progress: dict[str, Progress] = {}
         self._session: aiohttp.ClientSession | None = None
-        self._announced: dict[str, dict[str, Any]] = {}  # the status last sent, per site
 
     def status(self, site: str) -> dict[str, Any] | None:
         """The site's membership as `GET /api/v1/sites/{site}/community` shows it (never the
@@ -129,8 +128,7 @@ class Memberships:
     def _announce(self, site: str) -> None:
         """A changed status to the site's events channel (planner.publish_membership)."""
         status = self.status(site)
-        if status is not None and status != self._announced.get(site):
-            self._announced[site] = status
+        if status is not None and status != self._planner.membership(site):
             self._planner.publish_membership(site, status)
 
     def start(self) -> None:
@@ -157,7 +155,6 @@ class Memberships:
         self.store.delete(site)
         self._planner.clear_community_signals(site)
         self.progress.pop(site, None)
-        self._announced.pop(site, None)
         self._planner.publish_membership(site, None)
         with contextlib.suppress(aiohttp.ClientError, TimeoutError):
             await self._request(membership, "DELETE", f"members/{membership.member}")
@@ -203,9 +200,7 @@ class Memberships:
                     progress.status = "posted" if status == "open" else status
                     progress.report = await self._request(membership, "GET", "report")
                     self._announce(site)
-                    await asyncio.sleep(
-                        POLL_OPEN_S if current["status"] == "open" else POLL_SETTLED_S
-                    )
+                    await asyncio.sleep(POLL_OPEN_S if status == "open" else POLL_SETTLED_S)
                 except (aiohttp.ClientError, TimeoutError, ValueError, KeyError) as error:
                     progress.status, progress.error = "error", _reason(error)
                     LOGGER.warning("site %s in community %s: %s", site, membership.community,

@@ -56,7 +56,7 @@ class SitePlanner:
         self._planning: dict[str, asyncio.Task[None]] = {}
         self._next_step: dict[str, asyncio.TimerHandle] = {}
         self._listeners: dict[str, set[asyncio.Queue[Event]]] = {}
-        self._memberships: dict[str, dict[str, Any]] = {}  # the last `community` event's
+        self._memberships: dict[str, dict[str, Any]] = {}  # as last published, per site
         self._last_start: dict[str, float] = {}  # monotonic time each site's last plan began
         self._news: dict[str, asyncio.Event] = {}  # set when a site's planning ends
         # A community's signals per site (flex-context fields) and the round they are of.
@@ -263,15 +263,17 @@ class SitePlanner:
             self._memberships.pop(site, None)
         else:
             self._memberships[site] = membership
-        self._send(site, {"type": "community", "site": site, "community": membership})
+        self._send(site, _community_event(site, membership))
+
+    def membership(self, site: str) -> dict[str, Any] | None:
+        """The membership last published for the site (None: it takes part in none)."""
+        return self._memberships.get(site)
 
     def membership_event(self, site: str) -> Event | None:
         """The last `community` event of a site that takes part in a community, for a listener
         that connects now."""
         membership = self._memberships.get(site)
-        if membership is None:
-            return None
-        return {"type": "community", "site": site, "community": membership}
+        return None if membership is None else _community_event(site, membership)
 
     def _publish(self, site: str, event: Event) -> None:
         if (news := self._news.pop(site, None)) is not None:
@@ -323,3 +325,7 @@ def plan_event(
     return {"type": "plan", "site": site, "revision": revision,
             "planned_at": iso_time(planned_at), "plan": plan,
             "s2_devices": [device.summary() for device in devices]}  # fmt: skip
+
+
+def _community_event(site: str, membership: dict[str, Any] | None) -> Event:
+    return {"type": "community", "site": site, "community": membership}

@@ -53,7 +53,7 @@ class SiteStore:
 
     def put(self, site: str, problem: dict[str, Any], now: float) -> int:
         """Store a site's new problem; returns its revision (1 for a new site)."""
-        text = json.dumps(problem, separators=(",", ":"))
+        text = _compact(problem)
         row = self._db.execute(
             "INSERT INTO sites (id, problem, revision, updated_at) VALUES (?, ?, 1, ?) "
             "ON CONFLICT (id) DO UPDATE SET problem = excluded.problem, "
