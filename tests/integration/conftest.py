@@ -32,7 +32,7 @@ from custom_components.flexems.const import (
 )
 from custom_components.flexems.coordinator import LISTENER_TASK
 
-from ..api.server import TOKEN, Server
+from ..api.server import TOKEN, Server, clear_of_a_step_boundary
 from .nord_pool_cloud import NOW, NordPoolCloud, spot
 
 
@@ -54,6 +54,14 @@ def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
 @pytest.fixture(autouse=True)
 def _real_sockets(socket_enabled: None) -> None:
     """The integration talks to a real add-on over loopback."""
+
+
+@pytest.fixture(autouse=True)
+def _clear_of_a_step_boundary() -> None:
+    """Plans start at the current quarter hour, and tests compare what an entity shows now
+    with the plan's first step: a test begun in a quarter hour's last 30 s waits for the next
+    (a hot water buffer's test once compared the next step's temperature with the first's)."""
+    clear_of_a_step_boundary()
 
 
 @pytest.fixture(scope="module")
