@@ -166,7 +166,7 @@ class DemoHome:
         addon_log = self.scratch / "addon.log"
         self.processes.append(start([str(bin_dir / "flexems-optimizer"), "serve", "--port",
                                      str(self.addon_port), "--data-dir",
-                                     str(self.scratch / "addon"), "--token", self.token],
+                                     str(self.scratch / "addon"), f"--token={self.token}"],
                                     addon_log))  # fmt: skip
         wait_for(f"{self.addon_url}/api/v1/health", 60, self.processes[-1], addon_log)
         ha_log = self.scratch / "home-assistant.log"

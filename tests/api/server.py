@@ -51,7 +51,7 @@ class Server:
         arguments = ["--port", str(self.port), "--data-dir", str(data_dir), *options]
         # A token given; "" for none at all (loopback only); None: the service makes its own.
         if token:
-            arguments += ["--token", token]
+            arguments.append(f"--token={token}")  # one made by token_urlsafe may begin with "-"
         elif token == "":
             arguments.append("--allow-unauthenticated")
         # A file, not a pipe: an unread pipe fills up and blocks the server's logging.
