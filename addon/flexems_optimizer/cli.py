@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
+from .jobs import DEFAULT_MIP_REL_GAP
 from .problem.errors import ProblemError
 from .scheduler import SolverError, schedule
 from .solve.highs import SolverSettings
@@ -18,6 +19,21 @@ from .solve.highs import SolverSettings
 EXIT_INPUT_ERROR = 2
 EXIT_SOLVER_FAILURE = 3
 LOOPBACK = frozenset({"127.0.0.1", "::1", "localhost"})
+GAP_PERCENT = f"{DEFAULT_MIP_REL_GAP * 100:g}"  # a string: argparse parses it like an argument
+MAX_GAP_PERCENT = 10.0
+
+
+def _gap_percent(text: str) -> float:
+    """An optimality gap in per cent, 0 (prove the best plan) to 10."""
+    try:
+        value = float(text.strip().removesuffix("%"))
+    except ValueError:
+        value = float("nan")
+    if not 0 <= value <= MAX_GAP_PERCENT:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a gap in per cent from 0 to {MAX_GAP_PERCENT:g}"
+        )
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +46,10 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument(
         "--search-limit", type=float, default=SolverSettings.search_limit_s,
         help="seconds an on/off (MILP) plan may search for a better plan once it has one",
+    )  # fmt: skip
+    run.add_argument(
+        "--optimality-gap", type=_gap_percent, default=GAP_PERCENT,
+        help="%% of the best possible within which an on/off (MILP) plan counts as proven",
     )  # fmt: skip
     run.add_argument("--summary", action="store_true", help="print a short summary, not JSON")
     community = commands.add_parser("community", help="communities of sites sharing a capacity")
@@ -84,6 +104,11 @@ def main(argv: list[str] | None = None) -> int:
         help="seconds a plan with on/off devices may search for a better plan once it has one",
     )  # fmt: skip
     serve.add_argument(
+        "--optimality-gap", type=_gap_percent,
+        default=env("FLEXEMS_OPTIMALITY_GAP", GAP_PERCENT),
+        help="%% of the best possible within which a plan with on/off devices counts as proven",
+    )  # fmt: skip
+    serve.add_argument(
         "--job-retention-days", type=float, default=float(env("FLEXEMS_JOB_RETENTION_DAYS", "7"))
     )
     serve.add_argument(
@@ -102,7 +127,11 @@ def main(argv: list[str] | None = None) -> int:
         from .community.command import simulate_file
 
         return simulate_file(args.file, args.engine, args.scheduler, args.workers)
-    settings = SolverSettings(time_limit_s=args.time_limit, search_limit_s=args.search_limit)
+    settings = SolverSettings(
+        time_limit_s=args.time_limit,
+        search_limit_s=args.search_limit,
+        mip_rel_gap=args.optimality_gap / 100,
+    )
     return _schedule(args.problem, settings, args.summary)
 
 
@@ -143,6 +172,7 @@ def _serve(args: argparse.Namespace) -> int:
         max_pending=max(1, args.max_pending),
         solve_time_limit_s=args.solve_time_limit,
         search_time_limit_s=args.search_time_limit,
+        mip_rel_gap=args.optimality_gap / 100,
         job_retention_days=args.job_retention_days,
         max_jobs=max(1, args.max_jobs),
         max_store_mb=max(1, args.max_store_mb),

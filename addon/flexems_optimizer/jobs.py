@@ -34,12 +34,19 @@ class QueueFullError(RuntimeError):
         self.retry_after_s = retry_after_s
 
 
+# A plan with on/off devices is proven once within 0.1 % of the best possible (the library's
+# schedule() proves 1e-6). Measured on the coupled home of a day with an on/off heat pump, four
+# seeds: 0.03-0.25 s instead of 1.6-3.4 s a plan, for 0.16-0.5 cents a day.
+DEFAULT_MIP_REL_GAP = 1e-3
+
+
 @dataclass(frozen=True)
 class QueueSettings:
     workers: int = 2
     max_pending: int = 64  # queued or running
     solve_time_limit_s: float = 60.0
     search_time_limit_s: float = 10.0  # a MILP's search once it has a plan (SolverSettings)
+    mip_rel_gap: float = DEFAULT_MIP_REL_GAP
     worker_memory_mb: int = 0  # 0: derived from the memory the service may use
 
 
@@ -92,7 +99,7 @@ class JobQueue:
         outcome = await self.pool.solve(
             problem, limit, limit + _WALL_CLOCK_GRACE_S,
             search_limit_s=search if search_limit_s is None else min(search, search_limit_s),
-            choices=True, earlier=earlier,
+            mip_rel_gap=self.settings.mip_rel_gap, choices=True, earlier=earlier,
         )  # fmt: skip
         assert outcome is not None  # only a job's `starting` check can refuse a solve
         return outcome
@@ -123,6 +130,7 @@ class JobQueue:
             outcome = await self.pool.solve(
                 problem, limit, limit + _WALL_CLOCK_GRACE_S,
                 search_limit_s=self.settings.search_time_limit_s,
+                mip_rel_gap=self.settings.mip_rel_gap,
                 starting=lambda: self.store.mark_running(job_id, time.time()),
             )  # fmt: skip
             if outcome is None:

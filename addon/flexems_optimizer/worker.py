@@ -2,7 +2,8 @@
 
 It reads solve requests from standard input and writes outcomes to standard output, one frame
 each: an 8-byte big-endian length, then that many bytes of JSON. A request is
-`{"problem": ..., "time_limit_s": ..., "search_limit_s": ...}`, for a site's plan also
+`{"problem": ..., "time_limit_s": ..., "search_limit_s": ..., "mip_rel_gap"?: ...}`, for a
+site's plan also
 `"earlier"` (the choices of its last plan, or null); an outcome is `{"plan": ..., "summary":
 ...}` (for a site's plan also `"choices"`, solve/choices.py) or `{"error": {code, message, path},
 "kind": ...}`. It starts by writing `ready` frame once numpy and HiGHS are imported.
@@ -75,6 +76,7 @@ def solve(request: Mapping[str, Any]) -> dict[str, Any]:
         settings = SolverSettings(
             time_limit_s=request["time_limit_s"],
             search_limit_s=request.get("search_limit_s", SolverSettings.search_limit_s),
+            mip_rel_gap=request.get("mip_rel_gap", SolverSettings.mip_rel_gap),
         )
         # A site's plan starts from the choices of its last plan and hands on its own.
         earlier = request.get("earlier")

@@ -195,6 +195,7 @@ class WorkerPool:
         wall_s: float,
         starting: Callable[[], bool] = lambda: True,
         search_limit_s: float = 10.0,
+        mip_rel_gap: float | None = None,
         choices: bool = False,
         earlier: Mapping[str, Any] | None = None,
     ) -> dict[str, Any] | None:
@@ -215,6 +216,8 @@ class WorkerPool:
                 "time_limit_s": time_limit_s,
                 "search_limit_s": search_limit_s,
             }
+            if mip_rel_gap is not None:
+                request["mip_rel_gap"] = mip_rel_gap
             if choices:
                 request["earlier"] = earlier
             outcome = await asyncio.wait_for(worker.solve(request), wall_s)

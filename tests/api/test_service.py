@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from flexems_optimizer.samples import hard_home
+from flexems_optimizer.samples import coupled_site, hard_home
 
 from ..optimizer.problems import battery, problem
 from .server import Server
@@ -166,6 +166,26 @@ def test_the_search_time_limit_reaches_the_solver(data_dir: Path) -> None:
         assert solver["total_s"] < 10  # the search stopped long before the 60 s time limit
     finally:
         server.stop()
+
+
+def test_the_optimality_gap_reaches_the_solver(data_dir: Path) -> None:
+    """By default a plan with on/off devices is done within 0.1 % of its bound (the coupled
+    home's on/off heat pump stops at about 0.09 %); the option asks for more."""
+    home = coupled_site(96, 15, on_off=True)
+    plans = {}
+    for gap in ("default", "0.01"):
+        server = Server(data_dir, *(() if gap == "default" else ("--optimality-gap", gap)))
+        try:
+            job = server.request("POST", "/api/v1/schedules?wait=60", home).body
+            assert job["status"] == "finished", job
+            plans[gap] = job["plan"]
+        finally:
+            server.stop()
+    loose, tight = plans["default"]["solver"], plans["0.01"]["solver"]
+    assert loose["proven_optimal"] and tight["proven_optimal"]
+    assert 1e-4 < loose["mip_gap"] <= 1e-3
+    assert tight["mip_gap"] <= 1e-4
+    assert plans["0.01"]["costs"]["total_eur"] <= plans["default"]["costs"]["total_eur"] + 1e-9
 
 
 def test_a_restart_keeps_finished_jobs_and_fails_interrupted_ones(data_dir: Path) -> None:

@@ -21,7 +21,7 @@ from ..community.membership import Memberships, MembershipStore
 from ..community.store import CommunityStore
 from ..datadir import Recovery, set_aside_if_corrupt
 from ..instance import instance_id
-from ..jobs import JobQueue, QueueSettings
+from ..jobs import DEFAULT_MIP_REL_GAP, JobQueue, QueueSettings
 from ..s2.devices import S2Devices
 from ..s2.tokens import S2Tokens
 from ..sites.planner import SitePlanner
@@ -57,6 +57,7 @@ class ServiceConfig:
     max_pending: int = 64
     solve_time_limit_s: float = 60.0
     search_time_limit_s: float = 10.0
+    mip_rel_gap: float = DEFAULT_MIP_REL_GAP  # a plan with on/off devices is proven within it
     job_retention_days: float = 7.0
     max_jobs: int = 10_000  # kept at most (oldest ended jobs go first)
     max_store_mb: int = 200  # the database's size at most
@@ -163,6 +164,7 @@ async def _job_queue(app: web.Application) -> AsyncIterator[None]:
             max_pending=config.max_pending,
             solve_time_limit_s=config.solve_time_limit_s,
             search_time_limit_s=config.search_time_limit_s,
+            mip_rel_gap=config.mip_rel_gap,
         ),
     )
     await queue.warm_up()
