@@ -277,6 +277,31 @@ def test_a_store_written_before_choices_were_kept_opens_and_keeps_them(data_dir:
     assert "Traceback" not in log
 
 
+def test_a_change_shows_after_a_short_search_and_the_searched_plan_follows(
+    data_dir: Path,
+) -> None:
+    """A home whose plan is not proven soon (an EV's minimum current under a peak price) gets
+    its plan after a short search, then the plan of the whole search limit, cheaper, for the
+    same revision (it showed nothing until the whole limit had passed); with a search limit
+    no longer than the short search, one plan."""
+    for limit, expected, listen_s in (("4", 2, 7.0), ("0.4", 1, 2.5)):
+        server = Server(data_dir / f"limit-{limit}", "--search-time-limit", limit)
+        try:
+            server.request("PUT", "/api/v1/sites/home", hard_home(96, 0))
+            plans = asyncio.run(events(server, "home", 3, listen_s, kinds={"plan"}))
+        finally:
+            log = server.stop()
+        assert "Traceback" not in log
+        assert [plan["revision"] for plan in plans] == [1] * expected
+        first = plans[0]["plan"]
+        assert first["solver"]["proven_optimal"] is False
+        if expected == 2:
+            searched = plans[1]["plan"]
+            assert searched["costs"]["total_eur"] < first["costs"]["total_eur"] - 1e-6
+            assert searched["solver"]["started_from"] == "earlier_plan"  # from the first's
+            assert first["solver"]["total_s"] < searched["solver"]["total_s"]
+
+
 def planned_after(server: Server, planned_at: str, timeout_s: float = 30) -> Any:
     """The site's plan once it is newer than the one planned at `planned_at`."""
     deadline = time.monotonic() + timeout_s

@@ -184,7 +184,8 @@ async def _sites(app: web.Application) -> AsyncIterator[None]:
     devices = S2Devices(app[CONFIG_KEY].database)
     tokens = S2Tokens(app[CONFIG_KEY].database)
     app[S2_TOKENS_KEY] = tokens
-    planner = SitePlanner(store, app[QUEUE_KEY].solve, devices)
+    search_limit_s = app[CONFIG_KEY].search_time_limit_s
+    planner = SitePlanner(store, app[QUEUE_KEY].solve, devices, search_limit_s=search_limit_s)
     app[PLANNER_KEY] = planner
     app[S2_DEVICES_KEY] = devices
     planner.start()

@@ -34,6 +34,10 @@ S2_SEARCH_LIMIT_S = 0.5
 # with hardly any search, and its instructions go out at once (bench: p95 0.17 s); the
 # searched plan follows and replaces it when cheaper.
 S2_QUICK_SEARCH_S = 0.01
+# Without such devices a change reaches Home Assistant after this much search, and the plan of
+# the add-on's whole search limit (10 s) follows when it is cheaper: a home whose plan is not
+# proven in that time (an EV's minimum current under a peak price) showed a change after 10 s.
+FIRST_SEARCH_S = 0.5
 
 # (problem, search limit, choices of the site's earlier plan) -> outcome with this plan's choices
 Solve = Callable[[dict[str, Any], float | None, dict[str, Any] | None], Awaitable[dict[str, Any]]]
@@ -47,11 +51,13 @@ class SitePlanner:
         solve: Solve,
         devices: S2Devices,
         debounce_s: float = DEBOUNCE_S,
+        search_limit_s: float = math.inf,
     ) -> None:
         self.store = store
         self.devices = devices
         self._solve = solve
         self.debounce_s = debounce_s
+        self.search_limit_s = search_limit_s  # the add-on's: what `solve` searches at most
         self._changed: set[str] = set()
         self._planning: dict[str, asyncio.Task[None]] = {}
         self._next_step: dict[str, asyncio.TimerHandle] = {}
@@ -137,27 +143,27 @@ class SitePlanner:
             self._planning.pop(site, None)
 
     async def _plan(self, record: SiteRecord) -> None:
-        """Plan the site. With S2 devices flexems instructs, at once with the warm start's plan
-        (its instructions go out without waiting for a search), then again with the search:
-        if that finds a better plan before anything else changes, it replaces the first."""
+        """Plan the site: first after a short search, so the plan follows a change at once
+        (with S2 devices flexems instructs, the warm start's plan, whose instructions go out
+        without waiting for a search); then, while that plan is not proven and nothing else
+        changed, with a longer search from its choices, kept when it finds a cheaper plan."""
         now = time.time()
         site = record.id
         devices = self.of_site(site)
-        quick = bool(instructed_devices(devices))
         # Each plan starts from the on/off choices of the site's last plan (kept in the store,
         # so also after a restart).
-        outcome, devices = await self._outcome(record, now, devices, S2_QUICK_SEARCH_S if quick
-                                               else None, record.choices)  # fmt: skip
-        self._keep(record, outcome, devices)
-        first = outcome.get("plan")
-        if quick and first is not None and not first["solver"]["proven_optimal"]:
-            earlier = outcome.get("choices") or record.choices
-            refined, devices = await self._outcome(record, now, devices, S2_SEARCH_LIMIT_S, earlier)
-            better = refined.get("plan") is not None and (
-                refined["plan"]["costs"]["total_eur"] < first["costs"]["total_eur"] - 1e-6
-            )
-            if better and site not in self._changed:
-                self._keep(record, refined, devices)
+        earlier = record.choices
+        shown: dict[str, Any] | None = None
+        for search in self._searches(devices):
+            outcome, devices = await self._outcome(record, now, devices, search, earlier)
+            plan = outcome.get("plan")
+            # The first outcome is kept whatever it is (a plan, or why there is none); a later
+            # one when cheaper and still of the latest problem.
+            if shown is None or (_cheaper(plan, shown) and site not in self._changed):
+                self._keep(record, outcome, devices)
+                shown, earlier = plan, outcome.get("choices") or earlier
+            if shown is None or shown["solver"]["proven_optimal"] or site in self._changed:
+                break
         if is_rolling(record.problem):
             self._replan_at_next_step(site, next_step_at(record.problem, now))
 
@@ -232,6 +238,15 @@ class SitePlanner:
             if notes and "plan" in outcome:
                 outcome["plan"]["notes"] = [*outcome["plan"].get("notes", []), *notes]
             return outcome, devices
+
+    def _searches(self, devices: list[S2Device]) -> tuple[float | None, ...]:
+        """The search limits of a plan's solves, each made when the one before did not prove
+        its plan (None: the add-on's own limit)."""
+        if instructed_devices(devices):
+            return (S2_QUICK_SEARCH_S, S2_SEARCH_LIMIT_S)
+        if self.search_limit_s <= FIRST_SEARCH_S:
+            return (None,)
+        return (FIRST_SEARCH_S, None)
 
     def _replan_at_next_step(self, site: str, at: float) -> None:
         """A rolling site's plan starts at the current step: the next step is a change."""
@@ -309,6 +324,10 @@ def _entry_path(problem: dict[str, Any], devices: list[S2Device], device: S2Devi
 
 def _within(path: str, entry: str) -> bool:
     return path == entry or path.startswith((entry + ".", entry + "["))
+
+
+def _cheaper(plan: dict[str, Any] | None, than: dict[str, Any]) -> bool:
+    return plan is not None and plan["costs"]["total_eur"] < than["costs"]["total_eur"] - 1e-6
 
 
 def planning_ended(record: SiteRecord, revision: int) -> bool:
