@@ -90,18 +90,24 @@ class JobQueue:
         problem: Mapping[str, Any],
         search_limit_s: float | None = None,
         earlier: Mapping[str, Any] | None = None,
+        stop: asyncio.Event | None = None,
     ) -> dict[str, Any]:
         """Solve at once, not as a job (a site's plan): the worker's outcome, `{"plan", ...,
         "choices"}` or `{"error": ...}`, starting from the choices of the site's `earlier` plan;
-        `search_limit_s` at most the add-on's. Raises SolveStoppedError or WorkerDiedError."""
+        `search_limit_s` at most the add-on's. Once `stop` is set the search ends with the best
+        plan so far (set before a worker was free: no solve, a `stopped` error). Raises
+        SolveStoppedError or WorkerDiedError."""
         limit = self.settings.solve_time_limit_s
         search = self.settings.search_time_limit_s
         outcome = await self.pool.solve(
             problem, limit, limit + _WALL_CLOCK_GRACE_S,
+            starting=lambda: stop is None or not stop.is_set(),
             search_limit_s=search if search_limit_s is None else min(search, search_limit_s),
-            mip_rel_gap=self.settings.mip_rel_gap, choices=True, earlier=earlier,
+            mip_rel_gap=self.settings.mip_rel_gap, choices=True, earlier=earlier, stop=stop,
         )  # fmt: skip
-        assert outcome is not None  # only a job's `starting` check can refuse a solve
+        if outcome is None:
+            message = "stopped before it began: the site changed"
+            return {"error": {"code": "stopped", "message": message, "path": ""}}
         return outcome
 
     async def wait(self, job_id: str, timeout_s: float) -> None:

@@ -11,6 +11,11 @@ site's plan also
 It dies with the service: the kernel kills it when its parent dies (PR_SET_PDEATHSIG), so a
 crashed or killed service leaves no worker solving. Its address space is capped (RLIMIT_AS) so
 that one huge problem fails as `too_large` instead of starving the host.
+
+The service can end the search of a solve under way without ending the worker: it writes the
+solve's number (1 for the first request, 2 for the next, ...; 8 bytes big-endian) to the pipe
+given as `--stop-fd`, and that solve's outcome is then the best plan found so far, as at its
+search limit. Numbered, a stop meant for a solve that has just ended cannot stop the next one.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ import resource
 import signal
 import struct
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, BinaryIO
 
 FRAME = struct.Struct(">Q")
@@ -46,6 +51,29 @@ def write_frame(stream: BinaryIO, data: bytes) -> None:
     stream.flush()
 
 
+class StopRequests:
+    """Whether the service asked the solve under way to stop (SolverSettings.stop): HiGHS asks
+    every 40-70 ms during its search, the window search before each window; each asking reads
+    what the stop pipe holds without waiting."""
+
+    def __init__(self, fd: int | None) -> None:
+        self.fd = fd
+        self.solve = 0  # the number of the solve under way
+        self.stopped = 0  # the highest solve number the service asked to stop
+        if fd is not None:
+            os.set_blocking(fd, False)
+
+    def __call__(self) -> bool:
+        if self.fd is not None:
+            try:
+                data = os.read(self.fd, FRAME.size * 64)
+            except BlockingIOError:
+                data = b""
+            for offset in range(0, len(data) - FRAME.size + 1, FRAME.size):
+                self.stopped = max(self.stopped, FRAME.unpack_from(data, offset)[0])
+        return self.stopped >= self.solve
+
+
 def _die_with_parent(parent: int) -> None:
     try:
         libc = ctypes.CDLL(None, use_errno=True)
@@ -64,8 +92,8 @@ def _cap_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
 
 
-def solve(request: Mapping[str, Any]) -> dict[str, Any]:
-    """The outcome of one request (never raises)."""
+def solve(request: Mapping[str, Any], stop: Callable[[], bool] | None = None) -> dict[str, Any]:
+    """The outcome of one request (never raises); its search ends early when `stop()`."""
     from .problem.errors import ProblemError
     from .scheduler import SolverError, schedule_from
     from .solve.choices import Choices
@@ -77,6 +105,7 @@ def solve(request: Mapping[str, Any]) -> dict[str, Any]:
             time_limit_s=request["time_limit_s"],
             search_limit_s=request.get("search_limit_s", SolverSettings.search_limit_s),
             mip_rel_gap=request.get("mip_rel_gap", SolverSettings.mip_rel_gap),
+            stop=stop,
         )
         # A site's plan starts from the choices of its last plan and hands on its own.
         earlier = request.get("earlier")
@@ -105,9 +134,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="flexems_optimizer.worker")
     parser.add_argument("--parent", type=int, required=True)
     parser.add_argument("--memory-mb", type=int, default=0)
+    parser.add_argument("--stop-fd", type=int, default=None, help="see StopRequests")
     args = parser.parse_args()
     _die_with_parent(args.parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the service decides when a worker stops
+    stops = StopRequests(args.stop_fd)
     import flexems_optimizer.scheduler  # noqa: F401  (numpy and HiGHS, before "ready")
 
     if args.memory_mb > 0:
@@ -125,8 +156,9 @@ def main() -> int:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     write_frame(stdout, b'"ready"')
     while (frame := read_frame(stdin)) is not None:
+        stops.solve += 1
         try:
-            outcome = solve(json.loads(frame))
+            outcome = solve(json.loads(frame), stops)
             reply = json.dumps(outcome, separators=(",", ":")).encode()
         except MemoryError:
             reply = json.dumps({"error": {"code": "too_large", "path": "",

@@ -76,19 +76,30 @@ def _physical_bytes() -> int:
 
 
 class Worker:
-    """One worker process and its pipes."""
+    """One worker process and its pipes: requests in, outcomes out, and the numbers of the
+    solves whose search should end (worker.StopRequests)."""
 
-    def __init__(self, process: asyncio.subprocess.Process) -> None:
+    def __init__(self, process: asyncio.subprocess.Process, stop_pipe: int) -> None:
         self.process = process
+        self.stop_pipe = stop_pipe
+        self.solves = 0  # requests sent: the number of the last one
 
     @classmethod
     async def start(cls, memory_mb: int) -> Worker:
-        process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "flexems_optimizer.worker",
-            "--parent", str(os.getpid()), "--memory-mb", str(memory_mb),
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-        )  # fmt: skip
-        worker = cls(process)
+        stop_read, stop_write = os.pipe()
+        try:
+            process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "flexems_optimizer.worker",
+                "--parent", str(os.getpid()), "--memory-mb", str(memory_mb),
+                "--stop-fd", str(stop_read), pass_fds=(stop_read,),
+                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
+            )  # fmt: skip
+        except BaseException:
+            os.close(stop_write)
+            raise
+        finally:
+            os.close(stop_read)
+        worker = cls(process, stop_write)
         try:
             ready = await asyncio.wait_for(worker._read(), START_TIMEOUT_S)
         except BaseException:
@@ -107,6 +118,7 @@ class Worker:
         """Send one request and read its outcome; raises WorkerDiedError if the process ends."""
         data = json.dumps(request, separators=(",", ":")).encode()
         assert self.process.stdin is not None
+        self.solves += 1
         try:
             self.process.stdin.write(FRAME.pack(len(data)) + data)
             await self.process.stdin.drain()
@@ -114,6 +126,12 @@ class Worker:
             raise WorkerDiedError(self._death()) from error
         outcome: dict[str, Any] = await self._read()
         return outcome
+
+    def stop_search(self, solve: int) -> None:
+        """End the search of solve number `solve` (if it still runs): its outcome follows with
+        the best plan found so far."""
+        with contextlib.suppress(OSError):  # the worker is gone: its solve fails anyway
+            os.write(self.stop_pipe, FRAME.pack(solve))
 
     async def _read(self) -> Any:
         assert self.process.stdout is not None
@@ -143,6 +161,23 @@ class Worker:
                 self.process.kill()
         with contextlib.suppress(ProcessLookupError):
             await self.process.wait()
+        if self.stop_pipe >= 0:
+            os.close(self.stop_pipe)
+            self.stop_pipe = -1
+
+
+def _stop_search_when(
+    stop: asyncio.Event, worker: Worker, number: int, solving: asyncio.Task[dict[str, Any]]
+) -> None:
+    """Once `stop` is set while `solving` (the worker's solve `number`) runs, end its search."""
+
+    def stopped(waited: asyncio.Task[Any]) -> None:
+        if not waited.cancelled():
+            worker.stop_search(number)
+
+    stopping = asyncio.create_task(stop.wait())
+    stopping.add_done_callback(stopped)
+    solving.add_done_callback(lambda _: stopping.cancel())
 
 
 class WorkerPool:
@@ -198,13 +233,15 @@ class WorkerPool:
         mip_rel_gap: float | None = None,
         choices: bool = False,
         earlier: Mapping[str, Any] | None = None,
+        stop: asyncio.Event | None = None,
     ) -> dict[str, Any] | None:
         """The outcome of one solve, once a worker is free for it and `starting()` agrees
         (None if it does not: the job was cancelled while it waited). With `choices` (a site's
         plan) it starts from the choices of the `earlier` plan and the outcome has its own.
         Raises WorkerDiedError, or SolveStoppedError when it ran past `wall_s`; cancelling the
         calling task stops the solve too. A worker that did not finish its solve is killed and
-        replaced."""
+        replaced. Once `stop` is set, the search ends with the best plan so far (the worker
+        lives on)."""
         worker = await self._idle.get()
         if not starting():
             self._idle.put_nowait(worker)
@@ -220,7 +257,10 @@ class WorkerPool:
                 request["mip_rel_gap"] = mip_rel_gap
             if choices:
                 request["earlier"] = earlier
-            outcome = await asyncio.wait_for(worker.solve(request), wall_s)
+            solving = asyncio.create_task(worker.solve(request))
+            if stop is not None:
+                _stop_search_when(stop, worker, worker.solves + 1, solving)
+            outcome = await asyncio.wait_for(solving, wall_s)
             finished = True
             return outcome
         except TimeoutError:

@@ -302,6 +302,28 @@ def test_a_change_shows_after_a_short_search_and_the_searched_plan_follows(
             assert first["solver"]["total_s"] < searched["solver"]["total_s"]
 
 
+def test_a_change_during_the_longer_search_ends_it_and_is_planned_at_once(
+    data_dir: Path,
+) -> None:
+    """The searched plan of a change is of the older problem once the site changes again: its
+    search ends (the worker lives on) and the new change is planned at once, not after the
+    search limit's 30 s."""
+    server = Server(data_dir, "--search-time-limit", "30", "--workers", "1")
+    try:
+        first = server.request("PUT", "/api/v1/sites/home", hard_home(96, 0)).body["revision"]
+        assert planned(server, first)["solver"]["proven_optimal"] is False  # its search goes on
+        time.sleep(0.5)
+        changed = time.monotonic()
+        second = server.request("PUT", "/api/v1/sites/home", hard_home(96, 1)).body["revision"]
+        assert planned(server, second)["solver"]["started_from"]
+        assert time.monotonic() - changed < 10
+        plans = asyncio.run(events(server, "home", 2, 2.0, kinds={"plan"}))
+        assert [plan["revision"] for plan in plans] == [second]  # the first's search: not kept
+    finally:
+        log = server.stop()
+    assert "Traceback" not in log and "starting a new one" not in log  # no worker replaced
+
+
 def planned_after(server: Server, planned_at: str, timeout_s: float = 30) -> Any:
     """The site's plan once it is newer than the one planned at `planned_at`."""
     deadline = time.monotonic() + timeout_s

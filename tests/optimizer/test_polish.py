@@ -291,3 +291,28 @@ def test_windows_that_could_prove_the_plan_go_first() -> None:
     proving = polish(fresh_highs(lp), lp, warm.x, warm.objective, compiled.round_integers, 30.0,
                      good_enough=good_enough)  # fmt: skip
     assert proving.objective <= good_enough and proving.windows <= 4
+
+
+def test_a_stop_ends_the_search_with_the_best_plan_so_far() -> None:
+    """`SolverSettings.stop` is asked during the window search and by HiGHS during its own; a
+    stop that says yes ends a 30 s search at once with the plan so far, not proven."""
+    asked = []
+
+    def stop() -> bool:
+        asked.append(time.perf_counter())
+        return len(asked) > 3  # past the first windows
+
+    settings = SolverSettings(search_limit_s=30.0, mip_rel_gap=1e-3, stop=stop)
+    plan = schedule(hard_home(96, 0), settings)
+    assert plan["solver"]["proven_optimal"] is False
+    assert len(asked) >= 4
+    assert plan["solver"]["total_s"] < 10  # long before the 30 s search limit
+
+
+def test_a_stop_reaches_highs_own_search() -> None:
+    """With the window search given no time, only HiGHS asks: its interrupt ends the search."""
+    settings = SolverSettings(search_limit_s=30.0, mip_rel_gap=1e-3, polish_limit_s=0.0,
+                              stop=lambda: True)  # fmt: skip
+    plan = schedule(hard_home(96, 0), settings)
+    assert plan["solver"]["proven_optimal"] is False
+    assert plan["solver"]["total_s"] < 10

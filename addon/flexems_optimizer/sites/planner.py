@@ -39,8 +39,12 @@ S2_QUICK_SEARCH_S = 0.01
 # proven in that time (an EV's minimum current under a peak price) showed a change after 10 s.
 FIRST_SEARCH_S = 0.5
 
-# (problem, search limit, choices of the site's earlier plan) -> outcome with this plan's choices
-Solve = Callable[[dict[str, Any], float | None, dict[str, Any] | None], Awaitable[dict[str, Any]]]
+# (problem, search limit, choices of the site's earlier plan, when to end the search) -> outcome
+# with this plan's choices
+Solve = Callable[
+    [dict[str, Any], float | None, dict[str, Any] | None, asyncio.Event | None],
+    Awaitable[dict[str, Any]],
+]
 Event = dict[str, Any]
 
 
@@ -60,6 +64,7 @@ class SitePlanner:
         self.search_limit_s = search_limit_s  # the add-on's: what `solve` searches at most
         self._changed: set[str] = set()
         self._planning: dict[str, asyncio.Task[None]] = {}
+        self._stops: dict[str, asyncio.Event] = {}  # set to end a site's longer search early
         self._next_step: dict[str, asyncio.TimerHandle] = {}
         self._listeners: dict[str, set[asyncio.Queue[Event]]] = {}
         self._memberships: dict[str, dict[str, Any]] = {}  # as last published, per site
@@ -87,6 +92,8 @@ class SitePlanner:
         """Something about the site changed: plan it after the debounce, or again after the
         plan under way."""
         self._changed.add(site)
+        if (stop := self._stops.get(site)) is not None:
+            stop.set()  # its plan would be of the older problem: the change's goes first
         if site not in self._planning:
             self._planning[site] = asyncio.create_task(self._plan_while_changed(site))
 
@@ -155,7 +162,12 @@ class SitePlanner:
         earlier = record.choices
         shown: dict[str, Any] | None = None
         for search in self._searches(devices):
-            outcome, devices = await self._outcome(record, now, devices, search, earlier)
+            # A search after the first ends early when the site changes meanwhile.
+            stop = None if shown is None else self._stops.setdefault(site, asyncio.Event())
+            try:
+                outcome, devices = await self._outcome(record, now, devices, search, earlier, stop)
+            finally:
+                self._stops.pop(site, None)
             plan = outcome.get("plan")
             # The first outcome is kept whatever it is (a plan, or why there is none); a later
             # one when cheaper and still of the latest problem.
@@ -174,6 +186,7 @@ class SitePlanner:
         devices: list[S2Device],
         search: float | None,
         earlier: dict[str, Any] | None,
+        stop: asyncio.Event | None = None,
     ) -> tuple[dict[str, Any], list[S2Device]]:
         """{"plan": ...} or {"error": ...} for the site's problem now."""
         community = self._community.get(record.id)
@@ -181,7 +194,9 @@ class SitePlanner:
             problem = problem_at(record.problem, now)
             if community is not None:
                 problem = with_community_signals(problem, community[1])
-            outcome, devices = await self._solve_with_devices(problem, devices, search, earlier)
+            outcome, devices = await self._solve_with_devices(
+                problem, devices, search, earlier, stop
+            )
             if "plan" in outcome:
                 outcome["plan"] = with_s2_results(outcome["plan"], devices)
         except ProblemError as error:
@@ -217,13 +232,15 @@ class SitePlanner:
         devices: list[S2Device],
         search: float | None,
         earlier: dict[str, Any] | None,
+        stop: asyncio.Event | None,
     ) -> tuple[dict[str, Any], list[S2Device]]:
         """Plan the site with its S2 devices. A device whose part is refused (what it said
         cannot be planned) is left out, with a note, rather than failing the home's plan."""
         notes = []
         while True:
             try:
-                outcome = await self._solve(with_s2_devices(problem, devices), search, earlier)
+                problem_now = with_s2_devices(problem, devices)
+                outcome = await self._solve(problem_now, search, earlier, stop)
             except ProblemError as error:
                 culprit = next(
                     (d for d in devices if _within(error.path, _entry_path(problem, devices, d))),

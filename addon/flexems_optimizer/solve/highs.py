@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 import highspy
@@ -65,6 +65,10 @@ class SolverSettings:
     # measured 20-30 % faster without presolve (bench/optimizer.py); a community's joint
     # problem is the opposite (300 homes: 4.4 s with, 12.5 s without). MILP searches use it.
     lp_presolve: bool = False
+    # Asked between the window search's windows and by HiGHS during its search (about every
+    # 40-70 ms): when it says True, the search ends with the best plan so far, as at its limit
+    # (a site whose problem changed meanwhile: its next plan should not wait for this one).
+    stop: Callable[[], bool] | None = field(default=None, compare=False)
 
 
 # Time the LPs after a search may take even past the deadline (they take milliseconds).
@@ -89,6 +93,7 @@ _STATUS = {
     highspy.HighsModelStatus.kUnboundedOrInfeasible: SolveStatus.INFEASIBLE,
     highspy.HighsModelStatus.kUnbounded: SolveStatus.UNBOUNDED,
     highspy.HighsModelStatus.kTimeLimit: SolveStatus.TIME_LIMIT,
+    highspy.HighsModelStatus.kInterrupt: SolveStatus.TIME_LIMIT,  # settings.stop: as at the limit
 }
 
 
@@ -153,6 +158,7 @@ def solve(
                     good_enough,
                     warm.relaxed,
                     warm.reduced,
+                    settings.stop,
                 )
                 x = polished.x
                 if polished.objective <= good_enough:
@@ -168,6 +174,8 @@ def solve(
             # HiGHS answers with the plan it was given when it has no time to better it.
             search_limit = max(search_limit, _LEAST_SEARCH_S)
             relaxed_bound = warm.bound
+    if is_mip and settings.stop is not None:
+        _stop_when(highs, settings.stop)
     _run(highs, deadline, search_limit)
     status = _STATUS.get(highs.getModelStatus(), SolveStatus.ERROR)
     if (
@@ -192,6 +200,16 @@ def solve(
     if model.tie_break is not None and (not is_mip or duals):
         return _break_ties(highs, model, solution, started, deadline)
     return solution
+
+
+def _stop_when(highs: highspy.Highs, stop: Callable[[], bool]) -> None:
+    """HiGHS' search ends (`kInterrupt`) once `stop()` says so."""
+
+    def interrupt(event: highspy.highs.HighsCallbackEvent) -> None:
+        if stop():
+            event.interrupt()
+
+    highs.cbMipInterrupt += interrupt
 
 
 def _break_ties(

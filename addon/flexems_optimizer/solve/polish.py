@@ -75,13 +75,15 @@ def polish(
     good_enough: float = -np.inf,
     relaxed: FloatArray | None = None,
     reduced: FloatArray | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> Polished:
     """Improve a feasible plan `x` (of `objective`) window by window for at most `limit_s`,
     or until its objective is at most `good_enough` (within the gap of a known bound: no plan
     can be better by more). `relaxed`: the LP relaxation's integer values `x` was rounded from,
     if known; `reduced`: the integers' reduced costs in x's LP (fixed_lp.FixedPlan), if known
-    (else that LP is solved again for them). `highs` holds the model and is left as it came:
-    integers back to their bounds, LP mode off.
+    (else that LP is solved again for them); `stop`: asked before each window, ends the
+    search when it says True. `highs` holds the model and is left as it came: integers back to
+    their bounds, LP mode off.
     """
     started = time.perf_counter()
     columns = model.integer_columns.astype(np.int32)
@@ -112,7 +114,7 @@ def polish(
             improved = False
             for index in _pass_order(gains, objective - good_enough):
                 start = int(starts[index])
-                if time.perf_counter() - started > limit_s:
+                if time.perf_counter() - started > limit_s or (stop is not None and stop()):
                     return Polished(x, objective, windows, improvements)
                 free = (steps >= start) & (steps < start + WINDOW_STEPS)
                 if not free.any() or (rounded is not None and not rounded[free].any()):
