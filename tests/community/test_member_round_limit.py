@@ -12,6 +12,8 @@ from typing import Any
 
 from tests.api.server import STEP_S, Server, clear_of_a_step_boundary, events
 
+from .members import membership_when
+
 
 def only_a_load(start: float) -> dict[str, Any]:
     """A rolling site with 3 kW it cannot move: no plan can share 1 kW."""
@@ -43,13 +45,9 @@ def test_a_member_of_a_community_stopped_at_its_round_limit_says_so(tmp_path: Pa
             "name": "home",
         })  # fmt: skip
         assert joined.status == 201, joined.body
-        deadline = time.monotonic() + 60
-        status: dict[str, Any] = {}
-        while time.monotonic() < deadline:
-            status = member.request("GET", "/api/v1/sites/home/community").body
-            if status["status"] not in ("starting", "planning", "posted"):
-                break
-            time.sleep(0.3)
+        status = membership_when(
+            member, lambda status: status["status"] not in ("starting", "planning", "posted"), 60
+        )
         overview = host.request("GET", f"/api/v1/communities/{community}").body
         assert overview["status"] == "round_limit", overview
         assert status["status"] == "round_limit", status

@@ -18,6 +18,8 @@ from flexems_optimizer.sites.planner import with_community_signals
 from flexems_optimizer.sites.rolling import problem_at
 from tests.api.server import STEP_S, Server, clear_of_a_step_boundary
 
+from .members import membership_when
+
 STEPS = 24  # the community's window: 6 hours
 CAPACITY_KW = 10.0
 
@@ -111,20 +113,11 @@ def settled(street: dict[str, Any], timeout_s: float = 120) -> dict[str, Any]:
     raise AssertionError(f"no convergence within {timeout_s} s: {overview}")
 
 
-def membership(member: Server, wanted: str, timeout_s: float = 30) -> dict[str, Any]:
-    """The site's membership once its status is `wanted` (it polls the host every second) and,
-    for "converged", the host's report it holds says so too (a round that a member's new plan
-    reopened is not settled, whatever the member said of the round before)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        status = member.request("GET", "/api/v1/sites/home/community").body
-        report = status.get("report") or {}
-        if status["status"] == wanted and (
-            wanted != "converged" or report.get("status") == "converged"
-        ):
-            return dict(status)
-        time.sleep(0.3)
-    raise AssertionError(f"the membership stayed {status}")
+def reported_converged(status: dict[str, Any]) -> bool:
+    """Converged, and the host's report the member holds says so too (a round that a member's
+    new plan reopened is not settled, whatever the member said of the round before)."""
+    report = status.get("report") or {}
+    return bool(status["status"] == "converged" and report.get("status") == "converged")
 
 
 def test_the_members_converge_and_their_plans_hold_the_shared_capacity(
@@ -148,7 +141,7 @@ def test_the_members_converge_and_their_plans_hold_the_shared_capacity(
 def test_each_members_plan_is_its_own_problem_with_its_signals(street: dict[str, Any]) -> None:
     settled(street)
     for member, problem in street["members"].values():
-        status = membership(member, "converged")
+        status = membership_when(member, reported_converged)
         assert "token" not in status
         report = status["report"]  # what the host tells this member, for Home Assistant
         assert report["peak_kw"] <= CAPACITY_KW + 1e-3, report
