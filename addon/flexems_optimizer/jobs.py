@@ -91,12 +91,14 @@ class JobQueue:
         search_limit_s: float | None = None,
         earlier: Mapping[str, Any] | None = None,
         stop: asyncio.Event | None = None,
+        hold_first_step: bool = False,
     ) -> dict[str, Any]:
         """Solve at once, not as a job (a site's plan): the worker's outcome, `{"plan", ...,
         "choices"}` or `{"error": ...}`, starting from the choices of the site's `earlier` plan;
         `search_limit_s` at most the add-on's. Once `stop` is set the search ends with the best
-        plan so far (set before a worker was free: no solve, a `stopped` error). Raises
-        SolveStoppedError or WorkerDiedError."""
+        plan so far (set before a worker was free: no solve, a `stopped` error);
+        `hold_first_step` keeps the first step's choices of `earlier`. Raises SolveStoppedError
+        or WorkerDiedError."""
         limit = self.settings.solve_time_limit_s
         search = self.settings.search_time_limit_s
         outcome = await self.pool.solve(
@@ -104,6 +106,7 @@ class JobQueue:
             starting=lambda: stop is None or not stop.is_set(),
             search_limit_s=search if search_limit_s is None else min(search, search_limit_s),
             mip_rel_gap=self.settings.mip_rel_gap, choices=True, earlier=earlier, stop=stop,
+            hold_first_step=hold_first_step,
         )  # fmt: skip
         if outcome is None:
             message = "stopped before it began: the site changed"

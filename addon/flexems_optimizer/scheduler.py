@@ -25,7 +25,7 @@ from .solve.accounting import (
     state_breaches,
 )
 from .solve.builder import IntArray
-from .solve.choices import Choices, choices_of, hint
+from .solve.choices import Choices, choices_of, hint, holding_first_step
 from .solve.community import community_section, takes_part_in_community
 from .solve.compile import (
     Binaries,
@@ -62,14 +62,17 @@ def schedule_from(
     problem: Mapping[str, Any],
     settings: SolverSettings | None = None,
     earlier: Choices | None = None,
+    hold_first_step: bool = False,
 ) -> tuple[dict[str, Any], Choices | None]:
     """`schedule`, starting from the on/off choices of an `earlier` plan of the same site
-    (solve/choices.py); also returns this plan's choices (None without any)."""
+    (solve/choices.py), and with `hold_first_step` keeping those of the first step (a plan of
+    the same problem already carried out); also returns this plan's choices (None without
+    any)."""
     settings = settings or SolverSettings()
     started = time.perf_counter()
     parsed = parse_problem(problem)
     timer = _Timer(started)
-    compiled, solution = _solve_plan(parsed, settings, timer, earlier)
+    compiled, solution = _solve_plan(parsed, settings, timer, earlier, hold_first_step)
     if solution.status is SolveStatus.INFEASIBLE:
         return _infeasible_plan(parsed, settings, timer), None
     if solution.status not in SOLVED:
@@ -131,7 +134,11 @@ class _Timer:
 
 
 def _solve_plan(
-    parsed: SiteProblem, settings: SolverSettings, timer: _Timer, earlier: Choices | None = None
+    parsed: SiteProblem,
+    settings: SolverSettings,
+    timer: _Timer,
+    earlier: Choices | None = None,
+    hold_first_step: bool = False,
 ) -> tuple[CompiledProblem, Solution]:
     """Solve as an LP; where a lossy device charges and discharges at once, add binaries there."""
     site_binaries = export_pays_more_steps(site_weights(parsed))
@@ -139,8 +146,11 @@ def _solve_plan(
     for round_number in range(MAX_BINARY_ROUNDS + 1):
         compiled = compile_problem(parsed, Purpose.PLAN, Binaries(device_binaries, site_binaries))
         start = None if earlier is None else hint(compiled.lp, earlier, parsed.grid)
+        model = compiled.lp
+        if start is not None and hold_first_step:
+            model = holding_first_step(model, start)
         solution = timer.solved(
-            solve(compiled.lp, timer.left(settings), round_integers=compiled.round_integers,
+            solve(model, timer.left(settings), round_integers=compiled.round_integers,
                   start=start),
             compiled,
         )  # fmt: skip

@@ -3,7 +3,7 @@
 It reads solve requests from standard input and writes outcomes to standard output, one frame
 each: an 8-byte big-endian length, then that many bytes of JSON. A request is
 `{"problem": ..., "time_limit_s": ..., "search_limit_s": ..., "mip_rel_gap"?: ...}`, for a
-site's plan also
+site's plan also `"hold_first_step"` (keep the first step's choices of `earlier`) and
 `"earlier"` (the choices of its last plan, or null); an outcome is `{"plan": ..., "summary":
 ...}` (for a site's plan also `"choices"`, solve/choices.py) or `{"error": {code, message, path},
 "kind": ...}`. It starts by writing `ready` frame once numpy and HiGHS are imported.
@@ -110,7 +110,10 @@ def solve(request: Mapping[str, Any], stop: Callable[[], bool] | None = None) ->
         # A site's plan starts from the choices of its last plan and hands on its own.
         earlier = request.get("earlier")
         plan, choices = schedule_from(
-            request["problem"], settings, None if earlier is None else Choices.from_json(earlier)
+            request["problem"],
+            settings,
+            None if earlier is None else Choices.from_json(earlier),
+            hold_first_step=bool(request.get("hold_first_step")),
         )
     except ProblemError as error:
         return {"error": error.as_dict()["error"], "kind": "input"}

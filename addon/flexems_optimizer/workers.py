@@ -234,6 +234,7 @@ class WorkerPool:
         choices: bool = False,
         earlier: Mapping[str, Any] | None = None,
         stop: asyncio.Event | None = None,
+        hold_first_step: bool = False,
     ) -> dict[str, Any] | None:
         """The outcome of one solve, once a worker is free for it and `starting()` agrees
         (None if it does not: the job was cancelled while it waited). With `choices` (a site's
@@ -257,6 +258,8 @@ class WorkerPool:
                 request["mip_rel_gap"] = mip_rel_gap
             if choices:
                 request["earlier"] = earlier
+            if hold_first_step:
+                request["hold_first_step"] = True
             solving = asyncio.create_task(worker.solve(request))
             if stop is not None:
                 _stop_search_when(stop, worker, worker.solves + 1, solving)

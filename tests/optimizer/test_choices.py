@@ -125,3 +125,24 @@ def test_what_the_bounds_now_forbid_is_dropped_from_an_earlier_plan_not_the_rest
     assert plan["solver"]["started_from"] == "earlier_plan"
     assert plan["costs"]["total_eur"] == pytest.approx(searched["costs"]["total_eur"], abs=1e-6)
     assert plan["devices"]["ev"]["power_kw"][:4] == [0.0] * 4
+
+
+def test_a_later_search_keeps_what_the_plan_carried_out_does_now() -> None:
+    """A site's second search of the same problem holds the first step's choices of the plan
+    already out: a heat pump it started now keeps running (its minimum run of an hour), where a
+    search free to choose switches it off again."""
+    body = hard_home(96, 0)
+    plan, choices = schedule_from(body, SEARCHED)
+    assert choices is not None
+    at, running = choices.decisions["hp/running"]
+    assert running[0] == 0 and plan["devices"]["hp"]["power_kw"][0] == 0
+    started_now = Choices(
+        choices.step_ms, {**choices.decisions, "hp/running": (at, [1, *running[1:]])}
+    )
+    held, _ = schedule_from(body, SEARCHED, started_now, hold_first_step=True)
+    free, _ = schedule_from(body, SEARCHED, started_now)
+    assert all(kw >= 1.0 - 1e-6 for kw in held["devices"]["hp"]["power_kw"][:4])  # 1 h at ≥ 1 kW
+    assert free["devices"]["hp"]["power_kw"][0] == 0
+    # Held only where the earlier plan said something: a start without choices holds nothing.
+    unheld, _ = schedule_from(body, SEARCHED, Choices(choices.step_ms, {}), hold_first_step=True)
+    assert unheld["devices"]["hp"]["power_kw"][0] == 0

@@ -39,10 +39,10 @@ S2_QUICK_SEARCH_S = 0.01
 # proven in that time (an EV's minimum current under a peak price) showed a change after 10 s.
 FIRST_SEARCH_S = 0.5
 
-# (problem, search limit, choices of the site's earlier plan, when to end the search) -> outcome
-# with this plan's choices
+# (problem, search limit, choices of the site's earlier plan, when to end the search, whether to
+# keep those choices' first step) -> outcome with this plan's choices
 Solve = Callable[
-    [dict[str, Any], float | None, dict[str, Any] | None, asyncio.Event | None],
+    [dict[str, Any], float | None, dict[str, Any] | None, asyncio.Event | None, bool],
     Awaitable[dict[str, Any]],
 ]
 Event = dict[str, Any]
@@ -162,7 +162,8 @@ class SitePlanner:
         earlier = record.choices
         shown: dict[str, Any] | None = None
         for search in self._searches(devices):
-            # A search after the first ends early when the site changes meanwhile.
+            # A search after the first ends early when the site changes meanwhile, and keeps
+            # what the first plan does now (it may be carried out already).
             stop = None if shown is None else self._stops.setdefault(site, asyncio.Event())
             try:
                 outcome, devices = await self._outcome(record, now, devices, search, earlier, stop)
@@ -240,7 +241,7 @@ class SitePlanner:
         while True:
             try:
                 problem_now = with_s2_devices(problem, devices)
-                outcome = await self._solve(problem_now, search, earlier, stop)
+                outcome = await self._solve(problem_now, search, earlier, stop, stop is not None)
             except ProblemError as error:
                 culprit = next(
                     (d for d in devices if _within(error.path, _entry_path(problem, devices, d))),

@@ -11,7 +11,7 @@ steps the earlier plan did not cover are left to the relaxation's rounding.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -82,6 +82,19 @@ def hint(model: LinearProgram, choices: Choices, grid: TimeGrid) -> FloatArray:
         same = at[found] == times
         wanted[mine[same]] = value[found[same]]
     return wanted
+
+
+def holding_first_step(model: LinearProgram, start: FloatArray) -> LinearProgram:
+    """`model` with the integers of its first step held at `start` (a hint, NaN where it says
+    nothing): a plan searched after one already carried out keeps what that one does now, so a
+    switch it turned on is not turned off seconds later (a heat pump's compressor)."""
+    held = (model.integer_steps == 0) & ~np.isnan(start)
+    if not held.any():
+        return model
+    columns = model.integer_columns[held]
+    lower, upper = model.col_lower.copy(), model.col_upper.copy()
+    lower[columns] = upper[columns] = np.round(start[held])
+    return replace(model, col_lower=lower, col_upper=upper)
 
 
 def _starts_ms(grid: TimeGrid) -> np.ndarray[Any, np.dtype[np.int64]]:
