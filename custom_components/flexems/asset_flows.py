@@ -47,7 +47,9 @@ from .const import (
     CONF_HOT_WATER_KWH_PER_DAY,
     CONF_IDLE_OPTION,
     CONF_INDOOR_ENTITY,
+    CONF_MIN_OFF_MINUTES,
     CONF_MIN_POWER_KW,
+    CONF_MIN_RUN_MINUTES,
     CONF_OUTDOOR_ENTITY,
     CONF_PLUGGED_ENTITY,
     CONF_POWER_KW,
@@ -82,6 +84,7 @@ from .const import (
     SUBENTRY_PV,
 )
 from .form_fields import TEMPERATURE, choice, number
+from .problem import run_times, starts_and_stops
 
 NAME = "name"
 
@@ -261,6 +264,8 @@ class HeatPumpSubentryFlow(AssetFlow):
             vol.Required(NAME, default=name): str,
             vol.Required(CONF_POWER_KW, default=3): number(0.5, 50, 0.1, "kW"),
             vol.Optional(CONF_MIN_POWER_KW): number(0, 50, 0.1, "kW"),
+            vol.Optional(CONF_MIN_RUN_MINUTES): number(0, 480, 5, "min"),
+            vol.Optional(CONF_MIN_OFF_MINUTES): number(0, 480, 5, "min"),
             vol.Required(CONF_COP, default=3.0): number(1, 8, 0.1),
         }
 
@@ -316,6 +321,8 @@ class HeatPumpSubentryFlow(AssetFlow):
                 return {CONF_TANK_TARGET: "tank_target"}
         elif user_input[CONF_COMFORT_MIN] >= user_input[CONF_COMFORT_MAX]:
             return {CONF_COMFORT_MIN: "comfort_band"}
+        if run_times(user_input) and not starts_and_stops(user_input):
+            return {CONF_MIN_RUN_MINUTES: "run_times_need_on_off"}
         return _control_errors(self.hass, user_input, [CONF_CHARGE_OPTION, CONF_IDLE_OPTION])
 
 

@@ -63,6 +63,9 @@ CONF_COMFORT_MIN: Final = "comfort_min"
 CONF_COMFORT_MAX: Final = "comfort_max"
 CONF_COP: Final = "cop"
 CONF_MIN_POWER_KW: Final = "min_power_kw"
+# A heat pump that starts and stops: its compressor's shortest run and rest, in minutes.
+CONF_MIN_RUN_MINUTES: Final = "min_run_minutes"
+CONF_MIN_OFF_MINUTES: Final = "min_off_minutes"
 CONF_WEATHER_ENTITY: Final = "weather_entity"
 CONF_HEATS: Final = "heats"  # building or buffer
 HEATS_BUILDING: Final = "building"

@@ -8,6 +8,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
@@ -16,6 +17,7 @@ from .const import (
     CONF_ASSUMED_SOC,
     CONF_BREAKABLE,
     CONF_CAPACITY_KWH,
+    CONF_CHARGE_OPTION,
     CONF_COMFORT_MAX,
     CONF_COMFORT_MIN,
     CONF_CONTROL_ENTITY,
@@ -34,11 +36,14 @@ from .const import (
     CONF_HEATS,
     CONF_HORIZON_HOURS,
     CONF_HOT_WATER_KWH_PER_DAY,
+    CONF_IDLE_OPTION,
     CONF_INDOOR_ENTITY,
     CONF_LOAD_ENTITY,
     CONF_LOAD_EXCLUDED,
     CONF_LOAD_WEEKS,
+    CONF_MIN_OFF_MINUTES,
     CONF_MIN_POWER_KW,
+    CONF_MIN_RUN_MINUTES,
     CONF_NORDPOOL_AREA,
     CONF_NORDPOOL_ENTRY,
     CONF_OUTDOOR_ENTITY,
@@ -389,7 +394,46 @@ async def heat_pump_models(
         pump["on-off"] = True  # a switch or a mode select runs it at full power or not at all
     elif data.get(CONF_MIN_POWER_KW):
         pump["min-power"] = f"{data[CONF_MIN_POWER_KW]} kW"
+    if starts_and_stops(data) and (rules := run_times(data)):
+        pump.update(rules)
+        pump.update(_run_state(hass, data, steps[0]))
     return [sink, pump]
+
+
+def starts_and_stops(data: Any) -> bool:
+    """A heat pump planned on or off (a switch or a mode select, or a minimum power)."""
+    return switched(data) or bool(data.get(CONF_MIN_POWER_KW))
+
+
+def run_times(data: Any) -> dict[str, str]:
+    """The heat pump's minimum run and pause as flex-model keys (none when not set)."""
+    rules = {}
+    for key, rule in (
+        (CONF_MIN_RUN_MINUTES, "min-run-time"),
+        (CONF_MIN_OFF_MINUTES, "min-off-time"),
+    ):
+        if minutes := data.get(key):
+            rules[rule] = f"PT{round(float(minutes))}M"
+    return rules
+
+
+def _run_state(hass: HomeAssistant, data: Any, start: datetime) -> dict[str, str]:
+    """Since when the heat pump runs or rests, read off its switch (or mode select): what the
+    plan's run times count from. A change within the plan's first step counts from its start
+    (the planner's resolution); a control that says neither (unavailable) tells nothing."""
+    control = data.get(CONF_CONTROL_ENTITY)
+    state = hass.states.get(control) if control else None
+    if state is None:
+        return {}
+    if control.split(".", 1)[0] in ("select", "input_select"):
+        running = state.state == data.get(CONF_CHARGE_OPTION)
+        known = running or state.state == data.get(CONF_IDLE_OPTION)
+    else:
+        running, known = state.state == STATE_ON, state.state in (STATE_ON, STATE_OFF)
+    if not known:
+        return {}
+    since = min(state.last_changed, start).isoformat()
+    return {"running-since": since} if running else {"off-since": since}
 
 
 async def _building(

@@ -16,6 +16,7 @@ from custom_components.flexems.const import (
     CONF_HEAT_CAPACITY,
     CONF_HEAT_LOSS,
     CONF_INDOOR_ENTITY,
+    CONF_MIN_RUN_MINUTES,
     CONF_OUTDOOR_ENTITY,
     CONF_POWER_KW,
     DOMAIN,
@@ -120,6 +121,11 @@ async def test_the_heat_pump_subentry_checks_the_comfort_band(
         result["flow_id"], {**fields, CONF_COMFORT_MIN: 23}
     )
     assert result["errors"] == {CONF_COMFORT_MIN: "comfort_band"}
+    # A minimum run time needs a heat pump that starts and stops (a modulating one has none).
+    result = await hass.config_entries.subentries.async_configure(
+        result["flow_id"], {**fields, CONF_MIN_RUN_MINUTES: 30}
+    )
+    assert result["errors"] == {CONF_MIN_RUN_MINUTES: "run_times_need_on_off"}
     result = await hass.config_entries.subentries.async_configure(result["flow_id"], fields)
     assert result["type"] is FlowResultType.CREATE_ENTRY
     await hass.async_block_till_done()

@@ -3,7 +3,11 @@ full power or off, and an EV charger never below its minimum power."""
 
 from __future__ import annotations
 
+import math
+from datetime import datetime, timedelta
+
 import pytest
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
 
@@ -12,7 +16,9 @@ from custom_components.flexems.const import (
     CONF_CAPACITY_KWH,
     CONF_CONTROL_ENTITY,
     CONF_DEPARTURE,
+    CONF_MIN_OFF_MINUTES,
     CONF_MIN_POWER_KW,
+    CONF_MIN_RUN_MINUTES,
     CONF_POWER_KW,
     CONF_TARGET_SOC,
     SUBENTRY_EV,
@@ -87,3 +93,57 @@ async def test_an_ev_charger_is_planned_as_it_can_charge(
     power = plan["devices"]["car"]["power_kw"]
     assert sum(power) > 0
     assert all(allowed(p) for p in power)  # type: ignore[operator]
+
+
+async def switched_pump(
+    hass: HomeAssistant, addon: Server, freezer: FrozenDateTimeFactory, relay: str, ago: timedelta,
+    indoor: str, **rules: float,
+) -> dict:  # fmt: skip
+    """The plan of a warm or cold house whose heat pump's relay changed to `relay` `ago`."""
+    set_inputs(hass)
+    hass.states.async_set(OUTDOOR, "5", {"unit_of_measurement": "°C"})
+    assert await async_setup_component(hass, "input_boolean", {"input_boolean": {"relay": {}}})
+    hass.states.async_set("input_boolean.relay", relay)
+    freezer.tick(ago)
+    hass.states.async_set(INDOOR, indoor, {"unit_of_measurement": "°C"})
+    set_inputs(hass)  # prices from now on
+    entry = entry_for(addon)
+    entry.add_to_hass(hass)
+    data = {**PUMP, CONF_CONTROL_ENTITY: "input_boolean.relay", **rules}
+    add_asset(hass, entry, SUBENTRY_HEAT_PUMP, "heat pump", data)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    coordinator = entry.runtime_data.coordinator
+    pump = next(d for d in coordinator.problem["flex-model"] if d["name"] == "heat pump")
+    return {"plan": coordinator.data, "pump": pump}
+
+
+async def test_a_heat_pump_started_minutes_ago_keeps_its_minimum_run(
+    hass: HomeAssistant, addon: Server, freezer: FrozenDateTimeFactory
+) -> None:
+    """A warm house (no heat wanted) whose heat pump's relay went on 10 minutes ago with a
+    minimum run of an hour: it is kept running until that hour is up, then stops."""
+    planned = await switched_pump(hass, addon, freezer, "on", timedelta(minutes=10), "21.8",
+                                  **{CONF_MIN_RUN_MINUTES: 60})  # fmt: skip
+    assert planned["pump"]["min-run-time"] == "PT60M"
+    since = datetime.fromisoformat(planned["pump"]["running-since"])
+    power = planned["plan"]["devices"]["heat pump"]["power_kw"]
+    start = datetime.fromisoformat(planned["plan"]["start"])
+    steps_left = math.ceil((since + timedelta(hours=1) - start) / timedelta(minutes=15))
+    assert 4 <= steps_left <= 5 and all(kw == 3.0 for kw in power[:steps_left])
+    assert power[steps_left] == 0.0  # then it rests: the house is warm enough
+
+
+async def test_a_heat_pump_stopped_minutes_ago_rests_its_minimum_pause(
+    hass: HomeAssistant, addon: Server, freezer: FrozenDateTimeFactory
+) -> None:
+    """A cold house whose heat pump stopped 5 minutes ago with a pause of half an hour: it
+    starts again only when the pause is over."""
+    planned = await switched_pump(hass, addon, freezer, "off", timedelta(minutes=5), "19.0",
+                                  **{CONF_MIN_OFF_MINUTES: 30})  # fmt: skip
+    since = datetime.fromisoformat(planned["pump"]["off-since"])
+    start = datetime.fromisoformat(planned["plan"]["start"])
+    power = planned["plan"]["devices"]["heat pump"]["power_kw"]
+    resting = math.ceil((since + timedelta(minutes=30) - start) / timedelta(minutes=15))
+    assert 2 <= resting <= 3 and all(kw == 0.0 for kw in power[:resting])
+    assert power[resting] == 3.0  # the cold house gets heat as soon as it may
