@@ -1,10 +1,11 @@
-"""A solver worker process: `python -m flexems_optimizer.worker --parent PID [--memory-mb N]`.
+"""A solver worker process: `python -m flexems_optimizer.worker --parent PID [--memory-mb N]
+[--stop-fd FD]`.
 
 It reads solve requests from standard input and writes outcomes to standard output, one frame
 each: an 8-byte big-endian length, then that many bytes of JSON. A request is
 `{"problem": ..., "time_limit_s": ..., "search_limit_s": ..., "mip_rel_gap"?: ...}`, for a
-site's plan also `"hold_first_step"` (keep the first step's choices of `earlier`) and
-`"earlier"` (the choices of its last plan, or null); an outcome is `{"plan": ..., "summary":
+site's plan also `"earlier"` (the choices of its last plan, or null) and `"hold_first_step"`
+(keep the first step's choices of `earlier`); an outcome is `{"plan": ..., "summary":
 ...}` (for a site's plan also `"choices"`, solve/choices.py) or `{"error": {code, message, path},
 "kind": ...}`. It starts by writing `ready` frame once numpy and HiGHS are imported.
 

@@ -284,7 +284,7 @@ def test_a_change_shows_after_a_short_search_and_the_searched_plan_follows(
     its plan after a short search, then the plan of the whole search limit, cheaper, for the
     same revision (it showed nothing until the whole limit had passed); with a search limit
     no longer than the short search, one plan."""
-    for limit, expected, listen_s in (("4", 2, 10.0), ("0.4", 1, 2.0)):
+    for limit, expected, listen_s in (("6", 2, 12.0), ("0.4", 1, 2.0)):
         server = Server(data_dir / f"limit-{limit}", "--search-time-limit", limit)
         try:
             server.request("PUT", "/api/v1/sites/home", hard_home(96, 0))
