@@ -110,6 +110,7 @@ def _flexems_entry(url: str, token: str, pv_entry_id: str) -> ConfigEntry:
                 "control_entity": "number.demo_ev_charging_power", "fallback": "idle"}),
             _asset("heat_pump", "Heat pump", {
                 "heats": "building", "power_kw": 3, "cop": 3.0,
+                "min_run_minutes": 30, "min_off_minutes": 15,
                 "indoor_temperature_entity": "sensor.demo_indoor_temperature",
                 "outdoor_temperature_entity": "sensor.demo_outdoor_temperature",
                 "heat_capacity_kwh_per_k": 10, "heat_loss_kw_per_k": 0.2,
