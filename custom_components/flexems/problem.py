@@ -8,7 +8,6 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
-from homeassistant.const import STATE_OFF, STATE_ON
 from homeassistant.core import HomeAssistant
 from homeassistant.util import dt as dt_util
 
@@ -17,7 +16,6 @@ from .const import (
     CONF_ASSUMED_SOC,
     CONF_BREAKABLE,
     CONF_CAPACITY_KWH,
-    CONF_CHARGE_OPTION,
     CONF_COMFORT_MAX,
     CONF_COMFORT_MIN,
     CONF_CONTROL_ENTITY,
@@ -36,7 +34,6 @@ from .const import (
     CONF_HEATS,
     CONF_HORIZON_HOURS,
     CONF_HOT_WATER_KWH_PER_DAY,
-    CONF_IDLE_OPTION,
     CONF_INDOOR_ENTITY,
     CONF_LOAD_ENTITY,
     CONF_LOAD_EXCLUDED,
@@ -86,6 +83,7 @@ from .const import (
     SUBENTRY_HEAT_PUMP,
     SUBENTRY_PV,
 )
+from .controls import HVAC_OFF, command, observed, same
 from .errors import MissingInputError
 from .prices import (
     SOURCE_FIXED,
@@ -425,11 +423,12 @@ def _run_state(hass: HomeAssistant, data: Any, start: datetime) -> dict[str, str
     state = hass.states.get(control) if control else None
     if state is None:
         return {}
-    if control.split(".", 1)[0] in ("select", "input_select"):
-        running = state.state == data.get(CONF_CHARGE_OPTION)
-        known = running or state.state == data.get(CONF_IDLE_OPTION)
-    else:
-        running, known = state.state == STATE_ON, state.state in (STATE_ON, STATE_OFF)
+    if switched(data):  # it shows what flexems' command to run it, or to stop it, sets
+        shown = observed(control, state)
+        running = same(shown, command(control, state, data[CONF_POWER_KW], None, data).shows)
+        known = running or same(shown, command(control, state, 0.0, None, data).shows)
+    else:  # a climate entity (with a minimum power): off, or running as it sees fit
+        running, known = False, state.state == HVAC_OFF
     if not known:
         return {}
     since = min(state.last_changed, start).isoformat()

@@ -100,7 +100,6 @@ async def switched_pump(
     indoor: str, **rules: float,
 ) -> dict:  # fmt: skip
     """The plan of a warm or cold house whose heat pump's relay changed to `relay` `ago`."""
-    set_inputs(hass)
     hass.states.async_set(OUTDOOR, "5", {"unit_of_measurement": "°C"})
     assert await async_setup_component(hass, "input_boolean", {"input_boolean": {"relay": {}}})
     hass.states.async_set("input_boolean.relay", relay)
