@@ -120,7 +120,8 @@ class JobQueue:
             await asyncio.wait({task}, timeout=timeout_s)
 
     def cancel(self, job_id: str) -> bool:
-        """Cancel a job not yet finished; a running solve is stopped (its worker replaced)."""
+        """Cancel a job not yet finished; a running solve is stopped (its search ended, or
+        its worker replaced: workers.py)."""
         cancelled = self.store.finish(job_id, JobStatus.CANCELLED, time.time())
         task = self._tasks.get(job_id)
         if task is not None:

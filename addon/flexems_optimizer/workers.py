@@ -1,9 +1,11 @@
 """The solver workers: a fixed number of worker processes (worker.py), one solve at a time each.
 
-A solve that must stop (cancelled, past its wall-clock limit) stops by killing its worker: HiGHS
-cannot be interrupted from outside, and a worker left solving would hold its slot for minutes.
-A worker that dies (killed, out of memory) fails only the solve it had; a new worker takes its
-place before the next job. The pool says whether it can solve (`health`), so the service's
+A solve that must stop (cancelled, past its wall-clock limit) is first asked to end its search
+through the worker's stop pipe (HiGHS asks it every 40-70 ms while it branches); a worker that
+does not answer within `STOP_GRACE_S` (an LP, which HiGHS cannot interrupt) is killed, since a
+worker left solving would hold its slot for minutes, and a new one started. A worker that dies
+(killed, out of memory) fails only the solve it had; a new worker takes its place before the
+next job. The pool says whether it can solve (`health`), so the service's
 health check tells the Supervisor's watchdog the truth.
 """
 
@@ -28,6 +30,10 @@ START_TIMEOUT_S = 60.0  # importing numpy and HiGHS on a slow SD card
 # A worker that cannot start (no memory at all, a broken install) is not retried in a tight
 # loop: the waits between attempts grow, and the pool reports itself unhealthy meanwhile.
 RESTART_BACKOFF_S = (0.0, 0.5, 2.0, 10.0)
+# How long a solve asked to stop may take to answer before its worker is killed: a search ends
+# within 0.1 s and the plan's reading follows; a new worker takes about 1 s here to import numpy
+# and HiGHS, and many on a Raspberry Pi, with one worker fewer meanwhile.
+STOP_GRACE_S = 2.0
 
 
 class WorkerDiedError(RuntimeError):
@@ -35,7 +41,7 @@ class WorkerDiedError(RuntimeError):
 
 
 class SolveStoppedError(RuntimeError):
-    """The solve was stopped (cancelled or out of time) by killing its worker."""
+    """The solve was stopped (out of time)."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +186,16 @@ def _stop_search_when(
     solving.add_done_callback(lambda _: stopping.cancel())
 
 
+async def _answered_stop(
+    worker: Worker, number: int, solving: asyncio.Task[dict[str, Any]]
+) -> bool:
+    """Ask `worker` to end its solve `number` (`solving`, whose outcome no one needs now);
+    whether it answered within STOP_GRACE_S and can take the next solve."""
+    worker.stop_search(number)
+    await asyncio.wait({solving}, timeout=STOP_GRACE_S)
+    return solving.done() and not solving.cancelled() and solving.exception() is None
+
+
 class WorkerPool:
     """`size` workers; `solve` takes an idle one, waiting for it if all are busy."""
 
@@ -240,14 +256,15 @@ class WorkerPool:
         (None if it does not: the job was cancelled while it waited). With `choices` (a site's
         plan) it starts from the choices of the `earlier` plan and the outcome has its own.
         Raises WorkerDiedError, or SolveStoppedError when it ran past `wall_s`; cancelling the
-        calling task stops the solve too. A worker that did not finish its solve is killed and
-        replaced. Once `stop` is set, the search ends with the best plan so far (the worker
-        lives on)."""
+        calling task stops the solve too. Once `stop` is set, the search ends with the best plan
+        so far. A solve stopped either way keeps its worker if it answers within
+        `STOP_GRACE_S`; a worker that does not is killed and replaced."""
         worker = await self._idle.get()
         if not starting():
             self._idle.put_nowait(worker)
             return None
-        finished = False
+        finished = False  # the worker answered: it is free for the next solve
+        solving: asyncio.Task[dict[str, Any]] | None = None
         try:
             request = {
                 "problem": problem,
@@ -260,14 +277,20 @@ class WorkerPool:
                 request["earlier"] = earlier
             if hold_first_step:
                 request["hold_first_step"] = True
+            number = worker.solves + 1  # as the worker counts its requests
             solving = asyncio.create_task(worker.solve(request))
             if stop is not None:
-                _stop_search_when(stop, worker, worker.solves + 1, solving)
-            outcome = await asyncio.wait_for(solving, wall_s)
+                _stop_search_when(stop, worker, number, solving)
+            try:
+                outcome = await asyncio.wait_for(asyncio.shield(solving), wall_s)
+            except TimeoutError:
+                finished = await _answered_stop(worker, number, solving)
+                raise SolveStoppedError(f"no plan within {wall_s:g} s") from None
+            except asyncio.CancelledError:
+                finished = await _answered_stop(worker, number, solving)
+                raise
             finished = True
             return outcome
-        except TimeoutError:
-            raise SolveStoppedError(f"no plan within {wall_s:g} s") from None
         except WorkerDiedError as died:
             LOGGER.warning("%s; starting a new one", died)
             raise
@@ -275,6 +298,8 @@ class WorkerPool:
             if finished:
                 self._idle.put_nowait(worker)
             else:
+                if solving is not None:
+                    solving.cancel()
                 self._replace(worker)
 
     def _failed_start(self, error: BaseException) -> None:

@@ -68,20 +68,44 @@ def test_a_killed_worker_fails_its_job_and_the_next_jobs_succeed(data_dir: Path)
         server.stop()
 
 
-def test_cancelling_a_running_solve_frees_its_worker_at_once(data_dir: Path) -> None:
-    server = Server(data_dir, "--workers", "1")
+def test_cancelling_a_running_solve_ends_its_search_and_keeps_its_worker(data_dir: Path) -> None:
+    server = Server(data_dir, "--workers", "1", "--search-time-limit", "60")
     try:
         busy = server.request("POST", "/api/v1/schedules?wait=0", long_problem())
         until_running(server, busy.headers["Location"])
+        [worker] = workers_of(server)
+        time.sleep(1.5)  # into HiGHS' search, which would go on for a minute
         assert server.request("GET", "/api/v1/health").body["busy"] == 1
         cancelled = server.request("DELETE", busy.headers["Location"])
         assert cancelled.body["status"] == "cancelled"
         started = time.monotonic()
         after = server.request("POST", "/api/v1/schedules?wait=30", small_problem())
-        # The long solve would hold the only worker for tens of seconds; a new worker is
-        # ready within a few.
+        assert after.body["status"] == "finished"
+        assert time.monotonic() - started < 2
+        # The same worker: told to stop through its pipe, not killed and replaced.
+        assert workers_of(server) == [worker]
+        assert server.request("GET", busy.headers["Location"]).body["status"] == "cancelled"
+        assert server.request("GET", "/api/v1/health").body["pending"] == 0
+    finally:
+        server.stop()
+
+
+def test_a_worker_that_does_not_answer_the_stop_is_replaced(data_dir: Path) -> None:
+    server = Server(data_dir, "--workers", "1")
+    try:
+        busy = server.request("POST", "/api/v1/schedules?wait=0", long_problem())
+        until_running(server, busy.headers["Location"])
+        [worker] = workers_of(server)
+        os.kill(worker, signal.SIGSTOP)  # as stuck as an LP HiGHS cannot interrupt
+        cancelled = server.request("DELETE", busy.headers["Location"])
+        assert cancelled.body["status"] == "cancelled"
+        started = time.monotonic()
+        after = server.request("POST", "/api/v1/schedules?wait=30", small_problem())
+        # The long solve would hold the only worker for tens of seconds; after the stop's
+        # grace a new worker is ready within a few.
         assert after.body["status"] == "finished"
         assert time.monotonic() - started < 15
+        assert workers_of(server) not in ([], [worker])
         assert server.request("GET", "/api/v1/health").body["pending"] == 0
     finally:
         server.stop()
