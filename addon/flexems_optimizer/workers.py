@@ -31,8 +31,9 @@ START_TIMEOUT_S = 60.0  # importing numpy and HiGHS on a slow SD card
 # loop: the waits between attempts grow, and the pool reports itself unhealthy meanwhile.
 RESTART_BACKOFF_S = (0.0, 0.5, 2.0, 10.0)
 # How long a solve asked to stop may take to answer before its worker is killed: a search ends
-# within 0.1 s and the plan's reading follows; a new worker takes about 1 s here to import numpy
-# and HiGHS, and many on a Raspberry Pi, with one worker fewer meanwhile.
+# within 0.1 s and the plan's reading follows (a cancelled week's home: the next plan 0.11 s
+# after the cancel, where a new worker made it 0.35 s here; importing numpy and HiGHS takes
+# seconds on a Raspberry Pi, with one worker fewer meanwhile).
 STOP_GRACE_S = 2.0
 
 
