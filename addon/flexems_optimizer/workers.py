@@ -5,8 +5,8 @@ through the worker's stop pipe (HiGHS asks it every 40-70 ms while it branches);
 does not answer within `STOP_GRACE_S` (an LP, which HiGHS cannot interrupt) is killed, since a
 worker left solving would hold its slot for minutes, and a new one started. A worker that dies
 (killed, out of memory) fails only the solve it had; a new worker takes its place before the
-next job. The pool says whether it can solve (`health`), so the service's
-health check tells the Supervisor's watchdog the truth.
+next job. The pool says whether it can solve (`health`), so the service's health check tells
+the Supervisor's watchdog the truth.
 """
 
 from __future__ import annotations
