@@ -232,15 +232,59 @@ def _summary(plan: dict[str, Any]) -> str:
             if costs.get("baseline_energy_eur") is not None
             else ""
         ),
-        f"total cost  {costs['total_eur']:.2f} {costs['currency']}",
-        f"solver      {solver['problem_class']}, build {solver['build_s'] * 1e3:.1f} ms, "
-        f"HiGHS {solver['solve_s'] * 1e3:.1f} ms",
     ]
+    for key, label in (("peak_eur", "peak cost"), ("start_eur", "start cost")):
+        if costs.get(key):
+            lines.append(f"{label:<11} {costs[key]:.2f} {costs['currency']}")
+    if costs.get("breach_eur"):
+        lines.append(f"{'breaches':<11} {costs['breach_eur']:.2f} {costs['currency']}")
+    lines += [
+        f"total cost  {costs['total_eur']:.2f} {costs['currency']}",
+        f"solver      {_solver_line(solver)}",
+    ]
+    lines += [f"{'breach':<11} {line}" for line in _breach_lines(plan.get("breaches", []))]
     lines += [f"{name:<11} {_device_line(device)}" for name, device in plan["devices"].items()]
     lines += [f"note        {note}" for note in plan.get("notes", [])]
     if plan["status"] == "infeasible":
         lines.append(f"infeasible  {plan['message']}")
     return "\n".join(lines)
+
+
+def _solver_line(solver: dict[str, Any]) -> str:
+    """The kind of problem, the time, and for on/off decisions how sure the plan is: a search
+    stopped at its limit answers with the best plan found, which the reader should know."""
+    line = f"{solver['problem_class']}"
+    if solver["problem_class"] == "milp":
+        line += f" ({solver['binaries']} on/off decisions)"
+    line += f", build {solver['build_s'] * 1e3:.1f} ms, HiGHS {solver['solve_s'] * 1e3:.1f} ms"
+    if solver["problem_class"] == "milp":
+        gap = solver["mip_gap"] * 100
+        line += (
+            f", proven within {gap:.2g} % of the best possible"
+            if solver["proven_optimal"]
+            else f", the best found in the search limit: within {gap:.2g} % of the bound, "
+            "not proven"
+        )
+    return line
+
+
+def _breach_lines(breaches: list[dict[str, Any]]) -> list[str]:
+    """One line per device and constraint the plan does not keep: the largest miss, in how
+    many steps, from when."""
+    grouped: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for breach in breaches:
+        grouped.setdefault((breach.get("device") or "site", breach["constraint"]), []).append(
+            breach
+        )
+    lines = []
+    for (device, constraint), found in grouped.items():
+        worst = max(found, key=lambda breach: breach["amount"])
+        steps = f"{len(found)} steps" if len(found) > 1 else "1 step"
+        lines.append(
+            f"{device} {constraint} by up to {worst['amount']:.3g} {worst['unit']} "
+            f"({steps}, from {found[0]['at']})"
+        )
+    return lines
 
 
 def _device_line(device: dict[str, Any]) -> str:

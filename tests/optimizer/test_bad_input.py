@@ -249,6 +249,42 @@ def test_cli_summarizes_every_device_kind(tmp_path: Path, on_off: bool) -> None:
     assert any("temperature" in x and "°C" in x for x in lines)  # a building
 
 
+def summary(tmp_path: Path, problem: dict[str, Any], *options: str) -> list[str]:
+    site = tmp_path / "site.json"
+    site.write_text(json.dumps(problem))
+    done = subprocess.run(
+        [sys.executable, "-m", "flexems_optimizer.cli", "schedule", str(site), "--summary",
+         *options],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
+def test_cli_summary_says_how_sure_an_on_off_plan_is(tmp_path: Path) -> None:
+    from flexems_optimizer.samples import coupled_site, hard_home
+
+    proven = summary(tmp_path, coupled_site(96, on_off=True))
+    solver = next(x for x in proven if x.startswith("solver"))
+    assert "on/off decisions" in solver and "proven within" in solver
+    # A search stopped at its limit answers with its best plan: the summary says so.
+    searched = summary(tmp_path, hard_home(96, 0), "--search-limit", "0.2")
+    solver = next(x for x in searched if x.startswith("solver"))
+    assert "the best found in the search limit" in solver and "not proven" in solver
+    assert any(x.startswith("peak cost") for x in searched)
+
+
+def test_cli_summary_names_what_a_relaxed_plan_does_not_keep(tmp_path: Path) -> None:
+    short = valid()
+    # 1 kWh and 2 kW: 3 kWh at most after an hour, 4 wanted.
+    short["flex-model"][0]["soc-targets"] = [{"datetime": "2026-06-01T01:00:00+00:00", "value": 4}]
+    lines = summary(tmp_path, short)
+    assert lines[0].startswith("status      relaxed")
+    assert any(x.startswith("breaches") and "EUR" in x for x in lines)
+    [breach] = [x for x in lines if x.startswith("breach ")]
+    assert breach.endswith("battery soc-targets by up to 1 kWh (1 step, from 2026-06-01T01:00:00Z)")
+
+
 @pytest.mark.parametrize(
     ("change", "code", "path"),
     [
