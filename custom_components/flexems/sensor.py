@@ -53,12 +53,17 @@ class PlanSensorDescription(SensorEntityDescription):
     attributes_fn: Callable[[FlexEmsCoordinator], dict[str, Any]] | None = None
 
 
-def breached(coordinator: FlexEmsCoordinator) -> dict[str, Any]:
-    """What the plan breaches, as "asset: constraint" (the site's limits without an asset)."""
+def plan_standing(coordinator: FlexEmsCoordinator) -> dict[str, Any]:
+    """What the plan breaches, as "asset: constraint" (the site's limits without an asset), and
+    how sure it is: with on/off devices the add-on may answer with the best plan its search
+    found, within `optimality_gap` (%) of the best possible but not proven to be it."""
+    solver = coordinator.data["solver"]
     return {
         "breached": [
             f"{s.asset}: {s.constraint}" if s.asset else s.constraint for s in coordinator.breaches
-        ]
+        ],
+        "proven_optimal": solver["proven_optimal"],
+        "optimality_gap": round(solver["mip_gap"] * 100, 2),
     }
 
 
@@ -100,7 +105,7 @@ SITE_SENSORS: tuple[PlanSensorDescription, ...] = (
         device_class=SensorDeviceClass.ENUM,
         options=["optimal", "relaxed", "infeasible"],
         value_fn=lambda plan: plan["status"],
-        attributes_fn=breached,
+        attributes_fn=plan_standing,
     ),
     # Money: energy and peaks. Breach penalties are not paid by anyone; see "Constraint breaches".
     PlanSensorDescription(

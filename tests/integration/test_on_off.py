@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 from freezegun.api import FrozenDateTimeFactory
@@ -19,6 +20,7 @@ from custom_components.flexems.const import (
     CONF_MIN_OFF_MINUTES,
     CONF_MIN_POWER_KW,
     CONF_MIN_RUN_MINUTES,
+    CONF_PEAK_PRICE,
     CONF_POWER_KW,
     CONF_TARGET_SOC,
     SUBENTRY_EV,
@@ -30,7 +32,9 @@ from .conftest import add_asset, entry_for, set_inputs
 from .test_heat_pump import INDOOR, OUTDOOR, PUMP
 
 
-async def planned(hass: HomeAssistant, addon: Server, kind: str, name: str, data: dict) -> dict:
+async def planned(
+    hass: HomeAssistant, addon: Server, kind: str, name: str, data: dict, **options: object
+) -> dict:
     """The plan of a site with the seeded battery and this asset."""
     set_inputs(hass)
     hass.states.async_set(INDOOR, "19.5", {"unit_of_measurement": "°C"})
@@ -41,7 +45,7 @@ async def planned(hass: HomeAssistant, addon: Server, kind: str, name: str, data
         {"input_number": {"charger": {"min": 0, "max": 11000, "step": 100,
                                       "unit_of_measurement": "W"}}},
     )  # fmt: skip
-    entry = entry_for(addon)
+    entry = entry_for(addon, **options)
     entry.add_to_hass(hass)
     add_asset(hass, entry, kind, name, data)
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -70,6 +74,9 @@ async def test_a_heat_pump_with_a_thermostat_still_modulates(
     plan = await planned(hass, addon, SUBENTRY_HEAT_PUMP, "heat pump", PUMP)
     power = plan["devices"]["heat pump"]["power_kw"]
     assert any(0 < p < 3.0 - 1e-6 for p in power)
+    # Nothing on/off: an LP, proven.
+    status = hass.states.get("sensor.flexems_planner_plan_status")
+    assert (status.attributes["proven_optimal"], status.attributes["optimality_gap"]) == (True, 0)
 
 
 EV = {CONF_CAPACITY_KWH: 60, CONF_POWER_KW: 11, CONF_ASSUMED_SOC: 40, CONF_TARGET_SOC: 50,
@@ -146,3 +153,24 @@ async def test_a_heat_pump_stopped_minutes_ago_rests_its_minimum_pause(
     resting = math.ceil((since + timedelta(minutes=30) - start) / timedelta(minutes=15))
     assert 2 <= resting <= 3 and all(kw == 0.0 for kw in power[:resting])
     assert power[resting] == 3.0  # the cold house gets heat as soon as it may
+
+
+async def test_the_plan_status_says_how_sure_an_on_off_plan_is(
+    hass: HomeAssistant, data_dir: Path
+) -> None:
+    # An add-on that searches hardly at all and wants the very best: an EV's 4.1 kW minimum
+    # under a peak price (bench/hard_homes.py's hard part) is not proven in that time.
+    hurried = Server(data_dir, "--search-time-limit", "0.01", "--optimality-gap", "0")
+    try:
+        plan = await planned(
+            hass, hurried, SUBENTRY_EV, "car",
+            {**EV, CONF_MIN_POWER_KW: 4.1, CONF_CONTROL_ENTITY: "input_number.charger"},
+            **{CONF_PEAK_PRICE: 2.0},
+        )  # fmt: skip
+        assert plan["solver"]["proven_optimal"] is False
+        status = hass.states.get("sensor.flexems_planner_plan_status")
+        assert status.attributes["proven_optimal"] is False
+        assert status.attributes["optimality_gap"] == round(plan["solver"]["mip_gap"] * 100, 2)
+        assert status.attributes["optimality_gap"] > 0
+    finally:
+        hurried.stop()
