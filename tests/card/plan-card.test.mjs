@@ -187,4 +187,9 @@ test("the plan status is shown translated when Home Assistant can", () => {
   const translated = { ...states, formatEntityState: (s) => ({ optimal: "Optimal", relaxed: "Relaxed (with breaches)" })[s.state] };
   assert.equal(statusText(translated, stateObj), "Optimal");
   assert.match(cardHtml(translated, { status_entity: "sensor.flexems_planner_plan_status" }, T0), /<span class="status">Optimal<\/span>/);
+  // A plan a search found but did not prove says how close it is known to be.
+  const searched = { ...stateObj, attributes: { ...stateObj.attributes, proven_optimal: false, optimality_gap: 3.2 } };
+  assert.equal(statusText(translated, searched), "Optimal (within 3.2 %, not proven)");
+  const proven = { ...stateObj, attributes: { ...stateObj.attributes, proven_optimal: true, optimality_gap: 0.09 } };
+  assert.equal(statusText(translated, proven), "Optimal");
 });

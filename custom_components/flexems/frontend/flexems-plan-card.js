@@ -250,7 +250,10 @@ export function errorHtml(error) {
 /** The plan status as Home Assistant shows it (translated), else its raw state. */
 export function statusText(hass, stateObj) {
   if (!stateObj) return "";
-  return typeof hass.formatEntityState === "function" ? hass.formatEntityState(stateObj) : stateObj.state;
+  const text = typeof hass.formatEntityState === "function" ? hass.formatEntityState(stateObj) : stateObj.state;
+  // The best plan a search found, not proven the best: say how close it is known to be.
+  const { proven_optimal: proven, optimality_gap: gap } = stateObj.attributes ?? {};
+  return proven === false && typeof gap === "number" ? `${text} (within ${gap} %, not proven)` : text;
 }
 
 /** The whole card's HTML for the current states. */
