@@ -121,11 +121,16 @@ class Worker:
     def alive(self) -> bool:
         return self.process.returncode is None
 
-    async def solve(self, request: Mapping[str, Any]) -> dict[str, Any]:
+    def begin(self, request: Mapping[str, Any]) -> tuple[int, asyncio.Task[dict[str, Any]]]:
+        """Start one solve: its number (as the worker counts its requests: what a stop names)
+        and the task that ends with its outcome."""
+        self.solves += 1
+        return self.solves, asyncio.create_task(self._solve(request))
+
+    async def _solve(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """Send one request and read its outcome; raises WorkerDiedError if the process ends."""
         data = json.dumps(request, separators=(",", ":")).encode()
         assert self.process.stdin is not None
-        self.solves += 1
         try:
             self.process.stdin.write(FRAME.pack(len(data)) + data)
             await self.process.stdin.drain()
@@ -278,8 +283,7 @@ class WorkerPool:
                 request["earlier"] = earlier
             if hold_first_step:
                 request["hold_first_step"] = True
-            number = worker.solves + 1  # as the worker counts its requests
-            solving = asyncio.create_task(worker.solve(request))
+            number, solving = worker.begin(request)
             if stop is not None:
                 _stop_search_when(stop, worker, number, solving)
             try:
