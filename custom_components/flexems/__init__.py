@@ -51,6 +51,7 @@ async def async_setup_entry(hass: HomeAssistant, entry: FlexEmsConfigEntry) -> b
         communities = CommunityCoordinator(hass, entry, client)
         # Not fatal: the community's entities are unavailable until the add-on answers.
         await communities.async_refresh()
+        communities.follow_hosted()
         entry.runtime_data.communities = communities
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     async_track_inputs(hass, entry)

@@ -182,10 +182,18 @@ class FlexEmsClient:
             if error.code != "not_found":
                 raise
 
-    async def site_events(self, site: str) -> AsyncIterator[dict[str, Any]]:
+    def site_events(self, site: str) -> AsyncIterator[dict[str, Any]]:
         """The site's events as the add-on pushes them (its latest plan first); ends when the
         connection does. Raises FlexEmsAuthError or FlexEmsConnectionError."""
-        url = self.url.replace("http", "ws", 1) + f"/api/v1/sites/{site}/events"
+        return self._events(f"/api/v1/sites/{site}/events")
+
+    def community_events(self, community: str) -> AsyncIterator[dict[str, Any]]:
+        """The host's view of a community it hosts, at once and as it changes (`view` None: no
+        longer hosted); as `site_events`."""
+        return self._events(f"/api/v1/communities/{community}/events")
+
+    async def _events(self, path: str) -> AsyncIterator[dict[str, Any]]:
+        url = self.url.replace("http", "ws", 1) + path
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         try:
             async with self._session.ws_connect(

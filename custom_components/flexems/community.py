@@ -1,18 +1,20 @@
 """The home's communities as Home Assistant sees them: what the add-on says of the home's
 membership (round, status, signals, the host's report; pushed on the site's events channel as
-it changes, and polled) and of the communities it hosts (members, aggregate; polled); and
-leaving or stopping hosting when their entries go."""
+it changes) and of the communities it hosts (members, aggregate; pushed on each community's
+events channel), both also polled; and leaving or stopping hosting when their entries go."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Final
 
 from homeassistant.config_entries import ConfigSubentry
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, UpdateFailed
 
+from .channels import follow, task_name
 from .client import FlexEmsClient, FlexEmsError
 from .community_flows import (
     CONF_COMMUNITY,
@@ -23,9 +25,9 @@ from .community_flows import (
 from .const import LOGGER
 from .coordinator import SITE, FlexEmsConfigEntry
 
-# Rounds take seconds; what changes for a person (the peak, the signal) changes per step. The
-# home's own membership is also pushed as it changes (`take_membership`); a hosted community's
-# overview is only polled.
+# Rounds take seconds; what changes for a person (the peak, the signal) changes per step. Both
+# the home's membership and a hosted community's view are pushed as they change: the poll only
+# catches what a dropped channel missed.
 POLL_INTERVAL: Final = timedelta(seconds=30)
 
 
@@ -46,6 +48,23 @@ class CommunityCoordinator(DataUpdateCoordinator[CommunityData]):
             update_interval=POLL_INTERVAL,
         )  # fmt: skip
         self.client = client
+
+    def follow_hosted(self) -> None:
+        """Follow each hosted community's events channel while the entry is loaded."""
+        for sub in self.config_entry.subentries.values():
+            if sub.subentry_type == SUBENTRY_COMMUNITY_HOST:
+                community: str = sub.data[CONF_COMMUNITY]
+                self.config_entry.async_create_background_task(
+                    self.hass,
+                    follow(partial(self.client.community_events, community), self._take_view),
+                    task_name(f"community {community}"),
+                )
+
+    def _take_view(self, event: dict[str, Any]) -> None:
+        """The add-on's view of a community it hosts (None: no longer hosted)."""
+        if self.data is not None and event.get("type") == "community":
+            hosted = {**self.data.hosted, event["community"]: event["view"]}
+            self.async_set_updated_data(replace(self.data, hosted=hosted))
 
     def take_membership(self, membership: dict[str, Any] | None) -> None:
         """The add-on's word on the home's membership, from its events channel (None: the home

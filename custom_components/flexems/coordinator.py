@@ -19,6 +19,7 @@ from homeassistant.helpers.update_coordinator import DataUpdateCoordinator, Upda
 from homeassistant.util import dt as dt_util
 
 from . import breaches
+from .channels import follow, task_name
 from .client import (
     FlexEmsAuthError,
     FlexEmsClient,
@@ -56,8 +57,7 @@ RETRY_INTERVAL: Final = timedelta(minutes=1)
 REQUEST_COOLDOWN_S: Final = 1.0
 # The home's site in the add-on (S2 devices with the service token attach to it too).
 SITE: Final = "home"
-RECONNECT_DELAYS_S: Final = (1.0, 2.0, 5.0, 15.0, 60.0)
-LISTENER_TASK: Final = f"{DOMAIN} plans pushed by the add-on"
+LISTENER_TASK: Final = task_name("plans")
 ISSUE_UNREACHABLE: Final = "addon_unreachable"
 ISSUE_VERSION: Final = "addon_version"
 ISSUE_PRICES: Final = "prices_not_chosen"
@@ -125,18 +125,10 @@ class FlexEmsCoordinator(DataUpdateCoordinator[dict[str, Any]]):
         membership of a community as it changes, reconnecting with growing pauses when the
         channel drops. The plans this integration asks for it
         gets by asking (`_plan_in_addon`), so a dropped channel never delays them."""
-        failures = 0
-        while True:
-            try:
-                async for event in self.client.site_events(SITE):
-                    failures = 0
-                    self.push_connected = True  # the add-on sends its latest plan at once
-                    self._on_event(event)
-            except FlexEmsError as error:
-                LOGGER.debug("The add-on's events channel: %s", error)
-            self.push_connected = False
-            await asyncio.sleep(RECONNECT_DELAYS_S[min(failures, len(RECONNECT_DELAYS_S) - 1)])
-            failures += 1
+        await follow(lambda: self.client.site_events(SITE), self._on_event, self._connected)
+
+    def _connected(self, connected: bool) -> None:
+        self.push_connected = connected  # the add-on sends its latest plan at once
 
     def _on_event(self, event: dict[str, Any]) -> None:
         if event.get("type") == "community":

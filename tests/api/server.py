@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
 import os
@@ -77,6 +78,22 @@ class Server:
             except OSError:
                 time.sleep(0.05)
         raise RuntimeError("the server did not answer within 30 s")
+
+    def upgrade_status(self, path: str, token: str | None = None) -> int:
+        """The HTTP status of a WebSocket upgrade to `path` with `token` as its bearer token
+        (None: no token): 101 when the WebSocket opens."""
+
+        async def attempt() -> int:
+            url = f"ws://127.0.0.1:{self.port}{path}"
+            headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
+            async with aiohttp.ClientSession() as session:
+                try:
+                    async with session.ws_connect(url, headers=headers):
+                        return 101
+                except aiohttp.WSServerHandshakeError as error:
+                    return error.status
+
+        return asyncio.run(attempt())
 
     def request(
         self,

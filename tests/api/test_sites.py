@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import aiohttp
 import pytest
 
 from flexems_optimizer.samples import hard_home
@@ -152,17 +151,8 @@ def test_sites_need_the_token(server: Server) -> None:
     assert server.request("PUT", "/api/v1/sites/home", rolling_site(), token="wrong").status == 401
     assert server.request("GET", "/api/v1/sites/nowhere").status == 404
 
-    async def connect() -> int:
-        url = f"ws://127.0.0.1:{server.port}/api/v1/sites/home/events"
-        async with aiohttp.ClientSession() as session:
-            try:
-                async with session.ws_connect(url):
-                    return 101
-            except aiohttp.WSServerHandshakeError as error:
-                return error.status
-
     server.request("PUT", "/api/v1/sites/home", rolling_site())
-    assert asyncio.run(connect()) == 401
+    assert server.upgrade_status("/api/v1/sites/home/events") == 401
 
 
 def test_asking_for_a_revision_waits_for_its_plan(server: Server) -> None:

@@ -3,16 +3,19 @@ host's view and a member's report, and every way in that is not a member's own."
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 import pytest_socket
 
-from tests.api.server import Server
+from tests.api.server import Server, clear_of_a_step_boundary
 
 CAPACITY = {"consumption": "10 kW", "production": "10 kW"}
 STEPS = 8
@@ -226,3 +229,44 @@ def test_two_members_posting_at_once_are_both_kept(host: Server) -> None:
     overview = host.request("GET", f"/api/v1/communities/{community}").body
     assert overview["aggregate_kw"] == [2.0] * STEPS  # both profiles counted
     assert overview["status"] == "converged" and overview["round"] == first
+
+
+def test_the_hosts_view_is_pushed_as_it_changes(host: Server) -> None:
+    community = create(host, **{"round-timeout": 60})  # no member goes stale meanwhile
+    clear_of_a_step_boundary(margin_s=20)  # nor does the window move
+    url = f"ws://127.0.0.1:{host.port}/api/v1/communities/{community}/events"
+
+    async def watch() -> list[Any]:
+        views: list[Any] = []
+        headers = {"Authorization": f"Bearer {host.token}"}
+        async with (
+            aiohttp.ClientSession() as session,
+            session.ws_connect(url, headers=headers) as ws,
+        ):
+            views.append((await ws.receive_json(timeout=10))["view"])  # at once
+            # A member joins: news. Several seconds of nothing new: no event.
+            await asyncio.to_thread(join, host, community, "a")
+            views.append((await ws.receive_json(timeout=10))["view"])
+            with contextlib.suppress(TimeoutError):
+                views.append((await ws.receive_json(timeout=2.5))["view"])
+            # The host stops hosting: the last event says so and the channel closes.
+            await asyncio.to_thread(host.request, "DELETE", f"/api/v1/communities/{community}")
+            while (message := await ws.receive(timeout=10)).type is aiohttp.WSMsgType.TEXT:
+                views.append(message.json()["view"])
+            assert message.type in (aiohttp.WSMsgType.CLOSE, aiohttp.WSMsgType.CLOSED)
+        return views
+
+    views = asyncio.run(watch())
+    assert [len(view["members"]) if view else None for view in views] == [0, 1, None]
+    assert views[1]["members"][0]["name"] == "a"
+
+
+def test_only_the_host_hears_its_view(host: Server) -> None:
+    community = create(host)
+    _, token = join(host, community, "a")
+
+    events = f"/api/v1/communities/{community}/events"
+    assert host.upgrade_status(events, token) == 403  # a member's token
+    assert host.upgrade_status(events) == 401
+    assert host.upgrade_status("/api/v1/communities/c000000000000/events", host.token) == 404
+    assert host.upgrade_status(events, host.token) == 101

@@ -18,6 +18,7 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.flexems.channels import FOLLOWING
 from custom_components.flexems.const import (
     CONF_CAPACITY_KWH,
     CONF_EFFICIENCY,
@@ -30,7 +31,6 @@ from custom_components.flexems.const import (
     DOMAIN,
     SUBENTRY_BATTERY,
 )
-from custom_components.flexems.coordinator import LISTENER_TASK
 
 from ..api.server import TOKEN, Server, clear_of_a_step_boundary
 from .nord_pool_cloud import NOW, NordPoolCloud, spot
@@ -208,15 +208,16 @@ def reloads(hass: HomeAssistant, monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 async def settle(hass: HomeAssistant) -> None:
     """Wait until Home Assistant and flexems' short background tasks (applying a plan, a
-    re-plan) are done; the listener for pushed plans runs for the entry's lifetime, so
-    `async_block_till_done(wait_background_tasks=True)` would wait for it forever."""
+    re-plan) are done; the listeners of the add-on's events channels run for the entry's
+    lifetime, so `async_block_till_done(wait_background_tasks=True)` would wait for them
+    forever."""
     while True:
         await hass.async_block_till_done()
         # Home Assistant keeps background tasks in a private set; tests may look.
         pending = [
             task
             for task in hass._background_tasks
-            if not task.done() and LISTENER_TASK not in task.get_name()
+            if not task.done() and FOLLOWING not in task.get_name()
         ]
         if not pending:
             return

@@ -227,3 +227,44 @@ async def test_the_homes_membership_reaches_its_sensors_without_a_poll(
     assert left.status == 204
     await sensor_says(lambda state: state.state == "unavailable", timeout_s=10)
     assert communities.data.membership is None
+
+
+async def test_a_hosted_communitys_view_reaches_its_sensors_without_a_poll(
+    hass: HomeAssistant, addon: Server
+) -> None:
+    """The add-on pushes a hosted community's view on its events channel as it changes: with
+    polling off, a neighbour joining shows at once, and so does the add-on ending it."""
+    entry_id = await loaded(hass, addon)
+    entry = await created(hass, entry_id, "community_host", OUR_STREET)
+    communities = entry.runtime_data.communities
+    assert communities is not None and communities.data is not None
+    communities.update_interval = None  # no more polls (the one scheduled is dropped below)
+    communities.async_set_updated_data(communities.data)
+    hosted = next(s for s in entry.subentries.values() if s.subentry_type == "community_host")
+    members = entity(hass, "community_members", hosted.subentry_id)
+    assert hass.states.get(members).state == "0"
+    community = hosted.data["community"]
+
+    async def sensor_says(wanted: str, timeout_s: float = 10) -> None:
+        deadline = time.monotonic() + timeout_s
+        while (state := hass.states.get(members)).state != wanted:
+            assert time.monotonic() < deadline, f"{members} stayed {state}"
+            await asyncio.sleep(0.2)
+
+    # A neighbour joins with an invite, through the add-on's API (not this home).
+    def neighbour_joins() -> None:
+        made = addon.request("POST", f"/api/v1/communities/{community}/invites", {})
+        body = {"invite": made.body["invite"], "name": "Number 12"}
+        joined = addon.request("POST", f"/api/v1/communities/{community}/members", body, token="")
+        assert joined.status == 201, joined.body
+
+    await hass.async_add_executor_job(neighbour_joins)
+    await sensor_says("1")
+    assert hass.states.get(members).attributes["members"][0]["name"] == "Number 12"
+    # The add-on stops hosting it on its own (its API): the sensors hear it at once.
+    stopped = await hass.async_add_executor_job(
+        lambda: addon.request("DELETE", f"/api/v1/communities/{community}")
+    )
+    assert stopped.status == 204
+    await sensor_says("unavailable")
+    assert communities.data.hosted[community] is None

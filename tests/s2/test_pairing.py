@@ -26,7 +26,7 @@ def test_a_paired_device_attaches_to_its_site(server: Server) -> None:
     assert pairing.body["url"] == f"ws://127.0.0.1:{server.port}/api/v1/s2"
     pairing_token = pairing.body["token"]
     # The pairing token itself opens no session: it is exchanged first, once.
-    assert asyncio.run(handshake_status(server, pairing_token)) == 401
+    assert server.upgrade_status("/api/v1/s2", pairing_token) == 401
     device = server.request("POST", "/api/v1/s2/tokens", token=pairing_token)
     assert device.status == 201 and device.body["site"] == "cabin"
     assert server.request("POST", "/api/v1/s2/tokens", token=pairing_token).status == 401
@@ -68,16 +68,6 @@ def test_pairing_tokens_expire_and_are_kept_hashed(tmp_path: Path) -> None:
     with closing(sqlite3.connect(tmp_path / "s2.sqlite")) as db:
         hashes = {row[0] for row in db.execute("SELECT hash FROM s2_tokens")}
     assert not {late, fresh, device_token} & hashes and len(hashes) == 3
-
-
-async def handshake_status(server: Server, token: str) -> int:
-    url = f"ws://127.0.0.1:{server.port}/api/v1/s2"
-    async with aiohttp.ClientSession() as session:
-        try:
-            async with session.ws_connect(url, headers={"Authorization": f"Bearer {token}"}):
-                return 101
-        except aiohttp.WSServerHandshakeError as error:
-            return error.status
 
 
 async def describe_with(server: Server, token: str) -> str:

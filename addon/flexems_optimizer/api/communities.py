@@ -8,6 +8,7 @@ leaves: only ever its own. Members behind NAT only make outgoing requests (they 
 
 from __future__ import annotations
 
+import asyncio
 import re
 from typing import Any
 
@@ -22,10 +23,17 @@ from .auth import TOKEN_KEY, is_token
 from .body import request_json
 from .errors import error_response
 from .ingress import INGRESS_PROXY
+from .pushing import push_until_closed
 
 HOST_KEY = web.AppKey("community_host", CommunityHost)
 COMMUNITY_ID = re.compile(r"^c[0-9a-f]{12}$")
 MAX_INVITE_S = 30 * 86400
+# The host's view on its events channel: looked at this often, sent when it changed. Rounds
+# take seconds; a member's `last_seen` and the view's `checked_at` change every time and are
+# not news on their own.
+EVENTS_CHECK_S = 1.0
+EVENTS_HEARTBEAT_S = 50.0
+_NOT_NEWS = ("checked_at", "last_seen")
 routes = web.RouteTableDef()
 
 
@@ -131,6 +139,42 @@ async def list_communities(request: web.Request) -> web.Response:
 async def get_community(request: web.Request) -> web.Response:
     _host_only(request)
     return web.json_response(request.app[HOST_KEY].overview(_community(request)))
+
+
+@routes.get("/api/v1/communities/{community}/events")
+@_guarded
+async def community_events(request: web.Request) -> web.StreamResponse:
+    """A WebSocket that sends the host's view of the community (the body of `GET
+    /api/v1/communities/{community}`) at once, then whenever it changes (members, stale, the
+    round and its status, the aggregate, breaches), as `{type: "community", community, view}`;
+    `view: null` when the community is no longer hosted. It reads nothing from the client."""
+    _host_only(request)
+    community = _community(request)
+    host = request.app[HOST_KEY]
+    ws = web.WebSocketResponse(heartbeat=EVENTS_HEARTBEAT_S, max_msg_size=64 * 1024)
+    await ws.prepare(request)
+
+    async def forward() -> None:
+        sent: dict[str, Any] | None = None
+        while not ws.closed:
+            view = host.overview(community) if host.settings(community) is not None else None
+            news = None if view is None else _news_of(view)
+            if sent is None or news != sent or view is None:
+                await ws.send_json({"type": "community", "community": community, "view": view})
+                if view is None:
+                    await ws.close()
+                    return
+                sent = news
+            await asyncio.sleep(EVENTS_CHECK_S)
+
+    await push_until_closed(ws, forward())
+    return ws
+
+
+def _news_of(view: dict[str, Any]) -> dict[str, Any]:
+    """The view without what changes every time it is looked at."""
+    members = [{k: v for k, v in m.items() if k not in _NOT_NEWS} for m in view["members"]]
+    return {k: v for k, v in view.items() if k not in _NOT_NEWS} | {"members": members}
 
 
 @routes.delete("/api/v1/communities/{community}")

@@ -226,6 +226,24 @@ def community_paths() -> dict[str, Any]:
                 "responses": {"204": {"description": "gone"}, **_HOST, **_NOT_FOUND},
             },
         },
+        f"{base}/{{community}}/events": {
+            "parameters": [_COMMUNITY],
+            "get": {
+                "summary": "WebSocket (upgrade; the host only): `{type: 'community', community, "
+                "view}` with the view GET /api/v1/communities/{community} answers, at once and "
+                "whenever it changes (members, stale, the round and its status, the aggregate, "
+                "breaches: looked at every second; `last_seen` and `checked_at` alone are not "
+                "news); `view: null` when the community is no longer hosted, then the server "
+                "closes. The server pings every 50 s; it reads nothing from the client.",
+                "operationId": "communityEvents",
+                "responses": {
+                    "101": {"description": "switching to the WebSocket protocol"},
+                    "400": _error("not a WebSocket upgrade request"),
+                    **_HOST,
+                    **_NOT_FOUND,
+                },
+            },
+        },
         f"{base}/{{community}}/invites": {
             "parameters": [_COMMUNITY],
             "post": {

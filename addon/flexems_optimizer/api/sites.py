@@ -12,7 +12,7 @@ import re
 import time
 from typing import Any
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from ..problem.parse import parse_problem
 from ..sites.planner import SitePlanner, plan_event, planning_ended
@@ -21,6 +21,7 @@ from ..sites.store import SiteRecord
 from ..store import iso_time
 from .body import request_json
 from .errors import error_response
+from .pushing import push_until_closed
 from .schedules import MAX_WAIT_S, query_number
 
 PLANNER_KEY = web.AppKey("site_planner", SitePlanner)
@@ -172,12 +173,8 @@ async def site_events(request: web.Request) -> web.StreamResponse:
         while not ws.closed:
             await ws.send_json(await queue.get())
 
-    sender = asyncio.create_task(forward())
     try:
-        async for message in ws:
-            if message.type is WSMsgType.ERROR:
-                break
+        await push_until_closed(ws, forward())
     finally:
-        sender.cancel()
         planner.unsubscribe(site, queue)
     return ws
