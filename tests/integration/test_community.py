@@ -12,6 +12,7 @@ from homeassistant.core import HomeAssistant
 from homeassistant.data_entry_flow import FlowResultType
 from homeassistant.helpers import entity_registry as er
 
+from custom_components.flexems.community import CommunityCoordinator
 from custom_components.flexems.coordinator import FlexEmsConfigEntry
 
 from ..api.server import Server
@@ -52,6 +53,15 @@ def membership(addon: Server, wanted: str, timeout_s: float = 60) -> dict[str, A
             return dict(reply.body)
         time.sleep(0.3)
     raise AssertionError(f"the membership never became {wanted}: {reply.body}")
+
+
+def without_polls(entry: FlexEmsConfigEntry) -> CommunityCoordinator:
+    """The entry's community coordinator, polling no more (what it shows then was pushed)."""
+    communities = entry.runtime_data.communities
+    assert communities is not None and communities.data is not None
+    communities.update_interval = None  # the poll already scheduled is dropped by the next line
+    communities.async_set_updated_data(communities.data)
+    return communities
 
 
 def entity(hass: HomeAssistant, key: str, subentry_id: str) -> str:
@@ -203,10 +213,7 @@ async def test_the_homes_membership_reaches_its_sensors_without_a_poll(
         "host": addon.base, "community": shown["community"], "invite": shown["invite"],
         "name": "Our home",
     })  # fmt: skip
-    communities = entry.runtime_data.communities
-    assert communities is not None and communities.data is not None
-    communities.update_interval = None  # no more polls (the one scheduled is dropped below)
-    communities.async_set_updated_data(communities.data)
+    communities = without_polls(entry)
     member = next(s for s in entry.subentries.values() if s.subentry_type == "community")
     rounds = entity(hass, "community_round", member.subentry_id)
 
@@ -236,10 +243,7 @@ async def test_a_hosted_communitys_view_reaches_its_sensors_without_a_poll(
     polling off, a neighbour joining shows at once, and so does the add-on ending it."""
     entry_id = await loaded(hass, addon)
     entry = await created(hass, entry_id, "community_host", OUR_STREET)
-    communities = entry.runtime_data.communities
-    assert communities is not None and communities.data is not None
-    communities.update_interval = None  # no more polls (the one scheduled is dropped below)
-    communities.async_set_updated_data(communities.data)
+    communities = without_polls(entry)
     hosted = next(s for s in entry.subentries.values() if s.subentry_type == "community_host")
     members = entity(hass, "community_members", hosted.subentry_id)
     assert hass.states.get(members).state == "0"
