@@ -13,7 +13,15 @@ from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import issue_registry as ir
 from homeassistant.util import dt as dt_util
 
-from .const import CONF_CAPACITY_KWH, DOMAIN, SUBENTRY_BATTERY, SUBENTRY_EV
+from .const import (
+    CONF_CAPACITY_KWH,
+    CONF_HEATS,
+    DOMAIN,
+    SUBENTRY_BATTERY,
+    SUBENTRY_EV,
+    SUBENTRY_HEAT_PUMP,
+)
+from .problem import heat_sink_name
 
 ISSUE_PREFIX: Final = "breach_"
 # The optimizer's constraint names, by what a breach of them means.
@@ -61,11 +69,15 @@ class BreachSummary:
 
 
 def summarize(
-    plan: dict[str, Any], capacities: dict[str, float], evs: frozenset[str] = frozenset()
+    plan: dict[str, Any],
+    capacities: dict[str, float],
+    evs: frozenset[str] = frozenset(),
+    buffers: frozenset[str] = frozenset(),
 ) -> list[BreachSummary]:
     """The plan's breaches, one per asset and constraint. `capacities` (kWh, by asset name)
     turns a battery's or an EV's kWh into % of its capacity; an EV's soc-minima is its
-    departure target ("at least 80 % at 07:00") and is named as a target."""
+    departure target ("at least 80 % at 07:00") and a hot-water buffer's comfort-min its
+    target temperature ("at least 55 °C at 07:00"): both are named as targets."""
     groups: dict[tuple[str | None, str], list[dict[str, Any]]] = {}
     for breach in plan.get("breaches") or []:
         groups.setdefault((breach.get("device"), breach["constraint"]), []).append(breach)
@@ -81,7 +93,11 @@ def summarize(
             )
         elif unit == "K":
             unit = "°C"  # a heat sink's states are temperatures
-        constraint = "soc-targets" if asset in evs and key == "soc-minima" else key
+        constraint = key
+        if asset in evs and key == "soc-minima":
+            constraint = "soc-targets"
+        elif asset in buffers and key == "comfort-min":
+            constraint = "temperature-targets"
         summaries.append(
             BreachSummary(
                 asset=asset,
@@ -103,6 +119,16 @@ def evs(entry: ConfigEntry) -> frozenset[str]:
         subentry.title
         for subentry in entry.subentries.values()
         if subentry.subentry_type == SUBENTRY_EV
+    )
+
+
+def buffers(entry: ConfigEntry) -> frozenset[str]:
+    """The hot-water buffers' names: their comfort-min is their target temperature."""
+    return frozenset(
+        heat_sink_name(subentry.title, subentry.data)
+        for subentry in entry.subentries.values()
+        if subentry.subentry_type == SUBENTRY_HEAT_PUMP
+        and subentry.data.get(CONF_HEATS) == "buffer"
     )
 
 
@@ -131,7 +157,7 @@ def _translation_key(summary: BreachSummary) -> str:
 
 def summarize_for(entry: ConfigEntry, plan: dict[str, Any]) -> list[BreachSummary]:
     """The plan's breaches in the terms of the entry's assets."""
-    return summarize(plan, capacities(entry), evs(entry))
+    return summarize(plan, capacities(entry), evs(entry), buffers(entry))
 
 
 @callback

@@ -480,9 +480,19 @@ def _buffer(hass: HomeAssistant, name: str, data: Any, steps: list[datetime]) ->
     }
     if data.get(CONF_TANK_TARGET) and steps:
         moment = next_time_of_day(data.get(CONF_TANK_TARGET_TIME, "07:00:00"), steps[0])
-        buffer["temperature-targets"] = [
-            {"datetime": moment.isoformat(), "value": float(data[CONF_TANK_TARGET])}
-        ]
+        resolution = steps[1] - steps[0] if len(steps) > 1 else PROFILE_STEP
+        # "At least this warm then": a minimum at the step that ends then, not an optimizer
+        # target, which is exact. A tank heated in whole steps by a switched heat pump (5 K a
+        # step for 200 l) overshoots any exact value, and the plan showed a breach every day.
+        ending = next((i for i, step in enumerate(steps) if step + resolution >= moment), None)
+        if ending is not None:
+            minimum: list[float | None] = [None] * len(steps)
+            minimum[ending] = float(data[CONF_TANK_TARGET])
+            buffer["comfort-min"] = {
+                "start": steps[0].isoformat(),
+                "resolution": _iso_minutes(resolution),
+                "values": minimum,
+            }
     return buffer
 
 

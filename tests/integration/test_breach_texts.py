@@ -22,6 +22,9 @@ def breach(constraint: str, device: str | None, unit: str = "kWh") -> dict[str, 
         (breach("soc-minima", "car"), "breach_target", "%"),  # an EV's departure target
         (breach("soc-minima", "battery"), "breach_minimum", "%"),
         (breach("comfort-max", "house", "K"), "breach_maximum", "°C"),
+        (breach("comfort-min", "house", "K"), "breach_minimum", "°C"),
+        # A hot-water buffer's "at least 55 °C at 07:00".
+        (breach("comfort-min", "boiler buffer", "K"), "breach_target", "°C"),
         (breach("consumption-capacity", "battery", "kW"), "breach_power", "kW"),
         (breach("site-power-capacity", None, "kW"), "breach_site", "kW"),
         (breach("something-new", "battery", "kW"), "breach_other", "kW"),
@@ -29,7 +32,9 @@ def breach(constraint: str, device: str | None, unit: str = "kWh") -> dict[str, 
 )
 def test_each_breach_has_its_text(found: dict[str, object], key: str, unit: str) -> None:
     plan = {"breaches": [found]}
-    [summary] = summarize(plan, {"battery": 10.0, "car": 60.0}, frozenset({"car"}))
+    [summary] = summarize(
+        plan, {"battery": 10.0, "car": 60.0}, frozenset({"car"}), frozenset({"boiler buffer"})
+    )
     assert _translation_key(summary) == key
     assert summary.unit == unit
 

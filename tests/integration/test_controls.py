@@ -163,6 +163,13 @@ async def test_a_hot_water_buffer_is_planned_and_switched(
     plan = entry.runtime_data.coordinator.data
     tank = plan["devices"]["hot water buffer"]["temperature_c"]
     assert min(tank) >= 45 - 1e-6 and max(tank) <= 60 + 1e-6
+    # At least 55 °C at 07:00, not exactly: heated 5 K a step, it overshoots, and that is no
+    # breach (as an exact target it was one, every day, and a repair issue).
+    [buffer] = [d for d in entry.runtime_data.coordinator.problem["flex-model"]
+                if d["name"] == "hot water buffer"]  # fmt: skip
+    [at] = [i for i, value in enumerate(buffer["comfort-min"]["values"]) if value is not None]
+    assert tank[at] >= 55 - 1e-6
+    assert not [b for b in plan["breaches"] if b["device"] == "hot water buffer"]
     assert sum(plan["devices"]["hot water"]["power_kw"]) > 0  # 5 kWh a day is drawn
     assert float(hass.states.get("sensor.hot_water_planned_temperature").state) == pytest.approx(
         tank[0]

@@ -232,7 +232,8 @@ def community_paths() -> dict[str, Any]:
                 "summary": "WebSocket (upgrade; the host only): `{type: 'community', community, "
                 "view}` with the view GET /api/v1/communities/{community} answers, at once and "
                 "whenever it changes (members, stale, the round and its status, the aggregate, "
-                "breaches: looked at every second; `last_seen` and `checked_at` alone are not "
+                "breaches: looked at every second, a community of hundreds of members less often; "
+                "`last_seen` and `checked_at` alone are not "
                 "news); `view: null` when the community is no longer hosted, then the server "
                 "closes. The server pings every 50 s; it reads nothing from the client.",
                 "operationId": "communityEvents",
