@@ -253,19 +253,16 @@ def _summary(plan: dict[str, Any]) -> str:
 def _solver_line(solver: dict[str, Any]) -> str:
     """The kind of problem, the time, and for on/off decisions how sure the plan is: a search
     stopped at its limit answers with the best plan found, which the reader should know."""
-    line = f"{solver['problem_class']}"
-    if solver["problem_class"] == "milp":
-        line += f" ({solver['binaries']} on/off decisions)"
-    line += f", build {solver['build_s'] * 1e3:.1f} ms, HiGHS {solver['solve_s'] * 1e3:.1f} ms"
-    if solver["problem_class"] == "milp":
-        gap = solver["mip_gap"] * 100
-        line += (
-            f", proven within {gap:.2g} % of the best possible"
-            if solver["proven_optimal"]
-            else f", the best found in the search limit: within {gap:.2g} % of the bound, "
-            "not proven"
-        )
-    return line
+    times = f"build {solver['build_s'] * 1e3:.1f} ms, HiGHS {solver['solve_s'] * 1e3:.1f} ms"
+    if solver["problem_class"] != "milp":
+        return f"{solver['problem_class']}, {times}"
+    gap = solver["mip_gap"] * 100
+    sure = (
+        f"proven within {gap:.2g} % of the best possible"
+        if solver["proven_optimal"]
+        else f"the best found in the search limit: within {gap:.2g} % of the bound, not proven"
+    )
+    return f"milp ({solver['binaries']} on/off decisions), {times}, {sure}"
 
 
 def _breach_lines(breaches: list[dict[str, Any]]) -> list[str]:

@@ -269,21 +269,20 @@ class WorkerPool:
         if not starting():
             self._idle.put_nowait(worker)
             return None
+        request = {
+            "problem": problem,
+            "time_limit_s": time_limit_s,
+            "search_limit_s": search_limit_s,
+        }
+        if mip_rel_gap is not None:
+            request["mip_rel_gap"] = mip_rel_gap
+        if choices:
+            request["earlier"] = earlier
+        if hold_first_step:
+            request["hold_first_step"] = True
+        number, solving = worker.begin(request)
         finished = False  # the worker answered: it is free for the next solve
-        solving: asyncio.Task[dict[str, Any]] | None = None
         try:
-            request = {
-                "problem": problem,
-                "time_limit_s": time_limit_s,
-                "search_limit_s": search_limit_s,
-            }
-            if mip_rel_gap is not None:
-                request["mip_rel_gap"] = mip_rel_gap
-            if choices:
-                request["earlier"] = earlier
-            if hold_first_step:
-                request["hold_first_step"] = True
-            number, solving = worker.begin(request)
             if stop is not None:
                 _stop_search_when(stop, worker, number, solving)
             try:
@@ -303,8 +302,7 @@ class WorkerPool:
             if finished:
                 self._idle.put_nowait(worker)
             else:
-                if solving is not None:
-                    solving.cancel()
+                solving.cancel()
                 self._replace(worker)
 
     def _failed_start(self, error: BaseException) -> None:

@@ -442,11 +442,7 @@ async def _building(
     ambient: Any = outdoor
     if weather := data.get(CONF_WEATHER_ENTITY):
         values = await forecasts.outdoor_temperatures(hass, weather, outdoor, steps)
-        ambient = {
-            "start": steps[0].isoformat(),
-            "resolution": _iso_minutes(steps[1] - steps[0]) if len(steps) > 1 else "PT15M",
-            "values": values,
-        }
+        ambient = _step_series(steps, values)
     return {
         "name": heat_sink_name(name, data),
         "type": "heat-storage",
@@ -480,19 +476,15 @@ def _buffer(hass: HomeAssistant, name: str, data: Any, steps: list[datetime]) ->
     }
     if data.get(CONF_TANK_TARGET) and steps:
         moment = next_time_of_day(data.get(CONF_TANK_TARGET_TIME, "07:00:00"), steps[0])
-        resolution = steps[1] - steps[0] if len(steps) > 1 else PROFILE_STEP
+        length = _step_length(steps)
         # "At least this warm then": a minimum at the step that ends then, not an optimizer
         # target, which is exact. A tank heated in whole steps by a switched heat pump (5 K a
         # step for 200 l) overshoots any exact value, and the plan showed a breach every day.
-        ending = next((i for i, step in enumerate(steps) if step + resolution >= moment), None)
+        ending = next((i for i, step in enumerate(steps) if step + length >= moment), None)
         if ending is not None:
             minimum: list[float | None] = [None] * len(steps)
             minimum[ending] = float(data[CONF_TANK_TARGET])
-            buffer["comfort-min"] = {
-                "start": steps[0].isoformat(),
-                "resolution": _iso_minutes(resolution),
-                "values": minimum,
-            }
+            buffer["comfort-min"] = _step_series(steps, minimum)
     return buffer
 
 
@@ -573,6 +565,22 @@ def next_time_of_day(clock_time: Any, after: datetime) -> datetime:
     if moment <= local:
         moment += timedelta(days=1)
     return dt_util.as_utc(moment)
+
+
+def _step_series(steps: list[datetime], values: list[Any]) -> dict[str, Any]:
+    """A series of one value per plan step, as the problem format writes one."""
+    return {
+        "start": steps[0].isoformat(),
+        "resolution": _iso_minutes(_step_length(steps)),
+        "values": values,
+    }
+
+
+def _step_length(steps: list[datetime]) -> timedelta:
+    """The plan's resolution; a plan of one step tells none: the default."""
+    if len(steps) > 1:
+        return steps[1] - steps[0]
+    return timedelta(minutes=DEFAULT_RESOLUTION_MINUTES)
 
 
 def _iso_minutes(step: timedelta) -> str:

@@ -165,7 +165,7 @@ async def community_events(request: web.Request) -> web.StreamResponse:
             view = host.overview(community) if host.settings(community) is not None else None
             took = time.perf_counter() - started
             news = None if view is None else _news_of(view)
-            if sent is None or news != sent or view is None:
+            if sent is None or news != sent:  # a view gone (None) differs from any sent
                 await ws.send_json({"type": "community", "community": community, "view": view})
                 if view is None:
                     await ws.close()
