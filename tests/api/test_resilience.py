@@ -49,14 +49,30 @@ def until_running(server: Server, location: str, timeout_s: float = 30) -> None:
         time.sleep(0.05)
 
 
+def running_long_job(server: Server) -> tuple[str, int]:
+    """A long job on the service's only worker, running: its location and the worker's pid."""
+    busy = server.request("POST", "/api/v1/schedules?wait=0", long_problem())
+    until_running(server, busy.headers["Location"])
+    [worker] = workers_of(server)
+    return busy.headers["Location"], worker
+
+
+def cancel_and_plan_again(server: Server, location: str) -> float:
+    """Cancel the job at `location`; the seconds until the next job has its plan."""
+    cancelled = server.request("DELETE", location)
+    assert cancelled.body["status"] == "cancelled"
+    started = time.monotonic()
+    after = server.request("POST", "/api/v1/schedules?wait=30", small_problem())
+    assert after.body["status"] == "finished"
+    return time.monotonic() - started
+
+
 def test_a_killed_worker_fails_its_job_and_the_next_jobs_succeed(data_dir: Path) -> None:
     server = Server(data_dir, "--workers", "1")
     try:
-        busy = server.request("POST", "/api/v1/schedules?wait=0", long_problem())
-        until_running(server, busy.headers["Location"])
-        [worker] = workers_of(server)
+        location, worker = running_long_job(server)
         os.kill(worker, signal.SIGKILL)  # as the OOM killer would
-        job = poll(server, busy.headers["Location"])
+        job = poll(server, location)
         assert (job["status"], job["error"]["code"]) == ("failed", "worker_died")
         assert "killed by signal 9" in job["error"]["message"]
         after = server.request("POST", "/api/v1/schedules?wait=30", small_problem())
@@ -71,20 +87,13 @@ def test_a_killed_worker_fails_its_job_and_the_next_jobs_succeed(data_dir: Path)
 def test_cancelling_a_running_solve_ends_its_search_and_keeps_its_worker(data_dir: Path) -> None:
     server = Server(data_dir, "--workers", "1", "--search-time-limit", "60")
     try:
-        busy = server.request("POST", "/api/v1/schedules?wait=0", long_problem())
-        until_running(server, busy.headers["Location"])
-        [worker] = workers_of(server)
+        location, worker = running_long_job(server)
         time.sleep(1.5)  # into HiGHS' search, which would go on for a minute
         assert server.request("GET", "/api/v1/health").body["busy"] == 1
-        cancelled = server.request("DELETE", busy.headers["Location"])
-        assert cancelled.body["status"] == "cancelled"
-        started = time.monotonic()
-        after = server.request("POST", "/api/v1/schedules?wait=30", small_problem())
-        assert after.body["status"] == "finished"
-        assert time.monotonic() - started < 2
+        assert cancel_and_plan_again(server, location) < 2
         # The same worker: told to stop through its pipe, not killed and replaced.
         assert workers_of(server) == [worker]
-        assert server.request("GET", busy.headers["Location"]).body["status"] == "cancelled"
+        assert server.request("GET", location).body["status"] == "cancelled"
         assert server.request("GET", "/api/v1/health").body["pending"] == 0
     finally:
         server.stop()
@@ -93,18 +102,11 @@ def test_cancelling_a_running_solve_ends_its_search_and_keeps_its_worker(data_di
 def test_a_worker_that_does_not_answer_the_stop_is_replaced(data_dir: Path) -> None:
     server = Server(data_dir, "--workers", "1")
     try:
-        busy = server.request("POST", "/api/v1/schedules?wait=0", long_problem())
-        until_running(server, busy.headers["Location"])
-        [worker] = workers_of(server)
+        location, worker = running_long_job(server)
         os.kill(worker, signal.SIGSTOP)  # as stuck as an LP HiGHS cannot interrupt
-        cancelled = server.request("DELETE", busy.headers["Location"])
-        assert cancelled.body["status"] == "cancelled"
-        started = time.monotonic()
-        after = server.request("POST", "/api/v1/schedules?wait=30", small_problem())
         # The long solve would hold the only worker for tens of seconds; after the stop's
         # grace a new worker is ready within a few.
-        assert after.body["status"] == "finished"
-        assert time.monotonic() - started < 15
+        assert cancel_and_plan_again(server, location) < 15
         assert workers_of(server) not in ([], [worker])
         assert server.request("GET", "/api/v1/health").body["pending"] == 0
     finally:
