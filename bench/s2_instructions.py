@@ -16,15 +16,14 @@ import argparse
 import asyncio
 import json
 import statistics
-import tempfile
 import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import aiohttp
-from s2_reception import free_port, urllib_put
-from service import TOKEN, start_server
+from s2_reception import urllib_put
+from service import TOKEN, serving
 
 from flexems_optimizer.s2 import examples
 from flexems_optimizer.s2.frbc import KEYS
@@ -118,29 +117,24 @@ def main() -> None:
     parser.add_argument("--search-limit", type=float, default=None)
     args = parser.parse_args()
     options = [] if args.search_limit is None else ["--search-time-limit", str(args.search_limit)]
-    with tempfile.TemporaryDirectory() as data_dir:
-        port = free_port()
-        server, base = start_server(port, data_dir, *options)
-        try:
-            step = datetime.fromtimestamp(time.time() // 900 * 900, UTC)
-            home = {"duration": "P1D", "resolution": "PT15M", "flex-context": {
-                "consumption-price": {"start": step.isoformat(), "resolution": "PT1H",
-                                      "values": [0.2 + 0.1 * ((h // 4) % 2) for h in range(30)]},
-                "site-power-capacity": "17 kW"},
-                "flex-model": [
-                    {"name": "battery", "soc-at-start": 5, "soc-max": 10, "power-capacity": 5},
-                    {"name": "ev", "soc-at-start": 20, "soc-max": 60, "power-capacity": 11,
-                     "soc-targets": [{"datetime": (step + timedelta(hours=12)).isoformat(),
-                                      "value": 50}]}]}  # fmt: skip
-            assert urllib_put(f"{base}/api/v1/sites/home", home) == 201
-            latencies = asyncio.run(run(f"ws://127.0.0.1:{port}/api/v1/s2", args.statuses))
-            request = urllib.request.Request(f"{base}/api/v1/sites/home/plan")
-            request.add_header("Authorization", f"Bearer {TOKEN}")
-            with urllib.request.urlopen(request) as response:
-                solver = json.loads(response.read())["plan"]["solver"]
-        finally:
-            server.terminate()
-            server.wait()
+    with serving(*options) as service:
+        base, port = service.url, service.port
+        step = datetime.fromtimestamp(time.time() // 900 * 900, UTC)
+        home = {"duration": "P1D", "resolution": "PT15M", "flex-context": {
+            "consumption-price": {"start": step.isoformat(), "resolution": "PT1H",
+                                  "values": [0.2 + 0.1 * ((h // 4) % 2) for h in range(30)]},
+            "site-power-capacity": "17 kW"},
+            "flex-model": [
+                {"name": "battery", "soc-at-start": 5, "soc-max": 10, "power-capacity": 5},
+                {"name": "ev", "soc-at-start": 20, "soc-max": 60, "power-capacity": 11,
+                 "soc-targets": [{"datetime": (step + timedelta(hours=12)).isoformat(),
+                                  "value": 50}]}]}  # fmt: skip
+        assert urllib_put(f"{base}/api/v1/sites/home", home) == 201
+        latencies = asyncio.run(run(f"ws://127.0.0.1:{port}/api/v1/s2", args.statuses))
+        request = urllib.request.Request(f"{base}/api/v1/sites/home/plan")
+        request.add_header("Authorization", f"Bearer {TOKEN}")
+        with urllib.request.urlopen(request) as response:
+            solver = json.loads(response.read())["plan"]["solver"]
     ordered = sorted(latencies)
     p95 = ordered[min(len(ordered) - 1, int(0.95 * len(ordered)))]
     print(f"{len(ordered)} statuses, status → instructions: p50 "

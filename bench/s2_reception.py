@@ -12,20 +12,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import socket
 import statistics
-import tempfile
 import time
 from typing import Any
 
 import aiohttp
-from service import TOKEN, start_server
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from service import TOKEN, serving
 
 
 async def rm(url: str, index: int, messages: int, latencies: list[float]) -> None:
@@ -74,23 +66,17 @@ def main() -> None:
     parser.add_argument("--rms", type=int, default=100)
     parser.add_argument("--messages", type=int, default=50)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data_dir:
-        port = free_port()
-        server, base = start_server(port, data_dir)
-        try:
-            # A rolling day (planned from the current step) with a battery and constant prices.
-            home = {"duration": "P1D", "resolution": "PT15M",
-                    "flex-context": {"consumption-price": "0.30 EUR/kWh"},
-                    "flex-model": [{"name": "battery", "soc-at-start": 5, "soc-max": 10,
-                                    "power-capacity": 5}]}  # fmt: skip
-            request = urllib_put(f"{base}/api/v1/sites/home", home)
-            assert request == 201, request
-            latencies, seconds = asyncio.run(
-                run(f"ws://127.0.0.1:{port}/api/v1/s2", args.rms, args.messages)
-            )
-        finally:
-            server.terminate()
-            server.wait()
+    with serving() as service:
+        # A rolling day (planned from the current step) with a battery and constant prices.
+        home = {"duration": "P1D", "resolution": "PT15M",
+                "flex-context": {"consumption-price": "0.30 EUR/kWh"},
+                "flex-model": [{"name": "battery", "soc-at-start": 5, "soc-max": 10,
+                                "power-capacity": 5}]}  # fmt: skip
+        request = urllib_put(f"{service.url}/api/v1/sites/home", home)
+        assert request == 201, request
+        latencies, seconds = asyncio.run(
+            run(f"ws://127.0.0.1:{service.port}/api/v1/s2", args.rms, args.messages)
+        )
     ordered = sorted(latencies)
     p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
     print(f"{args.rms} RMs, {len(latencies)} messages in {seconds:.2f} s "

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +68,35 @@ def client_main(url: str, clients: int, requests: int) -> None:
     }))  # fmt: skip
 
 
-def start_server(port: int, data_dir: str, *options: str) -> tuple[subprocess.Popen[bytes], str]:
-    """The real service on a loopback port with the bench's token, once it answers."""
+@dataclass(frozen=True)
+class Service:
+    process: subprocess.Popen[bytes]
+    url: str  # http://127.0.0.1:port
+    port: int
+    data_dir: Path
+
+
+@contextlib.contextmanager
+def serving(*options: str, port: int | None = None) -> Iterator[Service]:
+    """The real service on a loopback port (a free one unless given) with the bench's token
+    and a data directory of its own, once it answers; stopped at the end."""
+    with tempfile.TemporaryDirectory() as data_dir:
+        port = port or free_port()
+        server, url = _start(port, data_dir, *options)
+        try:
+            yield Service(server, url, port, Path(data_dir))
+        finally:
+            server.terminate()
+            server.wait()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _start(port: int, data_dir: str, *options: str) -> tuple[subprocess.Popen[bytes], str]:
     server = subprocess.Popen(
         [sys.executable, "-m", "flexems_optimizer.cli", "serve", "--port", str(port),
          "--data-dir", data_dir, "--log-level", "warning", "--token", TOKEN, *options],
@@ -122,19 +153,15 @@ def main() -> None:
     if args.client:
         client_main(args.client[0], int(args.client[1]), int(args.client[2]))
         return
-    with tempfile.TemporaryDirectory() as data_dir:
-        server, url = start_server(args.port, data_dir, "--workers", str(args.workers))
-        try:
-            idle = memory_mb(server.pid)
-            done = subprocess.run(
-                [sys.executable, __file__, "--client", url, str(args.clients), str(args.requests)],
-                capture_output=True, text=True, check=True,
-            )  # fmt: skip
-            stats: dict[str, Any] = json.loads(done.stdout)
-            busy = memory_mb(server.pid)
-        finally:
-            server.terminate()
-            server.wait()
+    with serving("--workers", str(args.workers), port=args.port) as service:
+        idle = memory_mb(service.process.pid)
+        done = subprocess.run(
+            [sys.executable, __file__, "--client", service.url, str(args.clients),
+             str(args.requests)],
+            capture_output=True, text=True, check=True,
+        )  # fmt: skip
+        stats: dict[str, Any] = json.loads(done.stdout)
+        busy = memory_mb(service.process.pid)
     print(f"{stats['requests']} plans (96 steps) from {args.clients} concurrent clients, "
           f"{args.workers} solver workers, failures: {stats['failures']}")  # fmt: skip
     print(f"throughput   {stats['requests'] / stats['elapsed_s']:.0f} plans/s")

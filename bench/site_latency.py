@@ -15,13 +15,12 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
-from service import HEADERS, start_server
+from service import HEADERS, serving
 
 from flexems_optimizer.samples import coupled_site, hard_home, home_battery
 
@@ -86,27 +85,23 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--search-limit", type=float, default=10.0)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data_dir:
-        server, url = start_server(8787, data_dir, "--search-time-limit", f"{args.search_limit:g}")
-        try:
-            print(f"{'home':<26} {'plan of the change':>19} {'last plan of it':>16} {'plans':>6}")
-            for name, make in HOMES.items():
-                firsts, lasts, counts = [], [], []
-                for _ in range(args.rounds):
-                    first, last, plans = asyncio.run(
-                        one_change(url, make(), follow_s=args.search_limit + 3)
-                    )
-                    firsts.append(first)
-                    lasts.append(last)
-                    counts.append(plans)
-                print(f"{name:<26} {statistics.median(firsts):17.3f} s "
-                      f"{statistics.median(lasts):14.3f} s {max(counts):6d}")  # fmt: skip
-            waits = [asyncio.run(change_during_search(url)) for _ in range(args.rounds)]
-            print(f"a change during the hard home's longer search: its plan after "
-                  f"{statistics.median(waits):.3f} s (median of {args.rounds})")  # fmt: skip
-        finally:
-            server.terminate()
-            server.wait()
+    with serving("--search-time-limit", f"{args.search_limit:g}") as service:
+        url = service.url
+        print(f"{'home':<26} {'plan of the change':>19} {'last plan of it':>16} {'plans':>6}")
+        for name, make in HOMES.items():
+            firsts, lasts, counts = [], [], []
+            for _ in range(args.rounds):
+                first, last, plans = asyncio.run(
+                    one_change(url, make(), follow_s=args.search_limit + 3)
+                )
+                firsts.append(first)
+                lasts.append(last)
+                counts.append(plans)
+            print(f"{name:<26} {statistics.median(firsts):17.3f} s "
+                  f"{statistics.median(lasts):14.3f} s {max(counts):6d}")  # fmt: skip
+        waits = [asyncio.run(change_during_search(url)) for _ in range(args.rounds)]
+        print(f"a change during the hard home's longer search: its plan after "
+              f"{statistics.median(waits):.3f} s (median of {args.rounds})")  # fmt: skip
 
 
 if __name__ == "__main__":

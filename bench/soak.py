@@ -12,12 +12,11 @@ import asyncio
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from service import HEADERS, memory_mb, start_server
+from service import HEADERS, memory_mb, serving
 
 from flexems_optimizer.samples import home_battery
 
@@ -75,20 +74,13 @@ def main() -> None:
     parser.add_argument("--max-jobs", type=int, default=2000)
     parser.add_argument("--port", type=int, default=18778)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as data_dir:
-        server, url = start_server(
-            args.port, data_dir, "--workers", "2", "--max-jobs", str(args.max_jobs)
-        )
-        try:
-            print(f"soak: {args.seconds:.0f} s, {args.clients} clients, 96-step battery plans, "
-                  f"2 workers, at most {args.max_jobs} jobs kept")  # fmt: skip
-            asyncio.run(
-                load(url, server.pid, args.seconds, args.clients, args.window,
-                     Path(data_dir) / "flexems.sqlite")
-            )  # fmt: skip
-        finally:
-            server.terminate()
-            server.wait()
+    with serving("--workers", "2", "--max-jobs", str(args.max_jobs), port=args.port) as service:
+        print(f"soak: {args.seconds:.0f} s, {args.clients} clients, 96-step battery plans, "
+              f"2 workers, at most {args.max_jobs} jobs kept")  # fmt: skip
+        asyncio.run(
+            load(service.url, service.process.pid, args.seconds, args.clients, args.window,
+                 service.data_dir / "flexems.sqlite")
+        )  # fmt: skip
 
 
 if __name__ == "__main__":
